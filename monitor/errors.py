@@ -1,0 +1,52 @@
+"""One exception tree for the whole package; only the CLI turns these into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class SpendMonitorError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(SpendMonitorError):
+    """The configuration is invalid. `problems` holds one line per problem, each naming its place."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class PricingError(SpendMonitorError):
+    """A price file or price override is invalid, or a price cannot be computed."""
+
+
+class UnknownModelError(PricingError):
+    """No price entry matches a model name."""
+
+
+class StoreError(SpendMonitorError):
+    """The ledger cannot be opened, migrated or written."""
+
+
+class ProviderError(SpendMonitorError):
+    """A provider API call failed. Messages never contain credentials."""
+
+    def __init__(self, message: str, *, account: str = "", endpoint: str = "") -> None:
+        self.account = account
+        self.endpoint = endpoint
+        super().__init__(message)
+
+
+class ProviderAuthError(ProviderError):
+    """401/403: the key is wrong or lacks admin rights. Not retried."""
+
+
+class ProviderTransientError(ProviderError):
+    """429, 5xx, timeouts, connection errors: retried with backoff, then surfaced."""
+
+
+class ProviderResponseError(ProviderError):
+    """A malformed, truncated or unexpected response body. The page is not written."""
+
+
+class AlertDeliveryError(SpendMonitorError):
+    """A notification channel refused or could not take a notification."""

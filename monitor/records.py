@@ -1,0 +1,156 @@
+"""The plain record types every layer shares: what providers fetch, pricing prices and the store keeps.
+
+Value types only: no I/O here. Money is integer picodollars (10**-12 USD) so every list price
+(quoted per 1M tokens with up to six decimals) times a token count is an exact integer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+TOKEN_TYPES: tuple[str, ...] = (
+    "input",
+    "cached_input",
+    "cache_write",
+    "cache_write_1h",
+    "output",
+    "input_audio",
+    "cached_input_audio",
+    "output_audio",
+    "input_image",
+    "cached_input_image",
+    "output_image",
+)
+"""Billable token kinds, in the order of every `tokens` and `costs` tuple. Also the metric label values."""
+
+TOKEN_INDEX: dict[str, int] = {name: i for i, name in enumerate(TOKEN_TYPES)}
+ZERO_TOKENS: tuple[int, ...] = (0,) * len(TOKEN_TYPES)
+
+PICO_PER_USD = 10**12
+"""Costs are stored and summed as integer picodollars."""
+
+SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority")
+"""The pricing tiers. Providers' own words ("default", "auto", "scale") are normalised by pricing."""
+
+
+def usd_to_pico(amount: Decimal | int | str) -> int:
+    """Exact conversion of a dollar amount to picodollars; raises ValueError if it is not exact."""
+    value = Decimal(amount) * PICO_PER_USD
+    if value != value.to_integral_value():
+        raise ValueError(f"{amount} USD is not a whole number of picodollars")
+    return int(value)
+
+
+def pico_to_usd(pico: int) -> Decimal:
+    """Exact conversion of picodollars to a Decimal dollar amount."""
+    return Decimal(pico).scaleb(-12)
+
+
+def tokens_of(**counts: int) -> tuple[int, ...]:
+    """Build a `tokens` tuple from keyword counts: tokens_of(input=100, output=20)."""
+    values = [0] * len(TOKEN_TYPES)
+    for name, count in counts.items():
+        values[TOKEN_INDEX[name]] = count
+    return tuple(values)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One provider result row, normalised: a natural key and what was used in the bucket.
+
+    The natural key is (account, endpoint, bucket_start, bucket_width, project, api_key, user,
+    model, service_tier, batch, context_window). Unknown dimensions are "" (never None).
+    `units` carries non-token billable quantities, e.g. (("web_search_requests", 10),) or
+    (("images", 4),), sorted by name.
+    """
+
+    provider: str
+    account: str
+    endpoint: str
+    bucket_start: int
+    bucket_width: int
+    project: str = ""
+    api_key: str = ""
+    user: str = ""
+    model: str = ""
+    service_tier: str = ""
+    batch: bool = False
+    context_window: str = ""
+    tokens: tuple[int, ...] = ZERO_TOKENS
+    requests: int = 0
+    units: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, int, int, str, str, str, str, str, bool, str]:
+        return (
+            self.account,
+            self.endpoint,
+            self.bucket_start,
+            self.bucket_width,
+            self.project,
+            self.api_key,
+            self.user,
+            self.model,
+            self.service_tier,
+            self.batch,
+            self.context_window,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PricedRow:
+    """A UsageRow with its exact cost.
+
+    `costs` is picodollars per TOKEN_TYPES (discount applied); `unit_cost` the picodollars of the
+    non-token `units`. `price_id` names the price entry used; None means the row could not be
+    priced (unknown model or a token kind the entry has no price for) and its cost is unknown,
+    never zero: `unpriced_tokens` counts what was left unpriced.
+    """
+
+    usage: UsageRow
+    costs: tuple[int, ...]
+    unit_cost: int
+    price_id: str | None
+    unpriced_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.costs) + self.unit_cost
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePage:
+    """One fetched page of buckets for one (account, endpoint).
+
+    `buckets` lists every bucket start the page covers, including empty ones, so the store can
+    replace a bucket's rows wholesale. `observed_at` (unix ms) orders observations: a newer
+    observation of a bucket replaces an older one, an older one never overwrites a newer one.
+    `closed_until` (unix s) is the end of the newest bucket that had closed when it was fetched:
+    the cursor candidate written with the page.
+    """
+
+    provider: str
+    account: str
+    endpoint: str
+    bucket_width: int
+    buckets: tuple[int, ...]
+    rows: tuple[UsageRow, ...]
+    observed_at: int
+    closed_until: int
+
+
+@dataclass(frozen=True, slots=True)
+class BilledCost:
+    """A provider-reported cost line for one day (OpenAI costs, Anthropic cost report)."""
+
+    provider: str
+    account: str
+    day_start: int
+    project: str
+    line_item: str
+    amount_pico: int
+    model: str = ""
+    token_type: str = ""
+    service_tier: str = ""
+    context_window: str = ""
