@@ -1,0 +1,214 @@
+"""The validated configuration as frozen value types, and the vocabulary (types, endpoints, periods) it allows.
+
+No I/O here: `monitor.config.loader` builds these from YAML; tests and the demo build them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PROVIDER_TYPES: tuple[str, ...] = ("anthropic", "openai")
+
+DEFAULT_BASE_URLS: Mapping[str, str] = MappingProxyType(
+    {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+)
+"""SDK conventions: OpenAI's base URL includes /v1, Anthropic's paths start with /v1/organizations."""
+
+ENDPOINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "openai": (
+            "completions",
+            "embeddings",
+            "moderations",
+            "images",
+            "audio_speeches",
+            "audio_transcriptions",
+            "vector_stores",
+            "code_interpreter_sessions",
+            "file_search_calls",
+            "web_search_calls",
+        ),
+        "anthropic": ("messages",),
+    }
+)
+"""Each provider type's usage endpoints; `ProviderConfig.endpoints = None` means all of them."""
+
+BUCKET_WIDTHS: tuple[str, ...] = ("1m", "1h", "1d")
+PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ALERT_TYPES: tuple[str, ...] = ("alertmanager", "apprise", "webhook")
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Secret:
+    """A secret string (API key, webhook secret, apprise URL) that never prints itself.
+
+    str() and repr() give '<secret>', so a secret inside a dataclass repr, a log line or an
+    f-string stays hidden; `reveal()` is the one explicit way to the value. Equal values compare equal.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return "<secret>"
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+
+def _empty_mapping() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """One provider account to poll. `name` is the account label in the ledger, metrics and alerts."""
+
+    name: str
+    type: str
+    api_key: Secret
+    base_url: str
+    poll_interval: float = 300.0
+    bucket_width: str = "1h"
+    revision_window: float = 172800.0
+    initial_lookback: str = "month"
+    timeout: float = 30.0
+    max_attempts: int = 5
+    discount_percent: Decimal = Decimal(0)
+    endpoints: tuple[str, ...] | None = None
+    fetch_costs: bool = True
+    anthropic_version: str = "2023-06-01"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where the SQLite ledger lives; a relative path is relative to the working directory."""
+
+    path: Path = Path("./data/spend.db")
+
+
+@dataclass(frozen=True)
+class PricingConfig:
+    """Extra price files, inline price entries (checked by `monitor.pricing`) and model name aliases."""
+
+    files: tuple[Path, ...] = ()
+    overrides: tuple[Mapping[str, Any], ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=_empty_mapping)
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """`include_api_key` adds the api_key label to usage metrics; `series_limit` caps the series count."""
+
+    include_api_key: bool = False
+    series_limit: int = 50000
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """TLS and basic auth for the metrics server, in the manner of Prometheus' exporter-toolkit."""
+
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    basic_auth_users: Mapping[str, str] = field(default_factory=_empty_mapping, repr=False)
+
+
+@dataclass(frozen=True)
+class BudgetScope:
+    """Which usage a budget counts: each dimension lists allowed values ('*' globs); empty means any."""
+
+    provider: tuple[str, ...] = ()
+    account: tuple[str, ...] = ()
+    project: tuple[str, ...] = ()
+    model: tuple[str, ...] = ()
+    api_key: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """A spend limit per calendar period; thresholds are percents of `amount_usd`."""
+
+    name: str
+    amount_usd: Decimal
+    period: str
+    scope: BudgetScope = field(default_factory=BudgetScope)
+    thresholds: tuple[Decimal, ...] = (Decimal(50), Decimal(80), Decimal(100))
+    forecast_thresholds: tuple[Decimal, ...] = (Decimal(100),)
+
+
+@dataclass(frozen=True)
+class AlertChannelConfig:
+    """One notification channel. `name` defaults to the type; the loader numbers several of one type."""
+
+    type: str
+    url: Secret
+    name: str = ""
+    secret: Secret | None = None
+    timeout: float = 10.0
+    headers: Mapping[str, str] = field(default_factory=_empty_mapping, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.type)
+
+
+@dataclass(frozen=True)
+class AnomalyConfig:
+    """Spike detection (spend over `spike_factor` times the baseline) and first-seen key/model notices."""
+
+    spike_factor: Decimal = Decimal(3)
+    spike_min_usd: Decimal = Decimal(1)
+    spike_baseline_days: int = 7
+    new_api_key: bool = True
+    new_model: bool = True
+
+
+@dataclass(frozen=True)
+class ReconciliationConfig:
+    """How far computed cost may drift from the provider's billed cost before it is reported."""
+
+    drift_threshold_percent: Decimal = Decimal(2)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration. `path` is the file it came from (None when built in code)."""
+
+    path: Path | None
+    listen: str = "127.0.0.1:9877"
+    timezone: str = "UTC"
+    month_start_day: int = 1
+    week_start: str = "monday"
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    providers: tuple[ProviderConfig, ...] = ()
+    budgets: tuple[BudgetConfig, ...] = ()
+    alerts: tuple[AlertChannelConfig, ...] = ()
+    pricing: PricingConfig = field(default_factory=PricingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
+    reconciliation: ReconciliationConfig = field(default_factory=ReconciliationConfig)
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured timezone (ZoneInfo caches instances, so this is cheap)."""
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,225 @@
+"""The providers and budgets sections of the config, with their cross-checks (unique names, scopes).
+
+Each builder records every problem it finds and returns what it could build; `load_config` raises
+if anything was recorded, so a partly built section is never used.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from decimal import Decimal
+from typing import Any
+
+from monitor.config.model import (
+    BUCKET_WIDTHS,
+    DEFAULT_BASE_URLS,
+    ENDPOINTS,
+    PERIODS,
+    PROVIDER_TYPES,
+    BudgetConfig,
+    BudgetScope,
+    ProviderConfig,
+)
+from monitor.config.reader import NAME_FIELD, At, Field, Reader, read_scalars, require, unique
+from monitor.config.values import (
+    DURATION_HINT,
+    Invalid,
+    check_http_url,
+    decimal_between,
+    duration_at_least,
+    int_between,
+    one_of,
+    parse_bool,
+    parse_duration,
+    suggest,
+)
+from monitor.records import usd_to_pico
+
+logger = logging.getLogger(__name__)
+
+
+def _lookback(text: str) -> str:
+    text = text.strip()
+    if text != "month" and parse_duration(text) <= 0:
+        raise Invalid("{value} is not a positive duration", "expected 'month' or a duration like 7d")
+    return text
+
+
+def _api_version(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise Invalid("{value} is not a version date", "expected YYYY-MM-DD, like 2023-06-01")
+    return text.strip()
+
+
+_PROVIDER_FIELDS: Mapping[str, Field] = {
+    "name": NAME_FIELD,
+    "type": (one_of(PROVIDER_TYPES, "provider"), "a provider type"),
+    "poll_interval": (duration_at_least(10), "a duration of at least 10s"),
+    "bucket_width": (one_of(BUCKET_WIDTHS, "bucket width"), "1m, 1h or 1d"),
+    "revision_window": (duration_at_least(0), DURATION_HINT),
+    "initial_lookback": (_lookback, "'month' or a duration"),
+    "timeout": (duration_at_least(0, strict=True), DURATION_HINT),
+    "max_attempts": (int_between(1), "a whole number"),
+    "discount_percent": (decimal_between(Decimal(0), Decimal(100)), "a percent"),
+    "fetch_costs": (parse_bool, "true or false"),
+    "anthropic_version": (_api_version, "a date like 2023-06-01"),
+}
+
+
+def provider(reader: Reader, at: At, names: dict[str, At]) -> ProviderConfig | None:
+    """One `providers[i]` entry; `names` collects every valid name seen, for uniqueness and budget scopes."""
+    items = reader.mapping(
+        at, [f.name for f in fields(ProviderConfig)], "a mapping with name, type and api_key"
+    )
+    if items is None:
+        return None
+    values: dict[str, Any] = read_scalars(reader, items, _PROVIDER_FIELDS)
+    complete = require(
+        reader,
+        at,
+        items,
+        {
+            "name": "add name: a unique account label like openai-prod",
+            "type": f"add type: one of {', '.join(PROVIDER_TYPES)}",
+            "api_key": "add api_key: ${ENV_VAR} or ${file:/path} holding an admin API key",
+        },
+    )
+    name, kind = values.get("name"), values.get("type")
+    if name is not None:
+        unique(reader, items["name"], name, names)
+    if "api_key" in items:
+        values["api_key"] = reader.secret(items["api_key"])
+    if "base_url" in items:
+        values["base_url"] = reader.value(items["base_url"], check_http_url, expected="an http(s) URL")
+    elif kind is not None:
+        values["base_url"] = DEFAULT_BASE_URLS[kind]
+    if "endpoints" in items:
+        values["endpoints"] = _endpoints(reader, items["endpoints"], kind)
+    if "anthropic_version" in items and kind not in (None, "anthropic"):
+        reader.problem(items["anthropic_version"], "only applies to anthropic providers (remove it)")
+    if not complete or kind is None or any(value is None for value in values.values()):
+        return None
+    return ProviderConfig(**values)
+
+
+def _endpoints(reader: Reader, at: At, kind: str | None) -> tuple[str, ...] | None:
+    items = reader.sequence(at, "a list of endpoint names")
+    if items is None:
+        return None
+    if not items:
+        reader.problem(at, "the list is empty (remove the key to poll every endpoint)")
+        return None
+    known = ENDPOINTS.get(kind or "", ())
+    check = one_of(known, f"{kind} endpoint") if known else str
+    parsed = [reader.value(item, check, expected="an endpoint name") for item in items]
+    _report_repeats(reader, items, parsed, "endpoint")
+    if any(name is None for name in parsed):
+        return None
+    return tuple(name for name in parsed if name is not None)
+
+
+def _report_repeats(reader: Reader, items: list[At], values: list[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for item, value in zip(items, values, strict=True):
+        if value is not None and value in seen:
+            reader.problem(item, f"{what} '{value}' is listed twice (list each once)")
+        seen.add(value)
+
+
+def _usd(text: str) -> Decimal:
+    amount = decimal_between(Decimal(0), low_open=True)(text)
+    try:
+        usd_to_pico(amount)
+    except ValueError:
+        raise Invalid("{value} has more than 12 decimal places", "amounts are exact to 1e-12 USD") from None
+    return amount
+
+
+_BUDGET_FIELDS: Mapping[str, Field] = {
+    "name": NAME_FIELD,
+    "amount_usd": (_usd, "an amount in USD"),
+    "period": (one_of(PERIODS, "period"), "a period"),
+}
+
+
+def budget(reader: Reader, at: At, names: dict[str, At], accounts: Iterable[str]) -> BudgetConfig | None:
+    """One `budgets[i]` entry; `accounts` are the configured provider names its scope may name."""
+    allowed = ("name", "amount_usd", "period", "scope", "thresholds", "forecast_thresholds")
+    items = reader.mapping(at, allowed, "a mapping with name, amount_usd and period")
+    if items is None:
+        return None
+    values: dict[str, Any] = read_scalars(reader, items, _BUDGET_FIELDS)
+    complete = require(
+        reader,
+        at,
+        items,
+        {
+            "name": "add name: a unique budget label like openai-monthly",
+            "amount_usd": "add amount_usd: the limit in USD, like 500",
+            "period": f"add period: one of {', '.join(PERIODS)}",
+        },
+    )
+    name = values.get("name")
+    if name is not None:
+        unique(reader, items["name"], name, names)
+    if "scope" in items:
+        values["scope"] = _scope(reader, items["scope"], tuple(accounts))
+    for key in ("thresholds", "forecast_thresholds"):
+        if key in items:
+            values[key] = _ladder(reader, items[key])
+    if not complete or any(value is None for value in values.values()):
+        return None
+    return BudgetConfig(**values)
+
+
+def _scope(reader: Reader, at: At, accounts: tuple[str, ...]) -> BudgetScope | None:
+    items = reader.mapping(at, [f.name for f in fields(BudgetScope)], "a mapping like {provider: openai}")
+    if items is None:
+        return None
+    known: dict[str, tuple[str, ...]] = {"provider": PROVIDER_TYPES, "account": accounts}
+    values: dict[str, tuple[str, ...]] = {}
+    ok = True
+    for key, item in items.items():
+        parsed = reader.string_list(item, str)
+        if parsed is None:
+            ok = False
+            continue
+        for value_at, value in parsed:
+            if key in known and not fnmatch.filter(known[key], value):
+                what = "unknown provider type" if key == "provider" else "no provider account is named"
+                hint = suggest(value, known[key], always_list=True)
+                reader.problem(value_at, f"{what} '{value}' ({hint})")
+                ok = False
+        values[key] = tuple(value for _, value in parsed)
+    return BudgetScope(**values) if ok else None
+
+
+def _percent(text: str) -> Decimal:
+    return decimal_between(Decimal(0), low_open=True)(text)
+
+
+def _ladder(reader: Reader, at: At) -> tuple[Decimal, ...] | None:
+    """Threshold percents: each > 0, strictly increasing, none repeated."""
+    items = reader.sequence(at, "a list of percents like [50, 80, 100]")
+    if items is None:
+        return None
+    parsed = [reader.value(item, _percent, expected="a percent") for item in items]
+    previous: Decimal | None = None
+    ok = all(value is not None for value in parsed)
+    for item, value in zip(items, parsed, strict=True):
+        if value is None:
+            continue
+        if previous is not None and value == previous:
+            reader.problem(
+                item, f"{value} is listed twice (list each threshold once, from lowest to highest)"
+            )
+            ok = False
+        elif previous is not None and value < previous:
+            reader.problem(item, f"{value} comes after {previous} (list thresholds from lowest to highest)")
+            ok = False
+        previous = value if previous is None else max(previous, value)
+    return tuple(value for value in parsed if value is not None) if ok else None

@@ -1,0 +1,78 @@
+"""The shipped config.example.yaml loads, and it and docs/configuration.md document every key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.config import (
+    AlertChannelConfig,
+    AnomalyConfig,
+    BudgetConfig,
+    BudgetScope,
+    Config,
+    MetricsConfig,
+    PricingConfig,
+    ProviderConfig,
+    ReconciliationConfig,
+    StorageConfig,
+    WebConfig,
+    load_config,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.yaml"
+DOCS = ROOT / "docs" / "configuration.md"
+SECTIONS = {
+    "storage": StorageConfig,
+    "providers": ProviderConfig,
+    "budgets": BudgetConfig,
+    "scope": BudgetScope,
+    "alerts": AlertChannelConfig,
+    "pricing": PricingConfig,
+    "metrics": MetricsConfig,
+    "web": WebConfig,
+    "anomalies": AnomalyConfig,
+    "reconciliation": ReconciliationConfig,
+}
+KEYS = sorted(
+    {f.name for f in fields(Config) if f.name != "path"}
+    | {f.name for cls in SECTIONS.values() for f in fields(cls)}
+)
+
+
+def test_example_loads_with_its_references_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # relative ${file:./secrets/...} starts at the working directory
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "anthropic_admin_key").write_text("sk-ant-admin-dummy\n", encoding="utf-8")
+    environ = {
+        "OPENAI_ADMIN_KEY": "sk-admin-dummy",
+        "WEBHOOK_SECRET": "whsec",
+        "APPRISE_URL": "slack://a/b/c",
+    }
+    config = load_config(EXAMPLE, environ=environ)
+    assert [p.name for p in config.providers] == ["openai-prod", "anthropic"]
+    assert config.providers[1].api_key.reveal() == "sk-ant-admin-dummy"
+    assert {a.type for a in config.alerts} == {"alertmanager", "webhook", "apprise"}
+
+
+def test_example_secrets_are_references() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    secrets = [p["api_key"] for p in data["providers"]] + [
+        a["secret"] for a in data["alerts"] if "secret" in a
+    ]
+    assert secrets and all(re.fullmatch(r"\$\{[^}]+\}", value) for value in secrets), secrets
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_example_mentions_every_key(key: str) -> None:
+    assert re.search(rf"^\s*#?\s*-?\s*{key}:", EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE), key
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_docs_describe_every_key(key: str) -> None:
+    assert f"`{key}`" in DOCS.read_text(encoding="utf-8"), key
