@@ -103,9 +103,11 @@ class PricedRow:
     """A UsageRow with its exact cost.
 
     `costs` is picodollars per TOKEN_TYPES (discount applied); `unit_cost` the picodollars of the
-    non-token `units`. `price_id` names the price entry used; None means the row could not be
-    priced (unknown model or a token kind the entry has no price for) and its cost is unknown,
-    never zero: `unpriced_tokens` counts what was left unpriced.
+    non-token `units`. `price_id` names the price entry used; None means no entry matched (unknown
+    model, or no price for its tier on that date) and its cost is unknown, never zero. A row whose
+    entry lacks a price for some token kind keeps its `price_id`, is priced for the rest, and
+    `unpriced_tokens` counts what was left unpriced; `unpriced_units` lists the `units` that had no
+    price (name, count), e.g. (("web_search_requests", 10),).
     """
 
     usage: UsageRow
@@ -113,6 +115,7 @@ class PricedRow:
     unit_cost: int
     price_id: str | None
     unpriced_tokens: int = 0
+    unpriced_units: tuple[tuple[str, int], ...] = ()
 
     @property
     def total(self) -> int:

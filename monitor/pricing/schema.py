@@ -1,0 +1,346 @@
+"""The price-table format: reading and checking model entries into specs with exact integer rates.
+
+One format serves the bundled `prices.yaml`, extra price files and config `pricing.overrides`: a list
+of model entries, each with dated price blocks (see docs/pricing.md). Checking gathers every problem,
+each prefixed with its key path, instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.errors import PricingError
+from monitor.pricing.rules import complete_tiers
+from monitor.records import PICO_PER_USD, SERVICE_TIERS, TOKEN_TYPES
+
+MICRO = 10**6
+"""A price of X USD per 1M tokens is the integer rate X * 10**6 picodollars per token."""
+
+_MODEL_KEYS = ("provider", "model", "aliases", "cheaper", "note", "prices")
+_BLOCK_KEYS = ("effective_from", "source", "note", *SERVICE_TIERS, "fine_tuned", "long_context", "units")
+_LONG_KEYS = ("above_tokens", *SERVICE_TIERS)
+_FILE_KEYS = ("version", "models")
+
+TierRates = dict[str, dict[str, int]]
+"""tier -> token type -> rate (picodollars per token), as written (before rules)."""
+
+
+@dataclass
+class BlockSpec:
+    """One dated price block of a model, as written."""
+
+    effective_from: date
+    source: str
+    note: str
+    where: str
+    tiers: TierRates = field(default_factory=dict)
+    fine_tuned: TierRates = field(default_factory=dict)
+    long_above: int | None = None
+    long_tiers: TierRates = field(default_factory=dict)
+    units: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ModelSpec:
+    """One model entry, as written."""
+
+    provider: str
+    model: str
+    where: str
+    aliases: list[str] = field(default_factory=list)
+    cheaper: str | None = None
+    note: str = ""
+    blocks: list[BlockSpec] = field(default_factory=list)
+
+
+class _Problems(list[str]):
+    def add(self, where: str, message: str) -> None:
+        self.append(f"{where}: {message}")
+
+
+def check_price_entries(data: object, where: str) -> list[str]:
+    """Problems with a list of model entries in the table format, one line each, never raising.
+
+    Each line starts with its key path under `where`, e.g.
+    `pricing.overrides[0].prices[1].standard.input: '1.2.3' is not a number`.
+    """
+    specs, problems = parse_models(data, where)
+    for spec in specs:  # also the prices the provider's rules would derive
+        for block in spec.blocks:
+            complete_tiers(spec.provider, block.tiers, block.where, problems)
+            complete_tiers(spec.provider, block.long_tiers, f"{block.where}.long_context", problems)
+            complete_tiers(spec.provider, block.fine_tuned, f"{block.where}.fine_tuned", problems)
+    return problems
+
+
+def parse_models(data: object, where: str) -> tuple[list[ModelSpec], list[str]]:
+    """Model entries -> specs, plus the problems found (specs with problems are left out)."""
+    problems = _Problems()
+    specs: list[ModelSpec] = []
+    if not isinstance(data, list):
+        problems.add(where, f"expected a list of model entries, got {_kind(data)}")
+        return specs, problems
+    for i, item in enumerate(data):
+        before = len(problems)
+        spec = _model(item, f"{where}[{i}]", problems)
+        if spec is not None and len(problems) == before:
+            specs.append(spec)
+    return specs, problems
+
+
+def read_price_file(path: Path) -> tuple[str | None, list[ModelSpec]]:
+    """Read a price file: a mapping with `models` (and optional `version`), or a bare list of entries."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PricingError(f"{path}: cannot read price file: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PricingError(f"{path}: not valid YAML{at}: {problem}") from None
+    version: str | None = None
+    if isinstance(data, dict):
+        unknown = [k for k in data if k not in _FILE_KEYS]
+        if unknown:
+            raise PricingError(f"{path}: {_unknown_key(unknown[0], _FILE_KEYS)}")
+        if "models" not in data:
+            raise PricingError(f"{path}: missing 'models' (a list of model entries)")
+        raw_version = data.get("version")
+        version = None if raw_version is None else str(raw_version)
+        data = data["models"]
+        where = f"{path}: models"
+    else:
+        where = f"{path}: entries"
+    specs, problems = parse_models(data, where)
+    if problems:
+        raise PricingError("\n".join(problems))
+    return version, specs
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """SafeLoader that reads YAML floats as exact Decimals (2.10 stays 2.10, never a binary float)."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return text  # e.g. ".inf": reported as "not a number" by the checks
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def _model(item: object, where: str, problems: _Problems) -> ModelSpec | None:
+    if not isinstance(item, dict):
+        problems.add(where, f"expected a model entry (a mapping), got {_kind(item)}")
+        return None
+    _check_keys(item, _MODEL_KEYS, where, problems)
+    provider = _name(item, "provider", where, problems)
+    model = _name(item, "model", where, problems)
+    spec = ModelSpec(provider=provider, model=model, where=where)
+    aliases = item.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        problems.add(f"{where}.aliases", "expected a list of model names")
+    else:
+        spec.aliases = [a.strip() for a in aliases]
+    if item.get("cheaper") is not None:
+        spec.cheaper = _name(item, "cheaper", where, problems)
+    spec.note = _text(item, "note", where, problems, required=False)
+    prices = item.get("prices")
+    if not isinstance(prices, list) or not prices:
+        problems.add(f"{where}.prices", "expected a non-empty list of dated price blocks")
+        return spec
+    seen: set[date] = set()
+    for j, block_data in enumerate(prices):
+        block = _block(block_data, f"{where}.prices[{j}]", problems)
+        if block is None:
+            continue
+        if block.effective_from in seen:
+            problems.add(f"{block.where}.effective_from", f"{block.effective_from} appears twice for {model}")
+        seen.add(block.effective_from)
+        spec.blocks.append(block)
+    return spec
+
+
+def _block(data: object, where: str, problems: _Problems) -> BlockSpec | None:
+    if not isinstance(data, dict):
+        problems.add(where, f"expected a price block (a mapping), got {_kind(data)}")
+        return None
+    _check_keys(data, _BLOCK_KEYS, where, problems)
+    day = _date(data.get("effective_from"), f"{where}.effective_from", problems)
+    source = _text(data, "source", where, problems, required=True)
+    block = BlockSpec(
+        effective_from=day or date.min,
+        source=source,
+        note=_text(data, "note", where, problems, required=False),
+        where=where,
+    )
+    block.tiers = _tiers(data, SERVICE_TIERS, where, problems)
+    fine_tuned = data.get("fine_tuned")
+    if fine_tuned is not None:
+        if isinstance(fine_tuned, dict):
+            _check_keys(fine_tuned, SERVICE_TIERS, f"{where}.fine_tuned", problems)
+            block.fine_tuned = _tiers(fine_tuned, SERVICE_TIERS, f"{where}.fine_tuned", problems)
+        else:
+            problems.add(f"{where}.fine_tuned", f"expected a mapping of tiers, got {_kind(fine_tuned)}")
+    long_context = data.get("long_context")
+    if long_context is not None:
+        _long_context(long_context, f"{where}.long_context", block, problems)
+    units = data.get("units")
+    if units is not None:
+        block.units = _units(units, f"{where}.units", problems)
+    if not (block.tiers or block.fine_tuned or block.units):
+        problems.add(where, f"no prices: give at least one of {', '.join(SERVICE_TIERS)} or units")
+    return block
+
+
+def _long_context(data: object, where: str, block: BlockSpec, problems: _Problems) -> None:
+    if not isinstance(data, dict):
+        problems.add(where, f"expected a mapping with above_tokens and tiers, got {_kind(data)}")
+        return
+    _check_keys(data, _LONG_KEYS, where, problems)
+    above = data.get("above_tokens")
+    if isinstance(above, bool) or not isinstance(above, int) or above <= 0:
+        problems.add(f"{where}.above_tokens", f"{above!r} is not a positive whole number of tokens")
+    else:
+        block.long_above = above
+    block.long_tiers = _tiers(data, SERVICE_TIERS, where, problems)
+    if not block.long_tiers:
+        problems.add(where, f"no prices: give at least one of {', '.join(SERVICE_TIERS)}")
+
+
+def _tiers(data: Mapping[str, Any], tiers: Iterable[str], where: str, problems: _Problems) -> TierRates:
+    result: TierRates = {}
+    for tier in tiers:
+        rates = data.get(tier)
+        if rates is None:
+            continue
+        if not isinstance(rates, dict):
+            problems.add(
+                f"{where}.{tier}", f"expected a mapping of token type to USD per 1M, got {_kind(rates)}"
+            )
+            continue
+        _check_keys(rates, TOKEN_TYPES, f"{where}.{tier}", problems, what="token type")
+        parsed: dict[str, int] = {}
+        for token_type in TOKEN_TYPES:
+            if rates.get(token_type) is not None:
+                rate = _amount(rates[token_type], f"{where}.{tier}.{token_type}", MICRO, problems)
+                if rate is not None:
+                    parsed[token_type] = rate
+        result[tier] = parsed
+    return result
+
+
+def _units(data: object, where: str, problems: _Problems) -> dict[str, int]:
+    if not isinstance(data, dict):
+        problems.add(where, f"expected a mapping of unit name to USD per unit, got {_kind(data)}")
+        return {}
+    result: dict[str, int] = {}
+    for name, value in data.items():
+        if not isinstance(name, str) or not name.strip():
+            problems.add(where, f"unit name {name!r} is not a name")
+            continue
+        rate = _amount(value, f"{where}.{name}", PICO_PER_USD, problems)
+        if rate is not None:
+            result[name] = rate
+    return result
+
+
+def _amount(value: object, where: str, scale: int, problems: _Problems) -> int | None:
+    """USD amount -> exact integer in 1/scale USD (MICRO: per-1M price -> picodollars per token)."""
+    number = _decimal(value)
+    if number is None:
+        problems.add(where, f"{value!r} is not a number")
+        return None
+    if number < 0:
+        problems.add(where, f"{value} is negative; prices are 0 or more")
+        return None
+    scaled = number * scale
+    if scaled != scaled.to_integral_value():
+        decimals = len(str(scale)) - 1
+        problems.add(
+            where, f"{value} has more than {decimals} decimals; prices are exact to 1e-{decimals} USD"
+        )
+        return None
+    return int(scaled)
+
+
+def _decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, int | Decimal | str):
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        elif isinstance(value, float):  # from a plain yaml.safe_load: repr is what was written
+            number = Decimal(repr(value))
+        else:
+            return None
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _date(value: object, where: str, problems: _Problems) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if value is None:
+        problems.add(where, "missing; give the date the price took effect (YYYY-MM-DD)")
+    else:
+        problems.add(where, f"{value!r} is not a date (YYYY-MM-DD)")
+    return None
+
+
+def _name(data: Mapping[str, Any], key: str, where: str, problems: _Problems) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.add(f"{where}.{key}", "missing" if value is None else f"{value!r} is not a name")
+        return ""
+    return value.strip()
+
+
+def _text(data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool) -> str:
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        hint = "; cite where the price comes from (URL or document)" if key == "source" else ""
+        problems.add(f"{where}.{key}", ("missing" if value is None else f"{value!r} is not text") + hint)
+        return ""
+    return value.strip()
+
+
+def _check_keys(
+    data: Mapping[Any, Any], allowed: Iterable[str], where: str, problems: _Problems, what: str = "key"
+) -> None:
+    allowed = tuple(allowed)
+    for key in data:
+        if key not in allowed:
+            problems.add(f"{where}.{key}", _unknown_key(key, allowed, what))
+
+
+def _unknown_key(key: object, allowed: tuple[str, ...], what: str = "key") -> str:
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
+    return f"unknown {what} {key!r}; {hint}"
+
+
+def _kind(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__

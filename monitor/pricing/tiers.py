@@ -1,0 +1,59 @@
+"""Providers' words for service tiers and context windows, mapped to the pricing table's.
+
+OpenAI reports `service_tier` "default"/"auto"/null, "flex", "priority", "scale" and a `batch` flag;
+Anthropic reports "standard", "batch", "priority", "priority_on_demand", "flex", "flex_discount" and a
+`context_window` bucket ("0-200k", "200k-1M"). The table knows four tiers (records.SERVICE_TIERS).
+"""
+
+from __future__ import annotations
+
+_TIER_WORDS: dict[str, str] = {
+    "": "standard",
+    "standard": "standard",
+    "default": "standard",
+    "auto": "standard",
+    # OpenAI Scale Tier is prepaid capacity; its tokens are valued at the standard list price.
+    "scale": "standard",
+    "batch": "batch",
+    "flex": "flex",
+    "flex_discount": "flex",
+    "priority": "priority",
+    "priority_on_demand": "priority",
+}
+
+_SUFFIXES = {"k": 1_000, "m": 1_000_000}
+
+
+def normalise_tier(provider: str, service_tier: str, batch: bool) -> str:
+    """The pricing tier of a usage row: "standard", "batch", "flex" or "priority".
+
+    `batch=True` always means the batch tier. A word no provider is known to use is returned as
+    given (lower-cased), so it matches no price and the row is reported unpriced instead of being
+    silently priced as standard. `provider` is kept for providers whose words may differ later.
+    """
+    if batch:
+        return "batch"
+    word = (service_tier or "").strip().lower()
+    return _TIER_WORDS.get(word, word)
+
+
+def context_floor(context_window: str) -> int:
+    """The smallest prompt size, in tokens, of a context-window bucket.
+
+    "200k-1M" -> 200000, "0-200k" -> 0, "" -> 0; also accepts the table's own labels (">200k").
+    An unreadable bucket counts as 0, i.e. the base (not long-context) price.
+    """
+    low = context_window.strip().lower().lstrip(">").split("-", 1)[0].strip()
+    if not low:
+        return 0
+    scale = _SUFFIXES.get(low[-1], 1)
+    digits = low[:-1] if scale != 1 else low
+    return int(digits) * scale if digits.isdigit() else 0
+
+
+def context_label(above_tokens: int) -> str:
+    """The table's label for a long-context tier: 200000 -> ">200k"."""
+    for suffix, scale in (("M", 1_000_000), ("k", 1_000)):
+        if above_tokens % scale == 0:
+            return f">{above_tokens // scale}{suffix}"
+    return f">{above_tokens}"
