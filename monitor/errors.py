@@ -28,11 +28,16 @@ class StoreError(SpendMonitorError):
 
 
 class ProviderError(SpendMonitorError):
-    """A provider API call failed. Messages never contain credentials."""
+    """A provider API call failed. Messages never contain credentials.
 
-    def __init__(self, message: str, *, account: str = "", endpoint: str = "") -> None:
+    `reason` is the `spend_monitor_poll_errors_total` label when the raiser knows it ("rate_limited",
+    "server_error", "timeout", "connection", "auth", "bad_response", "client_error"), else "".
+    """
+
+    def __init__(self, message: str, *, account: str = "", endpoint: str = "", reason: str = "") -> None:
         self.account = account
         self.endpoint = endpoint
+        self.reason = reason
         super().__init__(message)
 
 

@@ -1,0 +1,148 @@
+"""The poll cycle of one provider account: fetch -> price -> write, page by page.
+
+Each page is priced and written with its cursor in one ledger transaction, so a crash between
+pages loses nothing and a retry counts nothing twice (see docs/architecture.md). The poller never
+reads the clock itself: `now` comes from the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from monitor.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderResponseError,
+    ProviderTransientError,
+    SpendMonitorError,
+)
+from monitor.pricing import Pricer
+from monitor.providers import Provider
+from monitor.records import UsagePage
+from monitor.store import Ledger
+
+log = logging.getLogger(__name__)
+
+
+class PollInterrupted(SpendMonitorError):
+    """The daemon is stopping: the fetch in flight is abandoned after the last written page."""
+
+
+@dataclass
+class EndpointResult:
+    endpoint: str
+    ok: bool = True
+    reason: str = ""
+    error: str = ""
+    pages: int = 0
+    rows: int = 0
+    cost_pico: int = 0
+    buckets: int = 0
+
+
+@dataclass
+class PollResult:
+    """What one poll of one account did; the daemon turns it into self-metrics."""
+
+    provider: str
+    account: str
+    started: float
+    finished: float = 0.0
+    endpoints: list[EndpointResult] = field(default_factory=list)
+    healthy: bool = True
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(e.ok for e in self.endpoints) and not self.interrupted
+
+    @property
+    def rows(self) -> int:
+        return sum(e.rows for e in self.endpoints)
+
+
+def error_reason(exc: BaseException) -> str:
+    """The `reason` label of spend_monitor_poll_errors_total for an exception."""
+    if isinstance(exc, ProviderError) and exc.reason:
+        return exc.reason
+    if isinstance(exc, ProviderAuthError):
+        return "auth"
+    if isinstance(exc, ProviderResponseError):
+        return "bad_response"
+    if isinstance(exc, ProviderTransientError):
+        return "server_error"
+    if isinstance(exc, ProviderError):
+        return "client_error"
+    return "internal"
+
+
+class AccountPoller:
+    """Polls one account's usage endpoints from its cursor minus the revision window up to now."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        pricer: Pricer,
+        *,
+        revision_window: int,
+        initial_start: Callable[[int], int],
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.provider = provider
+        self.pricer = pricer
+        self.revision_window = revision_window
+        self.initial_start = initial_start
+        self.stop = stop or threading.Event()
+
+    def window_start(self, ledger: Ledger, endpoint: str, now: int) -> int:
+        """Where this endpoint's fetch starts: cursor minus the revision window, or the initial lookback."""
+        cursor = ledger.cursor(self.provider.account, endpoint)
+        if cursor is None:
+            return self.initial_start(now)
+        return min(cursor, now) - self.revision_window
+
+    def poll(self, ledger: Ledger, now: int, *, start: int | None = None, end: int | None = None,
+             on_page: Callable[[UsagePage, int], None] | None = None) -> PollResult:
+        """Fetch every endpoint and write page by page. `start`/`end` override the window (backfill)."""
+        result = PollResult(self.provider.provider, self.provider.account, started=float(now))
+        observed_at = now * 1000
+        for endpoint in self.provider.endpoints:
+            if self.stop.is_set():
+                result.interrupted = True
+                break
+            outcome = EndpointResult(endpoint)
+            result.endpoints.append(outcome)
+            fetch_start = start if start is not None else self.window_start(ledger, endpoint, now)
+            fetch_end = end if end is not None else now
+            try:
+                for page in self._pages(endpoint, fetch_start, fetch_end, observed_at, now):
+                    priced = self.pricer.price_rows(page.rows)
+                    ledger.write_page(page, priced)
+                    outcome.pages += 1
+                    outcome.rows += len(page.rows)
+                    outcome.buckets += len(page.buckets)
+                    page_cost = sum(p.total for p in priced)
+                    outcome.cost_pico += page_cost
+                    if on_page is not None:
+                        on_page(page, page_cost)
+            except PollInterrupted:
+                result.interrupted = True
+                break
+            except ProviderAuthError as exc:
+                outcome.ok, outcome.reason, outcome.error = False, "auth", str(exc)
+                result.healthy = False
+                log.error("%s: %s; marked unhealthy, next try at the next poll interval", self.provider.account, exc)
+                break
+            except SpendMonitorError as exc:
+                outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
+                log.warning("%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc)
+        return result
+
+    def _pages(self, endpoint: str, start: int, end: int, observed_at: int, now: int) -> Iterator[UsagePage]:
+        for page in self.provider.fetch_usage(endpoint, start, end, observed_at=observed_at, now=now):
+            yield page
+            if self.stop.is_set():
+                raise PollInterrupted("stopping")
