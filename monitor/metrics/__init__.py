@@ -1,0 +1,48 @@
+"""Prometheus metrics: snapshots of the ledger, rendered once per poll and served over HTTP.
+
+The daemon fills a `LedgerView` and a `PollStats`, calls `Exposition.update()` after each poll,
+and runs a `MetricsServer` that serves the cached bytes. Only this package imports
+prometheus_client (and bcrypt, for basic auth). The catalog is in docs/metrics.md.
+"""
+
+from monitor.metrics.collector import SnapshotCollector
+from monitor.metrics.exposition import Exposition
+from monitor.metrics.server import MetricsServer
+from monitor.metrics.snapshot import (
+    AccountRef,
+    BilledRow,
+    BudgetRow,
+    BuildInfo,
+    DriftRow,
+    LedgerView,
+    MetricsOptions,
+    PollStats,
+    PollView,
+    PriceRow,
+    SavingsRow,
+    Snapshot,
+    SpendRow,
+    TotalRow,
+    UnpricedRow,
+)
+
+__all__ = [
+    "AccountRef",
+    "BilledRow",
+    "BudgetRow",
+    "BuildInfo",
+    "DriftRow",
+    "Exposition",
+    "LedgerView",
+    "MetricsOptions",
+    "MetricsServer",
+    "PollStats",
+    "PollView",
+    "PriceRow",
+    "SavingsRow",
+    "Snapshot",
+    "SnapshotCollector",
+    "SpendRow",
+    "TotalRow",
+    "UnpricedRow",
+]

@@ -1,0 +1,314 @@
+"""The Prometheus collector: fresh metric families built once from one frozen `Snapshot`.
+
+Names, types and labels follow the metric catalog in design.md (docs/metrics.md). Money is kept
+as integer picodollars until the exposition boundary, where it becomes a float via Decimal
+(correctly rounded: 123456789 picodollars renders as 0.000123456789).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+from monitor.metrics.series import Family, Number, count, limit
+from monitor.metrics.snapshot import BudgetRow, LedgerView, Snapshot
+from monitor.metrics.stats import POLL_DURATION_BUCKETS, PollView
+from monitor.records import TOKEN_TYPES
+
+USAGE = ("provider", "account", "project", "model", "service_tier")
+PICO = 12
+
+
+def usd(pico: int) -> float:
+    """Picodollars to a float USD value for the exposition, rounded once from the exact value."""
+    return float(Decimal(pico).scaleb(-PICO))
+
+
+def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
+    """The ledger's series, exact and summed over equal labels (and over api keys unless included)."""
+    usage = (*USAGE, "api_key") if include_api_key else USAGE
+    tokens = Family(
+        "llm_tokens_total",
+        "counter",
+        "Tokens used, cumulative from the ledger.",
+        (*usage, "token_type"),
+        0,
+        "tokens",
+    )
+    requests = Family("llm_requests_total", "counter", "Requests made, cumulative from the ledger.", usage)
+    cost = Family(
+        "llm_cost_usd_total",
+        "counter",
+        "Computed cost in USD, cumulative from the ledger.",
+        tokens.labels,
+        PICO,
+        "cost",
+    )
+    for row in ledger.totals:
+        base: tuple[str, ...] = (row.provider, row.account, row.project, row.model, row.service_tier)
+        if include_api_key:
+            base = (*base, row.api_key)
+        requests.add(base, row.requests)
+        for index, token_type in enumerate(TOKEN_TYPES):
+            if row.tokens[index] or row.costs[index]:
+                tokens.add((*base, token_type), row.tokens[index])
+                cost.add((*base, token_type), row.costs[index])
+    spend = Family(
+        "llm_spend_usd",
+        "gauge",
+        "Computed spend in USD in the current calendar period.",
+        ("provider", "account", "project", "model", "period"),
+        PICO,
+    )
+    for s in ledger.spend:
+        spend.add((s.provider, s.account, s.project, s.model, s.period), s.cost_pico)
+    billed = Family(
+        "llm_billed_cost_usd",
+        "gauge",
+        "Provider-reported cost in USD in the current calendar period.",
+        ("provider", "account", "project", "period"),
+        PICO,
+    )
+    for b in ledger.billed:
+        billed.add((b.provider, b.account, b.project, b.period), b.amount_pico)
+    model_labels = ("provider", "account", "model")
+    unpriced = Family(
+        "llm_unpriced_tokens_total", "counter", "Tokens that could not be priced.", model_labels
+    )
+    for u in ledger.unpriced:
+        unpriced.add((u.provider, u.account, u.model), u.tokens)
+    savings = Family(
+        "llm_cache_savings_usd_total",
+        "counter",
+        "USD that cached tokens saved against the full input price.",
+        model_labels,
+        PICO,
+    )
+    for c in ledger.cache_savings:
+        savings.add((c.provider, c.account, c.model), c.saved_pico)
+    prices = Family(
+        "llm_price_usd_per_million_tokens",
+        "gauge",
+        "The list price in force now, USD per 1M tokens.",
+        ("provider", "model", "service_tier", "token_type"),
+    )
+    for p in ledger.prices:
+        prices.values[(p.provider, p.model, p.service_tier, p.token_type)] = p.usd_per_million
+    return [tokens, requests, cost, spend, billed, unpriced, savings, prices]
+
+
+def _render(family: Family) -> Metric:
+    metric: CounterMetricFamily | GaugeMetricFamily
+    if family.kind == "counter":
+        metric = CounterMetricFamily(family.name.removesuffix("_total"), family.doc, labels=family.labels)
+    else:
+        metric = GaugeMetricFamily(family.name, family.doc, labels=family.labels)
+    for key in sorted(family.values):
+        value: Number = family.values[key]
+        metric.add_metric(key, float(Decimal(value).scaleb(-family.scale)) if family.scale else float(value))
+    return metric
+
+
+Rows = Iterable[tuple[Sequence[str], float]]
+
+
+def _family(kind: str, name: str, doc: str, labels: Sequence[str], rows: Rows) -> Metric:
+    metric: CounterMetricFamily | GaugeMetricFamily
+    if kind == "counter":
+        metric = CounterMetricFamily(name.removesuffix("_total"), doc, labels=labels)
+    else:
+        metric = GaugeMetricFamily(name, doc, labels=labels)
+    for key, value in rows:
+        metric.add_metric(key, value)
+    return metric
+
+
+def _ratio(spend: int, limit_: int) -> float:
+    if limit_ > 0:
+        return spend / limit_  # exact ints, one correctly rounded division
+    return float("inf") if spend > 0 else 0.0
+
+
+BUDGET_GAUGES: tuple[tuple[str, str, Callable[[BudgetRow], float]], ...] = (
+    ("llm_budget_limit_usd", "Budget amount in USD.", lambda r: usd(r.limit_pico)),
+    ("llm_budget_spend_usd", "Spend counted by the budget this period, USD.", lambda r: usd(r.spend_pico)),
+    ("llm_budget_utilization_ratio", "Budget spend / limit.", lambda r: _ratio(r.spend_pico, r.limit_pico)),
+    (
+        "llm_budget_forecast_usd",
+        "Projected spend at the end of the period, USD.",
+        lambda r: usd(r.forecast_pico),
+    ),
+    (
+        "llm_budget_period_end_timestamp_seconds",
+        "End of the budget's current period, unix time.",
+        lambda r: r.period_end,
+    ),
+    (
+        "llm_budget_runout_timestamp_seconds",
+        "When spend reaches the limit at the current run rate (+Inf: never).",
+        lambda r: r.runout,
+    ),
+)
+
+
+def budget_metrics(ledger: LedgerView) -> list[Metric]:
+    """Budget gauges and the drift ratio: bounded by configuration, never dropped by the series limit."""
+    budgets = sorted(ledger.budgets, key=lambda row: row.budget)
+    drift = sorted(((d.provider, d.account), float(d.ratio)) for d in ledger.drift)
+    metrics = [
+        _family(
+            "gauge",
+            "llm_cost_drift_ratio",
+            "(computed - billed) / billed, last complete day.",
+            ("provider", "account"),
+            drift,
+        )
+    ]
+    for name, doc, value in BUDGET_GAUGES:
+        metrics.append(
+            _family("gauge", name, doc, ("budget",), [((r.budget,), float(value(r))) for r in budgets])
+        )
+    states = [((r.budget, t, k), float(s)) for r in budgets for t, k, s in sorted(r.alert_states)]
+    doc = "1 while the budget alert is in ALARM, 0 in OK."
+    metrics.append(_family("gauge", "llm_budget_alert_state", doc, ("budget", "threshold", "kind"), states))
+    return metrics
+
+
+def _histogram(polls: PollView) -> Metric:
+    metric = HistogramMetricFamily(
+        "spend_monitor_poll_duration_seconds",
+        "Duration of one poll of an account.",
+        labels=("provider", "account"),
+    )
+    for key in sorted(polls.durations):
+        hist = polls.durations[key]
+        cumulative, buckets = 0, []
+        for bound, n in zip((*map(floatToGoString, POLL_DURATION_BUCKETS), "+Inf"), hist.counts, strict=True):
+            cumulative += n
+            buckets.append((bound, float(cumulative)))
+        metric.add_metric(key, buckets, hist.total)
+    return metric
+
+
+def _rows(values: Mapping[Any, float]) -> list[tuple[Sequence[str], float]]:
+    """Sorted (labels, value) rows of a PollView mapping keyed by a label tuple or a single label."""
+    return [(key if isinstance(key, tuple) else (key,), float(values[key])) for key in sorted(values)]
+
+
+def self_metrics(snapshot: Snapshot) -> list[Metric]:
+    """The exporter's own health: polls, alerts, scheduler, ledger size and build info."""
+    p, ledger, build = snapshot.polls, snapshot.ledger, snapshot.build
+    acct, endp = ("provider", "account"), ("provider", "account", "endpoint")
+    table: list[tuple[str, str, str, Sequence[str], Mapping[Any, float]]] = [
+        (
+            "gauge",
+            "spend_monitor_poll_last_success_timestamp_seconds",
+            "Last complete fetch of an endpoint, unix time (0: never).",
+            endp,
+            p.last_success,
+        ),
+        (
+            "counter",
+            "spend_monitor_poll_errors_total",
+            "Failed fetches by reason.",
+            (*endp, "reason"),
+            p.errors,
+        ),
+        (
+            "counter",
+            "spend_monitor_poll_requests_total",
+            "HTTP requests made to the provider.",
+            endp,
+            p.requests,
+        ),
+        (
+            "gauge",
+            "spend_monitor_data_lag_seconds",
+            "Now minus the end of the newest complete bucket, at the last poll.",
+            acct,
+            p.data_lag,
+        ),
+        (
+            "gauge",
+            "spend_monitor_account_healthy",
+            "1 while the account polls fine, 0 after auth errors or repeated failure.",
+            acct,
+            p.healthy,
+        ),
+        (
+            "counter",
+            "spend_monitor_alerts_sent_total",
+            "Alert delivery attempts by outcome.",
+            ("channel", "outcome"),
+            p.alerts,
+        ),
+        (
+            "counter",
+            "spend_monitor_scheduler_job_errors_total",
+            "Scheduler jobs that raised.",
+            ("job_id",),
+            p.job_errors,
+        ),
+        (
+            "counter",
+            "spend_monitor_scheduler_job_missed_total",
+            "Scheduler runs missed.",
+            ("job_id",),
+            p.job_missed,
+        ),
+    ]
+    metrics = [_family(kind, name, doc, labels, _rows(values)) for kind, name, doc, labels, values in table]
+    metrics.append(_histogram(p))
+    for name, doc, value in (
+        ("spend_monitor_alert_outbox_pending", "Notifications waiting in the outbox.", ledger.outbox_pending),
+        ("spend_monitor_ledger_rows", "Usage rows in the ledger.", ledger.ledger_rows),
+        (
+            "spend_monitor_snapshot_timestamp_seconds",
+            "When this snapshot was built, unix time.",
+            snapshot.built_at,
+        ),
+    ):
+        metrics.append(_family("gauge", name, doc, (), [((), float(value))]))
+    info = [((build.version, build.pricing_version), 1.0)]
+    doc = "Version of the daemon and of its price table."
+    metrics.append(_family("gauge", "spend_monitor_build_info", doc, ("version", "pricing_version"), info))
+    return metrics
+
+
+class SnapshotCollector(Collector):
+    """Every metric of one snapshot, built once in the constructor; `collect()` only hands them out.
+
+    `dropped_before` is the series-limit drop count of earlier snapshots, so
+    `spend_monitor_series_dropped_total` stays cumulative. After construction, `dropped` is this
+    snapshot's drop count, `series` the number of samples exposed and `steps` the limit steps taken.
+    """
+
+    def __init__(self, snapshot: Snapshot, *, dropped_before: int = 0) -> None:
+        ledger = ledger_families(snapshot.ledger, snapshot.options.include_api_key)
+        fixed = budget_metrics(snapshot.ledger) + self_metrics(snapshot)
+        fixed_count = sum(len(m.samples) for m in fixed) + 2  # + series gauge + dropped counter
+        before = count(ledger)
+        self.steps = limit(ledger, max(0, snapshot.options.series_limit - fixed_count))
+        self.dropped = before - count(ledger)
+        self.series = count(ledger) + fixed_count
+        self._metrics: list[Metric] = [_render(f) for f in ledger] + fixed
+        doc = "Series in this snapshot, after the series limit."
+        self._metrics.append(
+            _family("gauge", "spend_monitor_snapshot_series", doc, (), [((), float(self.series))])
+        )
+        doc = "Series folded or dropped by metrics.series_limit, summed over snapshot builds."
+        dropped = [((), float(dropped_before + self.dropped))]
+        self._metrics.append(_family("counter", "spend_monitor_series_dropped_total", doc, (), dropped))
+
+    def collect(self) -> Iterable[Metric]:
+        return iter(self._metrics)

@@ -1,0 +1,174 @@
+"""The rendered exposition: built once per snapshot, served many times.
+
+`Exposition.update()` renders the Prometheus text format (0.0.4) and OpenMetrics 1.0 once, gzips
+each, and swaps them in with one reference assignment; `render()` only picks cached bytes, so a
+scrape never queries SQLite or formats a number. Formats are negotiated as prometheus_client's
+`choose_encoder` does; rare variants (another name escaping) are rendered on first demand and
+cached with the snapshot.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+
+from prometheus_client import exposition as text_format
+from prometheus_client.openmetrics import exposition as openmetrics
+from prometheus_client.registry import Collector
+
+from monitor.metrics.collector import SnapshotCollector
+from monitor.metrics.snapshot import BuildInfo, LedgerView, MetricsOptions, PollStats, PollView, Snapshot
+
+log = logging.getLogger(__name__)
+
+TEXT = "text"
+OPENMETRICS = "openmetrics"
+GZIP_LEVEL = 6
+
+Variant = tuple[str, str]  # (format, name escaping)
+
+
+def negotiate(accept_header: str | None) -> tuple[Variant, str]:
+    """The (format, escaping) variant and Content-Type for an Accept header, as choose_encoder picks.
+
+    Every metric and label name here is a legacy Prometheus name, which the allow-utf-8 escaping
+    leaves as underscores does (tests/test_metrics_exposition.py checks it), so those two share the
+    pre-rendered variant; "dots" and "values" rewrite names and are rendered on first demand.
+    """
+    try:
+        _, content_type = text_format.choose_encoder(accept_header or "")
+    except (TypeError, ValueError):  # an unparsable version such as "version=x"
+        content_type = text_format.CONTENT_TYPE_PLAIN_0_0_4
+    fmt = OPENMETRICS if content_type.startswith("application/openmetrics-text") else TEXT
+    escaping = openmetrics.UNDERSCORES
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name == "escaping" and value != openmetrics.ALLOWUTF8:
+            escaping = value
+    return (fmt, escaping), content_type
+
+
+def gzip_accepted(accept_encoding: str | None) -> bool:
+    """True when the Accept-Encoding header allows gzip ("gzip" or "*" without q=0)."""
+    for item in (accept_encoding or "").split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding.lower() not in ("gzip", "*"):
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def _encode(collector: Collector, variant: Variant) -> bytes:
+    fmt, escaping = variant
+    if fmt == OPENMETRICS:
+        data: bytes = openmetrics.generate_latest(collector, escaping=escaping)  # type: ignore[no-untyped-call]
+        return data
+    return text_format.generate_latest(collector, escaping=escaping)
+
+
+class _Rendered:
+    """One snapshot's bytes per (variant, gzipped). The metric objects are let go once the common
+    variants are rendered; a rare variant rebuilds them from the snapshot (same input, same bytes)."""
+
+    def __init__(self, snapshot: Snapshot, dropped_before: int) -> None:
+        self.snapshot = snapshot
+        self.dropped_before = dropped_before
+        collector = SnapshotCollector(snapshot, dropped_before=dropped_before)
+        self.series, self.dropped, self.steps = collector.series, collector.dropped, collector.steps
+        self.bytes: dict[tuple[Variant, bool], bytes] = {}
+        self.lock = threading.Lock()
+        for variant in ((TEXT, openmetrics.UNDERSCORES), (OPENMETRICS, openmetrics.UNDERSCORES)):
+            self._add(collector, variant)
+
+    def _add(self, collector: SnapshotCollector, variant: Variant) -> None:
+        plain = _encode(collector, variant)
+        self.bytes[(variant, False)] = plain
+        self.bytes[(variant, True)] = gzip.compress(plain, compresslevel=GZIP_LEVEL, mtime=0)
+
+    def get(self, variant: Variant, gzipped: bool) -> bytes:
+        data = self.bytes.get((variant, gzipped))
+        if data is None:
+            with self.lock:
+                if (variant, gzipped) not in self.bytes:
+                    self._add(SnapshotCollector(self.snapshot, dropped_before=self.dropped_before), variant)
+                data = self.bytes[(variant, gzipped)]
+        return data
+
+
+class Exposition:
+    """The current rendered metrics. `update()` from the daemon, `render()` from any scrape thread."""
+
+    def __init__(self) -> None:
+        self._current: _Rendered | None = None
+        self._update_lock = threading.Lock()
+        self._dropped_total = 0
+        self._warned = False
+
+    @property
+    def has_snapshot(self) -> bool:
+        """False until the first `update()`; the server answers 503 until then."""
+        return self._current is not None
+
+    @property
+    def series(self) -> int:
+        """Series in the current snapshot (0 before the first update)."""
+        current = self._current
+        return current.series if current else 0
+
+    def update(
+        self,
+        ledger: LedgerView,
+        polls: PollStats | PollView,
+        *,
+        version: str,
+        pricing_version: str = "",
+        include_api_key: bool = False,
+        series_limit: int = 50_000,
+        now: float,
+    ) -> None:
+        """Build a snapshot of `ledger` and `polls` at unix time `now`, render it and publish it."""
+        view = polls.view() if isinstance(polls, PollStats) else polls
+        snapshot = Snapshot(
+            ledger,
+            view,
+            BuildInfo(version, pricing_version),
+            now,
+            MetricsOptions(include_api_key, series_limit),
+        )
+        self.publish(snapshot)
+
+    def publish(self, snapshot: Snapshot) -> None:
+        """Render `snapshot` in the common formats and make it what scrapes get, atomically."""
+        with self._update_lock:
+            rendered = _Rendered(snapshot, self._dropped_total)
+            self._dropped_total += rendered.dropped
+            self._current = rendered
+        if rendered.dropped:
+            level = logging.DEBUG if self._warned else logging.WARNING
+            self._warned = True
+            log.log(
+                level,
+                "metrics over the series limit of %d: %s; %d series folded or dropped (see docs/metrics.md)",
+                snapshot.options.series_limit,
+                ", ".join(rendered.steps),
+                rendered.dropped,
+            )
+
+    def render(
+        self, accept_header: str | None = None, accept_encoding: str | None = None
+    ) -> tuple[bytes, str, str | None]:
+        """(body, Content-Type, Content-Encoding or None) for a scrape; LookupError before any update."""
+        current = self._current
+        if current is None:
+            raise LookupError("no metrics snapshot has been published yet")
+        variant, content_type = negotiate(accept_header)
+        gzipped = gzip_accepted(accept_encoding)
+        return current.get(variant, gzipped), content_type, "gzip" if gzipped else None

@@ -1,0 +1,172 @@
+"""What the metrics are rendered from: the ledger view the daemon fills after each poll.
+
+`LedgerView` and its rows are plain frozen values (money in integer picodollars) read from the
+ledger, so a restart never resets a counter; a `Snapshot` adds the poll stats (`PollView`, see
+stats.py), build info, render options and the time it was built. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from monitor.metrics.stats import AccountRef, PollStats, PollView
+from monitor.records import TOKEN_TYPES, ZERO_TOKENS
+
+__all__ = [
+    "AccountRef",
+    "BilledRow",
+    "BudgetRow",
+    "BuildInfo",
+    "DriftRow",
+    "LedgerView",
+    "MetricsOptions",
+    "PollStats",
+    "PollView",
+    "PriceRow",
+    "SavingsRow",
+    "Snapshot",
+    "SpendRow",
+    "TotalRow",
+    "UnpricedRow",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TotalRow:
+    """Cumulative usage of one label combination: `tokens` and `costs` (picodollars) in TOKEN_TYPES order."""
+
+    provider: str
+    account: str
+    project: str = ""
+    model: str = ""
+    service_tier: str = ""
+    api_key: str = ""
+    tokens: tuple[int, ...] = ZERO_TOKENS
+    costs: tuple[int, ...] = ZERO_TOKENS
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.tokens) != len(TOKEN_TYPES) or len(self.costs) != len(TOKEN_TYPES):
+            raise ValueError(f"TotalRow tokens and costs need {len(TOKEN_TYPES)} values (TOKEN_TYPES order)")
+
+
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    """Spend in the current calendar `period` ("day" or "month"), picodollars."""
+
+    provider: str
+    account: str
+    project: str
+    model: str
+    period: str
+    cost_pico: int
+
+
+@dataclass(frozen=True, slots=True)
+class BilledRow:
+    """Provider-reported cost in the current `period`, picodollars."""
+
+    provider: str
+    account: str
+    project: str
+    period: str
+    amount_pico: int
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRow:
+    """(computed - billed) / billed for the last complete day."""
+
+    provider: str
+    account: str
+    ratio: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class UnpricedRow:
+    """Cumulative tokens that could not be priced (unknown model or token kind)."""
+
+    provider: str
+    account: str
+    model: str
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsRow:
+    """Cumulative picodollars that cached tokens saved against the full input price."""
+
+    provider: str
+    account: str
+    model: str
+    saved_pico: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    """A price in force now, USD per 1M tokens, so dashboards can re-price usage."""
+
+    provider: str
+    model: str
+    service_tier: str
+    token_type: str
+    usd_per_million: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetRow:
+    """A budget's state now. `runout` is a unix time or float('inf'); `alert_states` holds
+    (threshold, kind, state) with kind "actual"/"forecast" and state 1 in ALARM, 0 in OK."""
+
+    budget: str
+    limit_pico: int
+    spend_pico: int
+    forecast_pico: int
+    period_end: int
+    runout: float = float("inf")
+    alert_states: Sequence[tuple[str, str, int]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerView:
+    """Everything the metrics take from the ledger; rows with equal labels are added together."""
+
+    totals: Sequence[TotalRow] = ()
+    spend: Sequence[SpendRow] = ()
+    billed: Sequence[BilledRow] = ()
+    drift: Sequence[DriftRow] = ()
+    unpriced: Sequence[UnpricedRow] = ()
+    cache_savings: Sequence[SavingsRow] = ()
+    prices: Sequence[PriceRow] = ()
+    budgets: Sequence[BudgetRow] = ()
+    outbox_pending: int = 0
+    ledger_rows: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """Labels of `spend_monitor_build_info`."""
+
+    version: str
+    pricing_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsOptions:
+    """How to render: `include_api_key` adds the api_key label; `series_limit` caps the series count."""
+
+    include_api_key: bool = False
+    series_limit: int = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one exposition is rendered from; `built_at` is the unix time it was built."""
+
+    ledger: LedgerView
+    polls: PollView
+    build: BuildInfo
+    built_at: float
+    options: MetricsOptions = MetricsOptions()

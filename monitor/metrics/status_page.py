@@ -1,0 +1,206 @@
+"""The HTML status page served at `/`: month-to-date spend, budgets, top models, savings and polls.
+
+Server-rendered, dependency-free and readable without JavaScript (progress bars are CSS widths).
+Every value that came from outside (budget, account, project and model names, poll errors) is
+escaped with `html.escape`, so a hostile label cannot inject markup. Money cells carry the exact
+amount in a `data-usd` attribute next to the rounded text, for tests and scrapers.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from monitor.records import pico_to_usd
+
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLine:
+    """One budget's current period: limit, spend and forecast in picodollars, period end in unix seconds."""
+
+    name: str
+    limit_pico: int
+    spend_pico: int
+    forecast_pico: int
+    period_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpendLine:
+    """Month-to-date spend of one provider account (`model` "") or one model."""
+
+    provider: str
+    account: str
+    spend_pico: int
+    model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsLine:
+    """Month-to-date cache savings of one provider account, picodollars."""
+
+    provider: str
+    account: str
+    saved_pico: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollLine:
+    """The last poll of one (account, endpoint); `error` is already redacted, empty when ok."""
+
+    account: str
+    endpoint: str
+    finished: int
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusData:
+    """Everything the status page shows; filled by the daemon (see monitor.status.build_status_data)."""
+
+    generated_at: int
+    month_start: int
+    month_spend_pico: int
+    timezone: str = "UTC"
+    version: str = ""
+    budgets: Sequence[BudgetLine] = field(default_factory=tuple)
+    providers: Sequence[SpendLine] = field(default_factory=tuple)
+    models: Sequence[SpendLine] = field(default_factory=tuple)
+    savings: Sequence[SavingsLine] = field(default_factory=tuple)
+    polls: Sequence[PollLine] = field(default_factory=tuple)
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%}th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+td.usd,th.usd{text-align:right;font-variant-numeric:tabular-nums}
+.bar{background:#eee;height:.8rem;min-width:8rem;border-radius:.2rem;overflow:hidden}
+.bar span{display:block;height:100%;background:#2f7d32}.bar span.warn{background:#e0a000}
+.bar span.over{background:#c62828}.fc span{background:#90a4ae}
+.err{color:#c62828}.ok{color:#2f7d32}.muted{color:#666}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _usd_cell(pico: int) -> str:
+    exact = pico_to_usd(pico)
+    shown = exact.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    return f'<td class="usd" data-usd="{_e(format(exact.normalize(), "f"))}">${shown:,}</td>'
+
+
+def _when(ts: int) -> str:
+    if ts <= 0:
+        return "never"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    return None if whole <= 0 else (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+def _bar(part: int, whole: int, extra: str = "") -> str:
+    pct = _percent(part, whole)
+    if pct is None:
+        return '<span class="muted">no limit</span>'
+    state = "over" if pct > 100 else "warn" if pct >= 80 else ""
+    width = min(pct, Decimal(100))
+    return (
+        f'<div class="bar{extra}" role="img" aria-label="{pct}%">'
+        f'<span class="{state}" style="width:{width}%"></span></div>'
+    )
+
+
+def _table(headers: Sequence[str], rows: Sequence[str], empty: str) -> str:
+    if not rows:
+        return f'<p class="muted">{_e(empty)}</p>'
+    head = "".join(
+        f'<th class="usd">{_e(h[1:])}</th>' if h.startswith("$") else f"<th>{_e(h)}</th>" for h in headers
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _budgets(data: StatusData) -> str:
+    rows = []
+    for b in data.budgets:
+        pct = _percent(b.spend_pico, b.limit_pico)
+        fpct = _percent(b.forecast_pico, b.limit_pico)
+        rows.append(
+            f'<tr class="budget"><td>{_e(b.name)}</td>{_usd_cell(b.spend_pico)}{_usd_cell(b.limit_pico)}'
+            f"<td>{_bar(b.spend_pico, b.limit_pico)} {'' if pct is None else f'{pct}%'}</td>"
+            f"{_usd_cell(b.forecast_pico)}<td>{_bar(b.forecast_pico, b.limit_pico, ' fc')} "
+            f"{'' if fpct is None else f'{fpct}%'}</td><td>{_e(_when(b.period_end))}</td></tr>"
+        )
+    headers = ("budget", "$spend", "$limit", "used", "$forecast", "forecast", "period ends")
+    return _table(headers, rows, "No budgets configured.")
+
+
+def _spend(lines: Sequence[SpendLine], with_model: bool) -> str:
+    rows = [
+        f'<tr class="{"model" if with_model else "account"}"><td>{_e(s.provider)}</td><td>{_e(s.account)}</td>'
+        + (f"<td>{_e(s.model)}</td>" if with_model else "")
+        + f"{_usd_cell(s.spend_pico)}</tr>"
+        for s in lines
+    ]
+    headers = ("provider", "account", *(("model",) if with_model else ()), "$spend")
+    return _table(headers, rows, "No usage this month yet.")
+
+
+def _savings(lines: Sequence[SavingsLine]) -> str:
+    rows = [
+        f'<tr class="savings"><td>{_e(s.provider)}</td><td>{_e(s.account)}</td>{_usd_cell(s.saved_pico)}</tr>'
+        for s in lines
+    ]
+    return _table(("provider", "account", "$saved by caching"), rows, "No cached tokens this month.")
+
+
+def _polls(lines: Sequence[PollLine]) -> str:
+    rows = []
+    for p in lines:
+        status = (
+            '<span class="ok">ok</span>' if p.ok else f'<span class="err">{_e(p.error or "failed")}</span>'
+        )
+        rows.append(
+            f'<tr class="poll"><td>{_e(p.account)}</td><td>{_e(p.endpoint)}</td>'
+            f"<td>{_e(_when(p.finished))}</td><td>{status}</td></tr>"
+        )
+    return _table(("account", "endpoint", "last poll", "result"), rows, "No poll has finished yet.")
+
+
+def render_status_page(data: StatusData) -> bytes:
+    """The page as UTF-8 bytes: a complete HTML document with inline CSS and no scripts."""
+    month = datetime.fromtimestamp(data.month_start, UTC).strftime("%Y-%m")
+    body = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>LLM spend {_e(month)}</title><style>{_STYLE}</style></head><body>",
+        "<h1>LLM spend monitor</h1>",
+        f'<p>Month to date ({_e(month)}, {_e(data.timezone)}): <strong id="month-spend" '
+        f'data-usd="{_e(format(pico_to_usd(data.month_spend_pico).normalize(), "f"))}">'
+        f"${pico_to_usd(data.month_spend_pico).quantize(_CENT, rounding=ROUND_HALF_EVEN):,}</strong></p>",
+        "<h2>Budgets</h2>",
+        _budgets(data),
+        "<h2>Spend by provider account</h2>",
+        _spend(data.providers, with_model=False),
+        "<h2>Top models</h2>",
+        _spend(data.models, with_model=True),
+        "<h2>Savings</h2>",
+        _savings(data.savings),
+        "<h2>Last polls</h2>",
+        _polls(data.polls),
+        f'<p class="muted">Generated {_e(_when(data.generated_at))}'
+        f"{f' by spend-monitor {_e(data.version)}' if data.version else ''}. "
+        'Prometheus metrics: <a href="/metrics">/metrics</a>.</p>',
+        "</body></html>",
+    ]
+    return "\n".join(body).encode("utf-8")
