@@ -1,0 +1,34 @@
+"""A realistic simulator of OpenAI's and Anthropic's organization usage and cost APIs, on loopback HTTP.
+
+It is the "provider": it never imports the monitor's pricing, store or daemon, and carries its own
+price sheet. Used by `spend-monitor demo`, the integration and chaos tests and the benchmarks.
+
+    with Simulator(seed=1, clock=lambda: now) as sim:
+        client.get(f"{sim.openai_base_url}/organization/usage/completions", ...)
+        sim.ground_truth("openai", start, end).cost_pico
+"""
+
+from monitor.simulator.core import (
+    BENCHMARK_OPENAI_MODELS,
+    DEFAULT_ANTHROPIC_MODELS,
+    DEFAULT_OPENAI_MODELS,
+    EMBEDDING_MODEL,
+    Simulator,
+)
+from monitor.simulator.prices import PriceKey
+from monitor.simulator.server import FAULTS, RequestRecord
+from monitor.simulator.truth import Billed, GroundTruth, Totals
+
+__all__ = [
+    "BENCHMARK_OPENAI_MODELS",
+    "DEFAULT_ANTHROPIC_MODELS",
+    "DEFAULT_OPENAI_MODELS",
+    "EMBEDDING_MODEL",
+    "FAULTS",
+    "Billed",
+    "GroundTruth",
+    "PriceKey",
+    "RequestRecord",
+    "Simulator",
+    "Totals",
+]

@@ -1,0 +1,324 @@
+"""Deterministic usage: the organisation's layout and the full truth of each hour.
+
+Every hour's cells come from a `random.Random` seeded with (seed, endpoint, hour start) only, so the
+same hour is the same on every run, in any order of requests, on any machine. A cell is one row at the
+finest grain the API can report: (dims, counts), counts being the TOKEN_TYPES counts, then model
+requests, then web search requests (see prices.SLOTS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.records import TOKEN_INDEX
+from monitor.simulator.prices import LONG_CONTEXT, REQUESTS_SLOT, SHORT_CONTEXT, SLOTS, WEB_SEARCH_SLOT
+
+Counts = tuple[int, ...]
+Cell = tuple[tuple[Any, ...], Counts]
+"""OpenAI dims: (project_id, user_id, api_key_id, model, batch, service_tier);
+Anthropic dims: (workspace_id | None, api_key_id | None, model, service_tier, context_window)."""
+
+HOUR = 3600
+DAY = 86400
+BASE_REQUESTS = 240.0
+"""Model requests in a peak hour of a (project, model) pair of weight 1, at scale 1."""
+
+# Share of the daily peak per UTC hour: quiet nights, busy working hours.
+_DAY_CURVE = (
+    0.05, 0.04, 0.03, 0.03, 0.04, 0.07, 0.14, 0.3, 0.55, 0.8, 0.92, 1.0,
+    0.95, 0.97, 1.0, 0.98, 0.9, 0.75, 0.55, 0.38, 0.25, 0.16, 0.1, 0.07,
+)  # fmt: skip
+_WEEKEND = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """How a model is used: mean prompt and completion tokens per request, popularity, features."""
+
+    prompt: int
+    completion: int
+    popularity: float
+    vision: bool = False
+    web_search: bool = False
+
+
+_PROFILES: dict[str, Profile] = {
+    "gpt-4.1": Profile(2600, 420, 0.55, vision=True),
+    "gpt-4.1-mini": Profile(1800, 300, 1.0, vision=True),
+    "gpt-4.1-nano": Profile(700, 110, 0.7),
+    "gpt-4o": Profile(2000, 380, 0.5, vision=True),
+    "gpt-4o-mini": Profile(1200, 250, 0.8, vision=True),
+    "o3": Profile(3200, 1600, 0.3),
+    "o4-mini": Profile(2200, 1100, 0.5),
+    "gpt-5": Profile(3000, 1300, 0.6, vision=True),
+    "gpt-5-mini": Profile(1600, 700, 0.8),
+    "gpt-5-nano": Profile(600, 220, 0.6),
+    "text-embedding-3-small": Profile(350, 0, 1.0),
+    "text-embedding-3-large": Profile(350, 0, 0.5),
+    "claude-sonnet-4-5": Profile(3000, 620, 1.0, web_search=True),
+    "claude-sonnet-4": Profile(2800, 600, 0.5, web_search=True),
+    "claude-haiku-4-5": Profile(1500, 300, 0.8),
+    "claude-opus-4-1": Profile(4000, 800, 0.2, web_search=True),
+    "claude-opus-4": Profile(4000, 800, 0.15, web_search=True),
+}
+_FINE_TUNED = Profile(1200, 200, 0.35)
+
+
+def profile(base: str, fine_tuned: bool) -> Profile:
+    return _FINE_TUNED if fine_tuned else _PROFILES.get(base, Profile(1500, 300, 0.5))
+
+
+def ident(seed: int, *parts: object, length: int = 16) -> str:
+    """A stable random-looking id (letters and digits) derived from the seed and the parts."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    digest = hashlib.sha256("|".join(map(str, (seed, *parts))).encode()).digest()
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
+
+
+def unit(seed: int, *parts: object) -> float:
+    """A stable number in [0, 1) derived from the seed and the parts."""
+    digest = hashlib.sha256("|".join(map(str, (seed, *parts))).encode()).digest()
+    return int.from_bytes(digest[:6], "big") / float(1 << 48)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Who uses what: projects (workspaces), their API keys, key owners and (project, model) weights."""
+
+    provider: str
+    projects: tuple[str | None, ...]
+    keys: tuple[tuple[str, ...], ...]
+    user_of: Mapping[str, str]
+    models: tuple[str, ...]
+    profiles: tuple[Profile, ...]
+    tiers: tuple[frozenset[tuple[str, str]], ...]
+    """(tier, context window) pairs each model may be generated in: those the sheet prices."""
+    weights: tuple[tuple[float, ...], ...]
+    """[project][model] share of traffic; 0 means the project does not use the model."""
+    project_weights: tuple[float, ...]
+
+
+def make_layout(
+    seed: int,
+    provider: str,
+    projects: int,
+    keys_per_project: int,
+    models: list[tuple[str, Profile, frozenset[tuple[str, str]]]],
+) -> Layout:
+    """A deterministic organisation: project sizes differ (a few big, a long tail), not every project uses
+    every model. Anthropic's first workspace is the default workspace (workspace_id null)."""
+    anthropic = provider == "anthropic"
+    ids: list[str | None] = []
+    keys: list[tuple[str, ...]] = []
+    user_of: dict[str, str] = {}
+    users = [f"user-{ident(seed, provider, 'user', u, length=24)}" for u in range(max(2, projects // 2 + 1))]
+    for p in range(projects):
+        if anthropic:
+            ids.append(None if p == 0 else f"wrkspc_01{ident(seed, provider, 'ws', p, length=22)}")
+            prefix = "apikey_01"
+        else:
+            ids.append(f"proj_{ident(seed, provider, 'proj', p)}")
+            prefix = "key_"
+        project_keys = tuple(
+            f"{prefix}{ident(seed, provider, 'key', p, k)}" for k in range(max(1, keys_per_project))
+        )
+        for k, key in enumerate(project_keys):
+            user_of[key] = users[int(unit(seed, provider, "owner", p, k) * len(users))]
+        keys.append(project_keys)
+    project_weights = tuple(
+        (0.6 + 0.8 * unit(seed, provider, "size", p)) / (p + 1) ** 0.8 for p in range(projects)
+    )
+    weights = []
+    for p, pw in enumerate(project_weights):
+        row = []
+        for m, (name, prof, _) in enumerate(models):
+            used = m == 0 or unit(seed, provider, "uses", p, name) >= 0.15
+            row.append(
+                pw * prof.popularity * (0.6 + 0.8 * unit(seed, provider, "mix", p, name)) if used else 0.0
+            )
+        weights.append(tuple(row))
+    return Layout(
+        provider=provider,
+        projects=tuple(ids),
+        keys=tuple(keys),
+        user_of=user_of,
+        models=tuple(name for name, _, _ in models),
+        profiles=tuple(prof for _, prof, _ in models),
+        tiers=tuple(tiers for _, _, tiers in models),
+        weights=tuple(weights),
+        project_weights=project_weights,
+    )
+
+
+def intensity(hour: int) -> float:
+    """Traffic level of an hour: the daily curve (UTC), lower at weekends. 1970-01-01 was a Thursday."""
+    weekend = (hour // DAY + 3) % 7 >= 5
+    return _DAY_CURVE[hour // HOUR % 24] * (_WEEKEND if weekend else 1.0)
+
+
+def _activity(level: float, weight: float) -> float:
+    """Chance that a (project, model) pair sends anything in an hour: higher by day and for big projects."""
+    return min(0.98, 0.35 + 0.6 * level + 0.25 * min(weight, 1.0))
+
+
+def idle(seed: int, provider: str, hour: int) -> bool:
+    """Some quiet night hours in which the whole organisation sends nothing (about 2-3 a day)."""
+    return intensity(hour) < 0.06 and unit(seed, provider, "idle", hour) < 0.35
+
+
+def _u(bits: int, shift: int) -> float:
+    return ((bits >> shift) & 0xFFFF) / 65536.0
+
+
+def _vector(**named: int) -> Counts:
+    values = [0] * SLOTS
+    for name, count in named.items():
+        values[TOKEN_INDEX[name]] = count
+    return tuple(values)
+
+
+_I_IN, _I_CACHED, _I_CW, _I_OUT = (TOKEN_INDEX[n] for n in ("input", "cached_input", "cache_write", "output"))
+_I_IMG, _I_CIMG = TOKEN_INDEX["input_image"], TOKEN_INDEX["cached_input_image"]
+
+
+def _chat(prof: Profile, expected: float, bits: int, tier: str, extra: bool) -> Counts:
+    """One OpenAI completions cell. Batch rows carry no cached or cache-write tokens."""
+    requests = max(1, int(expected * (0.5 + _u(bits, 0))))
+    total_in = int(requests * prof.prompt * (0.6 + 0.8 * _u(bits, 16)))
+    out = int(requests * prof.completion * (0.6 + 0.8 * _u(bits, 32)))
+    values = [0] * SLOTS
+    values[REQUESTS_SLOT] = requests
+    values[_I_OUT] = out
+    if tier == "batch":
+        values[_I_IN] = total_in
+        return tuple(values)
+    cached = int(total_in * 0.6 * _u(bits, 48))
+    write = total_in * 3 // 100 if extra else 0
+    uncached = total_in - cached - write
+    image, cached_image = (uncached * 8 // 100, cached * 3 // 100) if extra and prof.vision else (0, 0)
+    values[_I_IN], values[_I_IMG] = uncached - image, image
+    values[_I_CACHED], values[_I_CIMG] = cached - cached_image, cached_image
+    values[_I_CW] = write
+    return tuple(values)
+
+
+def openai_completions(layout: Layout, seed: int, hour: int, scale: float, extra: bool) -> list[Cell]:
+    """One hour of completions: a default-tier row per active (project, model), sometimes a batch row
+    and a priority row as well (each from one of the project's keys)."""
+    rng = random.Random(f"{seed}|openai:completions|{hour}")
+    level = intensity(hour)
+    cells: list[Cell] = []
+    if idle(seed, "openai", hour):
+        return cells
+    for p, project in enumerate(layout.projects):
+        keys = layout.keys[p]
+        for m, model in enumerate(layout.models):
+            weight = layout.weights[p][m]
+            if not weight:
+                continue
+            bits = rng.getrandbits(64)
+            if _u(bits, 0) >= _activity(level, weight):
+                continue
+            expected = BASE_REQUESTS * scale * weight * level
+            prof, tiers = layout.profiles[m], layout.tiers[m]
+            more = rng.getrandbits(64)
+            for tier, chance, shift in (("standard", 1.0, 0), ("batch", 0.12, 16), ("priority", 0.08, 32)):
+                if (tier, "") not in tiers or _u(more, shift) >= chance:
+                    continue
+                key = keys[rng.randrange(len(keys))]
+                dims = (project, layout.user_of[key], key, model, tier == "batch", _TIER_WORD[tier])
+                share = 1.0 if tier == "standard" else 0.3
+                cells.append((dims, _chat(prof, expected * share, rng.getrandbits(64), tier, extra)))
+    return cells
+
+
+_TIER_WORD = {"standard": "default", "batch": "default", "priority": "priority"}
+"""OpenAI's service_tier word per tier; batch rows say "default" with batch=true."""
+
+
+def openai_embeddings(layout: Layout, seed: int, hour: int, scale: float, model: str) -> list[Cell]:
+    """One hour of embeddings: one row per active project, from one of its keys."""
+    rng = random.Random(f"{seed}|openai:embeddings|{hour}")
+    level = intensity(hour)
+    cells: list[Cell] = []
+    if idle(seed, "openai", hour):
+        return cells
+    for p, project in enumerate(layout.projects):
+        bits = rng.getrandbits(64)
+        weight = layout.project_weights[p]
+        if _u(bits, 0) >= _activity(level, weight) - 0.1:
+            continue
+        requests = max(1, int(BASE_REQUESTS * 0.5 * scale * weight * level * (0.5 + _u(bits, 16))))
+        key = layout.keys[p][(bits >> 48) % len(layout.keys[p])]
+        counts = _vector(input=int(requests * 350 * (0.6 + 0.8 * _u(bits, 32))))
+        counts = (*counts[:REQUESTS_SLOT], requests, 0)
+        cells.append(((project, layout.user_of[key], key, model, False, "default"), counts))
+    return cells
+
+
+def _claude(prof: Profile, requests: int, rng: random.Random, tier: str, window: str) -> Counts:
+    """One Anthropic messages cell (the legacy report has no request count, so none is kept)."""
+    if window == LONG_CONTEXT:
+        prompt = requests * (210_000 + 390_000 * rng.random())
+    else:
+        prompt = requests * prof.prompt * (0.6 + 0.8 * rng.random())
+    read_share = 0.3 + 0.5 * rng.random()
+    uncached = int(prompt * (1 - read_share))
+    named = {
+        "input": uncached,
+        "cached_input": int(prompt * read_share),
+        "output": int(requests * prof.completion * (0.6 + 0.8 * rng.random())),
+    }
+    if tier == "standard":
+        named["cache_write"] = int(uncached * (0.1 + 0.2 * rng.random()))
+        if rng.random() < 0.3:
+            named["cache_write_1h"] = uncached * 5 // 100
+    values = list(_vector(**named))
+    if tier == "standard" and prof.web_search and rng.random() < 0.3:
+        values[WEB_SEARCH_SLOT] = max(1, requests * 4 // 100)
+    return tuple(values)
+
+
+def anthropic_messages(layout: Layout, seed: int, hour: int, scale: float) -> list[Cell]:
+    """One hour of messages: a standard row per active (workspace, model), sometimes a batch row, and for
+    models priced above 200k tokens sometimes a 200k-1M row. One in ten rows is Workbench (key null)."""
+    rng = random.Random(f"{seed}|anthropic:messages|{hour}")
+    level = intensity(hour)
+    cells: list[Cell] = []
+    if idle(seed, "anthropic", hour):
+        return cells
+    for p, workspace in enumerate(layout.projects):
+        keys = layout.keys[p]
+        for m, model in enumerate(layout.models):
+            weight = layout.weights[p][m]
+            if not weight:
+                continue
+            bits = rng.getrandbits(64)
+            if _u(bits, 0) >= _activity(level, weight):
+                continue
+            expected = BASE_REQUESTS * 0.6 * scale * weight * level
+            prof, tiers = layout.profiles[m], layout.tiers[m]
+            more = rng.getrandbits(64)
+            variants = (
+                ("standard", SHORT_CONTEXT, 1.0, 0),
+                ("batch", SHORT_CONTEXT, 0.12, 16),
+                ("standard", LONG_CONTEXT, 0.15, 32),
+            )
+            for tier, window, chance, shift in variants:
+                if (tier, window) not in tiers or _u(more, shift) >= chance:
+                    continue
+                pick = rng.getrandbits(64)
+                # One row in ten is Workbench / Console usage, which has no API key.
+                key = None if _u(pick, 0) < 0.1 else keys[(pick >> 48) % len(keys)]
+                if window == LONG_CONTEXT:
+                    requests = 1 + (pick >> 16) % 6
+                else:
+                    share = 1.0 if tier == "standard" else 0.3
+                    requests = max(1, int(expected * share * (0.5 + _u(pick, 32))))
+                counts = _claude(prof, requests, rng, tier, window)
+                cells.append(((workspace, key, model, tier, window), counts))
+    return cells
