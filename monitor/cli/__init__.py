@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
-_COMMAND_MODULES = ("pricing", "config", "ledger", "daemon")
+_COMMAND_MODULES = ("pricing", "config", "ledger", "daemon", "budgets", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, args.log_level)))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT

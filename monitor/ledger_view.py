@@ -1,0 +1,112 @@
+"""Builds the metrics `LedgerView` from the ledger after each poll (wiring, used by the daemon).
+
+Everything here is read once per poll, never per scrape: cumulative counters come from the
+incrementally maintained `totals` table, period gauges from one grouped query per period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.budgets import BudgetStatus
+from monitor.metrics import (
+    BudgetRow,
+    LedgerView,
+    PriceRow,
+    SpendRow,
+    TotalRow,
+    UnpricedRow,
+)
+from monitor.periods import period_bounds, to_unix
+from monitor.pricing import PriceTable
+from monitor.records import TOKEN_TYPES
+from monitor.store import Ledger
+from monitor.store.alerts import AlertStore
+
+PERIOD_GAUGES = ("day", "month")
+SPEND_DIMS = ("provider", "account", "project", "model")
+
+
+def total_rows(ledger: Ledger) -> list[TotalRow]:
+    return [
+        TotalRow(
+            provider=t["provider"],
+            account=t["account"],
+            project=t["project"],
+            model=t["model"],
+            service_tier=t["service_tier"],
+            api_key=t["api_key"],
+            tokens=tuple(int(t["tokens"][k]) for k in TOKEN_TYPES),
+            costs=tuple(int(t["costs"][k]) for k in TOKEN_TYPES),
+            requests=int(t["requests"]),
+        )
+        for t in ledger.totals()
+    ]
+
+
+def spend_rows(ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int) -> list[SpendRow]:
+    rows: list[SpendRow] = []
+    for period in PERIOD_GAUGES:
+        start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
+        for r in ledger.spend_by(SPEND_DIMS, to_unix(start), to_unix(end)):
+            rows.append(SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"])))
+    return rows
+
+
+def price_rows(table: PriceTable, now: datetime) -> list[PriceRow]:
+    rows: list[PriceRow] = []
+    for entry in table.entries_in_force(int(now.timestamp())):
+        if entry.context:
+            continue  # long-context prices apply only above a threshold; the gauge shows base prices
+        for token_type in TOKEN_TYPES:
+            usd = entry.usd_per_million(token_type)
+            if usd is not None:
+                rows.append(PriceRow(entry.provider, entry.model, entry.tier, token_type, usd))
+    return rows
+
+
+def budget_rows(statuses: Sequence[BudgetStatus]) -> list[BudgetRow]:
+    rows = []
+    for s in statuses:
+        runout = s.runout_at.timestamp() if s.runout_at is not None else float("inf")
+        states = [(str(threshold), kind, int(state)) for (threshold, kind), state in _states(s)]
+        rows.append(
+            BudgetRow(
+                budget=s.name,
+                limit_pico=s.limit_pico,
+                spend_pico=s.spend_pico,
+                forecast_pico=s.forecast_pico,
+                period_end=to_unix(s.period_end),
+                runout=runout,
+                alert_states=states,
+            )
+        )
+    return rows
+
+
+def _states(status: BudgetStatus) -> list[tuple[tuple[Any, str], int]]:
+    return [((threshold, kind), 1 if alarm else 0) for (threshold, kind), alarm in status.alarm_states()]
+
+
+def build_ledger_view(
+    ledger: Ledger,
+    table: PriceTable,
+    statuses: Sequence[BudgetStatus],
+    alert_store: AlertStore,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    month_start_day: int = 1,
+) -> LedgerView:
+    """One consistent view of the ledger for the metrics snapshot."""
+    return LedgerView(
+        totals=total_rows(ledger),
+        spend=spend_rows(ledger, now, tz, month_start_day),
+        unpriced=[UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()],
+        prices=price_rows(table, now),
+        budgets=budget_rows(statuses),
+        outbox_pending=alert_store.pending_count(),
+    )
