@@ -272,7 +272,9 @@ class Daemon:
         def initial_start(now: int) -> int:
             if cfg.initial_lookback == "month":
                 at = datetime.fromtimestamp(now, UTC)
-                start, _ = period_bounds("month", at, self.config.tz, month_start_day=self.config.month_start_day)
+                start, _ = period_bounds(
+                    "month", at, self.config.tz, month_start_day=self.config.month_start_day
+                )
                 return to_unix(start)
             return now - int(parse_duration(cfg.initial_lookback))
 

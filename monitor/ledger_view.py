@@ -52,7 +52,9 @@ def spend_rows(ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int
     for period in PERIOD_GAUGES:
         start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
         for r in ledger.spend_by(SPEND_DIMS, to_unix(start), to_unix(end)):
-            rows.append(SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"])))
+            rows.append(
+                SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"]))
+            )
     return rows
 
 
@@ -105,7 +107,9 @@ def build_ledger_view(
     return LedgerView(
         totals=total_rows(ledger),
         spend=spend_rows(ledger, now, tz, month_start_day),
-        unpriced=[UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()],
+        unpriced=[
+            UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()
+        ],
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),
         outbox_pending=alert_store.pending_count(),

@@ -104,9 +104,19 @@ class AccountPoller:
             return self.initial_start(now)
         return min(cursor, now) - self.revision_window
 
-    def poll(self, ledger: Ledger, now: int, *, start: int | None = None, end: int | None = None,
-             on_page: Callable[[UsagePage, int], None] | None = None) -> PollResult:
-        """Fetch every endpoint and write page by page. `start`/`end` override the window (backfill)."""
+    def poll(
+        self,
+        ledger: Ledger,
+        now: int,
+        *,
+        window: Callable[[str], tuple[int, int]] | None = None,
+        on_page: Callable[[UsagePage, int], None] | None = None,
+    ) -> PollResult:
+        """Fetch every endpoint and write page by page.
+
+        `window(endpoint) -> (start, end)` overrides the polling window (backfill); an empty
+        window skips the endpoint.
+        """
         result = PollResult(self.provider.provider, self.provider.account, started=float(now))
         observed_at = now * 1000
         for endpoint in self.provider.endpoints:
@@ -115,8 +125,12 @@ class AccountPoller:
                 break
             outcome = EndpointResult(endpoint)
             result.endpoints.append(outcome)
-            fetch_start = start if start is not None else self.window_start(ledger, endpoint, now)
-            fetch_end = end if end is not None else now
+            if window is not None:
+                fetch_start, fetch_end = window(endpoint)
+                if fetch_start >= fetch_end:
+                    continue
+            else:
+                fetch_start, fetch_end = self.window_start(ledger, endpoint, now), now
             try:
                 for page in self._pages(endpoint, fetch_start, fetch_end, observed_at, now):
                     priced = self.pricer.price_rows(page.rows)
@@ -134,11 +148,15 @@ class AccountPoller:
             except ProviderAuthError as exc:
                 outcome.ok, outcome.reason, outcome.error = False, "auth", str(exc)
                 result.healthy = False
-                log.error("%s: %s; marked unhealthy, next try at the next poll interval", self.provider.account, exc)
+                log.error(
+                    "%s: %s; marked unhealthy, next try at the next poll interval", self.provider.account, exc
+                )
                 break
             except SpendMonitorError as exc:
                 outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
-                log.warning("%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc)
+                log.warning(
+                    "%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc
+                )
         return result
 
     def _pages(self, endpoint: str, start: int, end: int, observed_at: int, now: int) -> Iterator[UsagePage]:

@@ -13,8 +13,12 @@ from typing import TextIO
 
 from monitor.cli.config import add_config_argument
 from monitor.config import Config, load_config
+from monitor.daemon import Daemon
 from monitor.errors import ConfigError
 from monitor.records import UsagePage, pico_to_usd
+from monitor.simulator import Simulator
+from monitor.store import Ledger
+from monitor.store.progress import resume_point
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,9 +27,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--listen", metavar="HOST:PORT", help="override the config's listen address")
     run.set_defaults(func=_run)
 
-    demo = subparsers.add_parser("demo", help="the daemon against the built-in simulated providers, no keys needed")
+    demo = subparsers.add_parser(
+        "demo", help="the daemon against the built-in simulated providers, no keys needed"
+    )
     demo.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9877")
-    demo.add_argument("--db", metavar="PATH", default="./data/demo.db", help="SQLite ledger (default ./data/demo.db)")
+    demo.add_argument(
+        "--db", metavar="PATH", default="./data/demo.db", help="SQLite ledger (default ./data/demo.db)"
+    )
     demo.add_argument("--poll-interval", default="30s", help="how often the demo polls (default 30s)")
     demo.set_defaults(func=_demo)
 
@@ -45,8 +53,6 @@ def _day(text: str) -> date:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from monitor.daemon import Daemon
-
     config = load_config(args.config)
     return Daemon(config, listen=args.listen).run_forever()
 
@@ -85,9 +91,6 @@ budgets:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from monitor.daemon import Daemon
-    from monitor.simulator import Simulator
-
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     with Simulator(seed=0, late_buckets=True, revisions=True) as sim:
@@ -150,12 +153,7 @@ class Progress:
         self.stream.flush()
 
 
-
-
 def _backfill(args: argparse.Namespace) -> int:
-    from monitor.daemon import Daemon
-    from monitor.store import Ledger
-
     config: Config = load_config(args.config)
     since = datetime(args.since.year, args.since.month, args.since.day, tzinfo=UTC)
     until = (
@@ -179,10 +177,25 @@ def _backfill(args: argparse.Namespace) -> int:
             provider = poller.provider
             buckets = (end - start) // provider.bucket_width * len(provider.endpoints)
             progress = Progress(buckets)
-            print(f"{account}: backfilling {since.date()} .. {(until - timedelta(seconds=1)).date()}", file=sys.stderr)
-            resume = ledger.backfill_resume_point(account, provider.endpoints, start, end)
-            result = poller.poll(ledger, now, start=resume, end=end, on_page=progress.page)
-            progress.buckets += (resume - start) // provider.bucket_width * len(provider.endpoints)
+            print(
+                f"{account}: backfilling {since.date()} .. {(until - timedelta(seconds=1)).date()}",
+                file=sys.stderr,
+            )
+            width = provider.bucket_width
+            starts = {
+                ep: resume_point(ledger, account, [ep], start=start, end=end, width=width)
+                for ep in provider.endpoints
+            }
+            progress.buckets = sum((s - start) // width for s in starts.values())
+            if progress.buckets:
+                print(
+                    f"{account}: resuming, {progress.buckets} buckets already in the ledger", file=sys.stderr
+                )
+
+            def window(endpoint: str, starts: dict[str, int] = starts) -> tuple[int, int]:
+                return starts[endpoint], end
+
+            result = poller.poll(ledger, now, window=window, on_page=progress.page)
             progress.show(end="\n")
             for outcome in result.endpoints:
                 if not outcome.ok:
