@@ -79,6 +79,7 @@ def test_sigkill_mid_backfill_then_resume_is_exact(tmp_path: Path, sim: Simulato
     db = tmp_path / "spend.db"
     config = write_config(tmp_path / "c.yaml", sim, db, max_attempts=50)
     since, until = days_ago(20), days_ago(2)
+    hours = int((until - since).total_seconds()) // 3600
     args = [
         "backfill",
         "--config",
@@ -88,28 +89,28 @@ def test_sigkill_mid_backfill_then_resume_is_exact(tmp_path: Path, sim: Simulato
         "--until",
         f"{until:%Y-%m-%d}",
     ]
-    # the second completions page keeps failing, so the first run is stuck mid-backfill
+    # completions (3 pages) go through; embeddings, the next endpoint, keeps failing: the first
+    # run is stuck in the middle of the backfill when it is killed
+    sim.inject("500", path="*/usage/embeddings", count=10_000)
     proc = spawn(args, key_env(sim), tmp_path / "backfill-1.log")
     try:
-        wait_for(lambda: observed_buckets(db, "openai-test", "completions") > 0)
-        sim.inject("500", path="*/usage/completions", count=10_000)
-        written = observed_buckets(db, "openai-test", "completions")
+        wait_for(lambda: any(r.path.endswith("/usage/embeddings") for r in sim.requests_log))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert 0 < written < 18 * 24, "the kill came in the middle of the backfill"
+    assert observed_buckets(db, "openai-test", "completions") == hours
+    assert observed_buckets(db, "openai-test", "embeddings") == 0
+    assert observed_buckets(db, "anthropic-test", "messages") == 0
     sim.clear_faults()
     sim.reset_log()
     proc = spawn(args, key_env(sim), tmp_path / "backfill-2.log")
     assert proc.wait(timeout=120) == 0, (tmp_path / "backfill-2.log").read_text()
-    resumed_from = min(
-        int(r.query["start_time"][0]) for r in sim.requests_log if r.path.endswith("/usage/completions")
-    )
-    assert resumed_from > int(since.timestamp()), "the second run resumed, it did not start over"
+    assert not any(r.path.endswith("/usage/completions") for r in sim.requests_log), "resumed, not restarted"
+    assert observed_buckets(db, "openai-test", "embeddings") == hours
     assert_ledger_is_ground_truth(db, sim, int(since.timestamp()), int(until.timestamp()))
-    assert "buckets" in (tmp_path / "backfill-2.log").read_text()
+    assert "resuming" in (tmp_path / "backfill-2.log").read_text()
 
 
 def test_secrets_never_reach_logs_database_or_http(tmp_path: Path, sim: Simulator) -> None:
