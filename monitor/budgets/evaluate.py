@@ -1,0 +1,263 @@
+"""The budget engine: each budget's spend, forecast and threshold states now, and the alert transitions.
+
+One cycle (`BudgetEngine.evaluate`) runs in one ledger transaction: sync the shared daily spend
+table (monitor.budgets.spend), sum it per budget scope, forecast, compare with the thresholds and
+record every OK <-> ALARM change with its outbox rows (monitor.store.alerts). Time is a parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from monitor.budgets import days
+from monitor.budgets.aggregate import Aggregator
+from monitor.budgets.anomalies import AnomalyDetector
+from monitor.budgets.forecast import DailySeries, Forecast, forecast
+from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
+from monitor.budgets.scopes import scope_key
+from monitor.budgets.spend import DailySpend
+from monitor.config import AnomalyConfig, BudgetConfig
+from monitor.periods import period_bounds, to_unix
+from monitor.records import usd_to_pico
+from monitor.store import Ledger
+from monitor.store.alerts import ALARM, OK, AlertKey, AlertStore, StoredState
+
+log = logging.getLogger(__name__)
+
+HISTORY_DAYS = 28
+"""Complete days of history kept for forecasts (four weeks: the weekday-aware rate's look-back)."""
+FORECAST_RESOLVE_RATIO = Decimal("0.9")
+"""A forecast alarm resolves only once the projection is below 90% of its threshold (no flapping)."""
+KINDS = ("actual", "forecast")
+
+
+def _empty_states() -> Mapping[tuple[Decimal, str], str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    """A budget now: its current period, spend and limit (picodollars), forecast and alert states.
+
+    `states` maps (threshold percent, kind) to "OK" or "ALARM", kind being "actual" (spend) or
+    "forecast" (projected period-end spend). `runout_at` is when spend reaches the limit at the
+    current run rate (None: never at this rate); it may lie past the period end.
+    """
+
+    name: str
+    period: str
+    period_start: datetime
+    period_end: datetime
+    limit_pico: int
+    spend_pico: int
+    utilization: Decimal
+    forecast_pico: int
+    runout_at: datetime | None
+    states: Mapping[tuple[Decimal, str], str] = field(default_factory=_empty_states)
+    daily_rate_pico: int = 0
+    forecast_method: str = "none"
+
+    def state(self, threshold: Decimal, kind: str = "actual") -> str:
+        return self.states.get((threshold, kind), OK)
+
+    def alarm_states(self) -> list[tuple[tuple[Decimal, str], bool]]:
+        """((threshold, kind), in ALARM) for every configured threshold: the llm_budget_alert_state gauge."""
+        return [(key, state == ALARM) for key, state in self.states.items()]
+
+
+def _utilization(spend: int, limit: int) -> Decimal:
+    if limit <= 0:
+        return Decimal(0) if spend <= 0 else Decimal("Infinity")
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return (Decimal(spend) / Decimal(limit)).quantize(Decimal("0.000001"))
+
+
+def _at_or_over(value: int, limit: int, percent: Decimal) -> bool:
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return Decimal(value) * 100 >= Decimal(limit) * percent
+
+
+class BudgetEngine:
+    """Evaluates the configured budgets (and anomaly rules) against a ledger, one cycle at a time.
+
+    Keeps the shared daily spend table between cycles, so a long-lived engine (the daemon's)
+    reads only the recent days of the ledger each cycle.
+    """
+
+    def __init__(
+        self,
+        budgets: Sequence[BudgetConfig],
+        channels: Sequence[str],
+        tz: ZoneInfo,
+        *,
+        month_start_day: int = 1,
+        week_start: int = 0,
+        anomalies: AnomalyConfig | None = None,
+    ) -> None:
+        self.budgets = tuple(budgets)
+        self.channels = tuple(channels)
+        self.tz = tz
+        self.month_start_day = month_start_day
+        self.week_start = week_start
+        self.limits = {b.name: usd_to_pico(b.amount_usd) for b in self.budgets}
+        self.daily = DailySpend(tz)
+        self.aggregator = Aggregator(self.daily)
+        self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
+
+    def evaluate(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:
+        """Compute every budget's status and record the alert transitions (with outbox rows) in one transaction."""
+        now_s = to_unix(now)
+        with alert_store.transaction():
+            statuses = self._compute(ledger, now)
+            stored = alert_store.states(current_at=now_s)
+            changes = self._threshold_changes(statuses, stored, now)
+            if self.anomalies is not None:
+                changes.extend(self.anomalies.changes(ledger.db, alert_store, self.daily, now))
+            queued = 0
+            for change in changes:
+                queued += alert_store.transition(
+                    change.key,
+                    change.state,
+                    period_end=change.period_end,
+                    now=now_s,
+                    payload=change.payload,
+                    channels=self.channels,
+                )
+            if changes:
+                log.info("budgets: %d alert transition(s), %d notification(s) queued", len(changes), queued)
+                stored = alert_store.states(current_at=now_s)
+        return self._with_states(statuses, stored)
+
+    def statuses(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:
+        """Every budget's status with its stored alert states, recording nothing (the CLI's view)."""
+        statuses = self._compute(ledger, now)
+        stored = alert_store.states(current_at=to_unix(now))
+        return self._with_states(statuses, stored)
+
+    # -- computing ----------------------------------------------------------------------------
+
+    def _compute(self, ledger: Ledger, now: datetime) -> list[BudgetStatus]:
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        today_date = now.astimezone(self.tz).date()
+        today = days.epoch_day(today_date)
+        bounds = [
+            period_bounds(
+                b.period, now, self.tz, month_start_day=self.month_start_day, week_start=self.week_start
+            )
+            for b in self.budgets
+        ]
+        first_day = min([today - HISTORY_DAYS, *(days.epoch_day(s.date()) for s, _ in bounds)])
+        self.daily.sync(ledger.db, first_day, today, source=str(ledger.path))
+        first_data = ledger.db.execute("SELECT MIN(bucket_start) FROM usage").fetchone()[0]
+        history_from = today if first_data is None else days.epoch_day(days.local_date(first_data, self.tz))
+        history_from = max(history_from, today - HISTORY_DAYS, first_day)
+        ranges = [(days.epoch_day(s.date()), days.epoch_day(e.date())) for s, e in bounds]
+        sums = self.aggregator.run(
+            [scope_key(b.scope) for b in self.budgets], ranges, history_from=history_from, today=today
+        )
+        start_of_today = days.day_start(today_date, self.tz)
+        day_length = days.day_start(today_date + timedelta(days=1), self.tz) - start_of_today
+        elapsed = Fraction(min(max(to_unix(now) - start_of_today, 0), day_length), day_length)
+        statuses = []
+        for budget, (start, end), (spend, history, today_spend) in zip(
+            self.budgets, bounds, sums, strict=True
+        ):
+            limit = self.limits[budget.name]
+            series = DailySeries(tuple(history), today_spend, today_date.weekday(), elapsed)
+            projection: Forecast = forecast(
+                series,
+                spend_pico=spend,
+                limit_pico=limit,
+                today=today_date,
+                period_end_day=end.date(),
+                tz=self.tz,
+            )
+            statuses.append(
+                BudgetStatus(
+                    name=budget.name,
+                    period=budget.period,
+                    period_start=start,
+                    period_end=end,
+                    limit_pico=limit,
+                    spend_pico=spend,
+                    utilization=_utilization(spend, limit),
+                    forecast_pico=projection.projected_pico,
+                    runout_at=projection.runout_at,
+                    daily_rate_pico=projection.daily_rate_pico,
+                    forecast_method=projection.method,
+                )
+            )
+        return statuses
+
+    def _threshold_changes(
+        self, statuses: Sequence[BudgetStatus], stored: Mapping[AlertKey, StoredState], now: datetime
+    ) -> list[AlertChange]:
+        changes = []
+        for budget, status in zip(self.budgets, statuses, strict=True):
+            for kind, thresholds, value in (
+                ("actual", budget.thresholds, status.spend_pico),
+                ("forecast", budget.forecast_thresholds, status.forecast_pico),
+            ):
+                for threshold in thresholds:
+                    key = AlertKey(budget.name, to_unix(status.period_start), threshold_text(threshold), kind)
+                    previous = stored.get(key)
+                    was = previous.state if previous is not None else OK
+                    if was == OK and _at_or_over(value, status.limit_pico, threshold):
+                        changes.append(self._change(key, ALARM, status, threshold, starts_at=now, now=now))
+                    elif was == ALARM:
+                        level = threshold * FORECAST_RESOLVE_RATIO if kind == "forecast" else threshold
+                        if not _at_or_over(value, status.limit_pico, level):
+                            assert previous is not None
+                            began = datetime.fromtimestamp(previous.changed_at, UTC)
+                            changes.append(self._change(key, OK, status, threshold, starts_at=began, now=now))
+        return changes
+
+    def _change(
+        self,
+        key: AlertKey,
+        state: str,
+        status: BudgetStatus,
+        threshold: Decimal,
+        *,
+        starts_at: datetime,
+        now: datetime,
+    ) -> AlertChange:
+        payload = budget_payload(
+            budget=status.name,
+            kind=key.kind,
+            threshold=threshold,
+            period=status.period,
+            period_start=status.period_start,
+            period_end=status.period_end,
+            spend_pico=status.spend_pico,
+            limit_pico=status.limit_pico,
+            forecast_pico=status.forecast_pico,
+            utilization=status.utilization,
+            starts_at=starts_at,
+            ends_at=now if state == OK else None,
+        )
+        return AlertChange(key, state, to_unix(status.period_end), payload)
+
+    def _with_states(
+        self, statuses: Sequence[BudgetStatus], stored: Mapping[AlertKey, StoredState]
+    ) -> list[BudgetStatus]:
+        result = []
+        for budget, status in zip(self.budgets, statuses, strict=True):
+            start = to_unix(status.period_start)
+            states: dict[tuple[Decimal, str], str] = {}
+            for kind, thresholds in (("actual", budget.thresholds), ("forecast", budget.forecast_thresholds)):
+                for threshold in thresholds:
+                    found = stored.get(AlertKey(status.name, start, threshold_text(threshold), kind))
+                    states[(threshold, kind)] = found.state if found is not None else OK
+            result.append(replace(status, states=MappingProxyType(states)))
+        return result

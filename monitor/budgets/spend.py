@@ -1,0 +1,236 @@
+"""Spend per (provider, account, project, model, api_key) per local day, kept in sync with the ledger cheaply.
+
+All budgets share one table of daily spend over a window (the earliest current period start or
+28 days of forecast history, whichever is earlier), so 1,000 budgets cost one grouped query, not
+1,000. On a 10M-row ledger even that query reads a million rows, so after the first load the
+table is updated incrementally:
+
+1. the ledger's `totals` table (cumulative rows and cost per key, maintained exactly by the store
+   in the same transaction as every write, repricing included) says which combinations changed;
+2. only the recent "hot" days (today, yesterday, and back to the oldest bucket re-observed since
+   the last sync) are re-read, grouped by combination and day;
+3. for each changed combination the change seen in the hot days must equal the change of its
+   totals (rows and cost); where it does not (a backfill or reprice of older days) that
+   combination's whole window is re-read.
+
+So the result always equals a fresh grouped query (the tests compare them), at the cost of the
+hot days only.
+"""
+
+from __future__ import annotations
+
+import logging
+from array import array
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from monitor.budgets.days import DAY, day_key_sql, day_start, epoch_day, from_epoch_day, local_date
+
+log = logging.getLogger(__name__)
+
+Combo = tuple[str, str, str, str, str]
+"""(provider, account, project, model, api_key): the dimensions budget scopes select on."""
+
+DIMS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
+_DIM_SQL = ", ".join(f'"{d}"' for d in DIMS)
+_RELOAD_CHUNK = 150
+_RELOAD_ALL_ABOVE = 300
+"""Re-read the whole window at once when more combinations than this need a reload."""
+
+
+class Database(Protocol):
+    """The part of sqlite_utils.Database used here (read-only queries)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Any: ...
+
+
+class DailySpend:
+    """Daily spend arrays per combination over [first_day, last_day] (local epoch days), synced by `sync`."""
+
+    def __init__(self, tz: ZoneInfo, *, hot_days: int = 2) -> None:
+        self.tz = tz
+        self.hot_days = hot_days
+        self.first_day = 0
+        self.last_day = -1
+        self.cost: dict[Combo, array[int]] = {}
+        self.rows: dict[Combo, array[int]] = {}
+        self.fingerprints: dict[Combo, tuple[int, int]] = {}
+        self.source: object = None
+        self.observed_at = -1
+        self.generation = 0
+        """Bumped whenever any value changes, so callers can cache derived results."""
+        self.stats = {"full": 0, "hot": 0, "reloaded": 0, "unchanged": 0}
+
+    @property
+    def ndays(self) -> int:
+        return self.last_day - self.first_day + 1
+
+    def sync(self, db: Database, first_day: int, today: int, *, source: object) -> None:
+        """Bring the arrays up to date for the window [first_day, today] of the ledger `source`."""
+        fingerprints = _fingerprints(db)
+        observed_at, oldest_changed = _observations_since(db, self.observed_at)
+        if source != self.source or (not self.cost and not self.fingerprints) or first_day < self.first_day:
+            self._full_load(db, first_day, today, fingerprints)
+            self.source = source
+            self.observed_at = observed_at
+            return
+        self._slide(first_day, today)
+        changed = [
+            c
+            for c in fingerprints.keys() | self.fingerprints.keys()
+            if fingerprints.get(c, (0, 0)) != self.fingerprints.get(c, (0, 0))
+        ]
+        self.observed_at = observed_at
+        if not changed:
+            self.stats["unchanged"] += 1
+            return
+        hot_first = today - self.hot_days + 1
+        if oldest_changed is not None:
+            hot_first = min(hot_first, epoch_day(local_date(oldest_changed, self.tz)))
+        hot_first = max(hot_first, self.first_day)
+        hot = self._read(db, hot_first)
+        self.stats["hot"] += 1
+        mismatched = []
+        offset = hot_first - self.first_day
+        width = self.last_day - hot_first + 1
+        for combo in changed:
+            new_cost, new_rows = hot.get(combo, (array("q", bytes(8 * width)), array("q", bytes(8 * width))))
+            old_cost, old_rows = self.cost.get(combo), self.rows.get(combo)
+            before = (
+                (sum(old_rows[offset:]), sum(old_cost[offset:]))
+                if old_cost is not None and old_rows is not None
+                else (0, 0)
+            )
+            was, now = self.fingerprints.get(combo, (0, 0)), fingerprints.get(combo, (0, 0))
+            if (now[0] - was[0], now[1] - was[1]) != (sum(new_rows) - before[0], sum(new_cost) - before[1]):
+                mismatched.append(combo)
+                continue
+            self._store_slice(combo, offset, new_cost, new_rows)
+        if mismatched:
+            self._reload(db, mismatched, fingerprints)
+        self.fingerprints = fingerprints
+        self.generation += 1
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _full_load(
+        self, db: Database, first_day: int, today: int, fingerprints: dict[Combo, tuple[int, int]]
+    ) -> None:
+        self.first_day, self.last_day = first_day, today
+        self.cost, self.rows = {}, {}
+        for combo, (cost, rows) in self._read(db, first_day).items():
+            self._store_slice(combo, 0, cost, rows)
+        self.fingerprints = fingerprints
+        self.generation += 1
+        self.stats["full"] += 1
+        log.debug("budgets: loaded %d combinations over %d days", len(self.cost), self.ndays)
+
+    def _reload(
+        self, db: Database, combos: Sequence[Combo], fingerprints: dict[Combo, tuple[int, int]]
+    ) -> None:
+        """Re-read the whole window of some combinations (older days changed behind the hot window)."""
+        self.stats["reloaded"] += len(combos)
+        if len(combos) > _RELOAD_ALL_ABOVE:
+            self._full_load(db, self.first_day, self.last_day, fingerprints)
+            return
+        for combo in combos:
+            self.cost.pop(combo, None)
+            self.rows.pop(combo, None)
+        for i in range(0, len(combos), _RELOAD_CHUNK):
+            chunk = combos[i : i + _RELOAD_CHUNK]
+            for combo, (cost, rows) in self._read(db, self.first_day, chunk).items():
+                self._store_slice(combo, 0, cost, rows)
+
+    def _slide(self, first_day: int, today: int) -> None:
+        """Drop days before `first_day` and add empty days up to `today`."""
+        drop = first_day - self.first_day
+        grow = max(0, today - self.last_day)
+        if drop <= 0 and grow == 0:
+            return
+        for series in (self.cost, self.rows):
+            for values in series.values():
+                if drop > 0:
+                    del values[:drop]
+                if grow:
+                    values.extend(array("q", bytes(8 * grow)))
+        self.first_day = max(first_day, self.first_day)
+        self.last_day = max(today, self.last_day)
+
+    def _store_slice(self, combo: Combo, offset: int, cost: array[int], rows: array[int]) -> None:
+        if combo not in self.cost:
+            if not any(rows):
+                return
+            self.cost[combo] = array("q", bytes(8 * self.ndays))
+            self.rows[combo] = array("q", bytes(8 * self.ndays))
+        end = offset + len(cost)
+        if end > self.ndays:  # rows dated after today (clock skew): widen every array
+            self._slide(self.first_day, self.first_day + end - 1)
+        self.cost[combo][offset:end] = cost
+        self.rows[combo][offset:end] = rows
+
+    def _read(
+        self, db: Database, from_day: int, combos: Iterable[Combo] | None = None
+    ) -> dict[Combo, tuple[array[int], array[int]]]:
+        """Grouped spend and row counts per combination and local day from `from_day` on."""
+        lo = day_start_of(from_day, self.tz)
+        hi = day_start_of(self.last_day + 2, self.tz)
+        day_sql = day_key_sql(self.tz, lo, hi)
+        params: list[Any] = [lo]
+        combo_sql = ""
+        if combos is not None:
+            combo_list = list(combos)
+            combo_sql = f" AND ({_DIM_SQL}) IN (VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(combo_list))})"
+            params.extend(v for c in combo_list for v in c)
+        sql = (
+            f"SELECT {_DIM_SQL}, {day_sql} AS day, SUM(cost_total), COUNT(*) FROM usage "  # noqa: S608
+            f"WHERE bucket_start >= ?{combo_sql} GROUP BY {_DIM_SQL}, day"
+        )
+        width = max(self.last_day - from_day + 1, 1)
+        result: dict[Combo, tuple[array[int], array[int]]] = {}
+        for provider, account, project, model, api_key, day, cost, count in db.execute(
+            sql, params
+        ).fetchall():
+            index = day - from_day
+            if index < 0:
+                continue
+            combo = (provider, account, project, model, api_key)
+            entry = result.get(combo)
+            if entry is None:
+                entry = result[combo] = (array("q", bytes(8 * width)), array("q", bytes(8 * width)))
+            if index >= len(entry[0]):
+                grow = index + 1 - len(entry[0])
+                for values in entry:
+                    values.extend(array("q", bytes(8 * grow)))
+            entry[0][index] += cost or 0
+            entry[1][index] += count
+        return result
+
+
+def day_start_of(day: int, tz: ZoneInfo) -> int:
+    """Unix seconds of the start of local epoch day `day`."""
+    return day_start(from_epoch_day(day), tz)
+
+
+def _fingerprints(db: Database) -> dict[Combo, tuple[int, int]]:
+    """(rows, cost) per combination over all time, from the store's exact `totals` table."""
+    result: dict[Combo, tuple[int, int]] = {}
+    sql = f"SELECT {_DIM_SQL}, rows, cost_total FROM totals"  # noqa: S608
+    for p, a, pr, m, k, n, c in db.execute(sql).fetchall():
+        if n:  # summed in Python: a key's all-time cost may pass SQLite's int64 when added up
+            rows, cost = result.get((p, a, pr, m, k), (0, 0))
+            result[(p, a, pr, m, k)] = (rows + n, cost + c)
+    return result
+
+
+def _observations_since(db: Database, observed_at: int) -> tuple[int, int | None]:
+    """The newest observation time, and the oldest bucket observed after `observed_at` (None if none)."""
+    row = db.execute(
+        "SELECT MAX(observed_at), MIN(bucket_start) FROM observations WHERE observed_at > ?", [observed_at]
+    ).fetchone()
+    if row is None or row[0] is None:
+        return observed_at, None
+    return int(row[0]), int(row[1])
+
+
+__all__ = ["DAY", "DIMS", "Combo", "DailySpend", "day_start_of"]
