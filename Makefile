@@ -18,11 +18,15 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/spend-monitor demo
 
-# Debian's Prometheus and Alertmanager for the end-to-end tests; installed only when missing.
+# Debian packages the end-to-end tests run for real: Prometheus (with promtool), Alertmanager and
+# Chromium (the status page in a headless browser). Installed only when missing.
+SYSTEM_TOOLS := prometheus promtool prometheus-alertmanager chromium
 system-deps:
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
-		echo "installing Debian packages: prometheus prometheus-alertmanager"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager chromium >/dev/null; \
 	fi
 
 lint: $(STAMP)
