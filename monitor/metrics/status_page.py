@@ -68,6 +68,8 @@ class StatusData:
     month_start: int
     month_spend_pico: int
     timezone: str = "UTC"
+    month: str = ""
+    """The month's label (YYYY-MM) in the configured timezone; default: month_start's UTC month."""
     version: str = ""
     budgets: Sequence[BudgetLine] = field(default_factory=tuple)
     providers: Sequence[SpendLine] = field(default_factory=tuple)
@@ -140,7 +142,7 @@ def _budgets(data: StatusData) -> str:
             f"{_usd_cell(b.forecast_pico)}<td>{_bar(b.forecast_pico, b.limit_pico, ' fc')} "
             f"{'' if fpct is None else f'{fpct}%'}</td><td>{_e(_when(b.period_end))}</td></tr>"
         )
-    headers = ("budget", "$spend", "$limit", "used", "$forecast", "forecast", "period ends")
+    headers = ("budget", "$spend", "$limit", "used", "$forecast", "forecast of limit", "period ends")
     return _table(headers, rows, "No budgets configured.")
 
 
@@ -178,7 +180,7 @@ def _polls(lines: Sequence[PollLine]) -> str:
 
 def render_status_page(data: StatusData) -> bytes:
     """The page as UTF-8 bytes: a complete HTML document with inline CSS and no scripts."""
-    month = datetime.fromtimestamp(data.month_start, UTC).strftime("%Y-%m")
+    month = data.month or datetime.fromtimestamp(data.month_start, UTC).strftime("%Y-%m")
     body = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -1,0 +1,303 @@
+"""`spend-monitor report`: a month's spend, tokens, requests, billed cost, drift and savings per group.
+
+Table output prints every section (groups and total, drift per UTC day, models off, what-if
+estimates); JSON carries them all in one object; CSV carries the group rows and a total row
+(`row` column). `--plot FILE.png` draws daily spend stacked by the first `--by` dimension and,
+per monthly budget, the cumulative spend in its scope against its limit (needs matplotlib:
+the `plot` extra). See docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+from monitor.cli import EXIT_OK, output
+from monitor.cli.config import add_config_argument
+from monitor.config import Config, load_config
+from monitor.errors import SpendMonitorError, StoreError
+from monitor.periods import period_bounds, to_unix
+from monitor.pricing import PriceTable
+from monitor.reconciliation.drift import exceeds
+from monitor.reconciliation.report import REPORT_DIMENSIONS, GroupLine, Report, build_report
+from monitor.records import TOKEN_TYPES, pico_to_usd
+from monitor.store import Ledger, Scope
+from monitor.store.billed import BilledStore, utc_day
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_CENT = Decimal("0.01")
+PLOT_SERIES = 10
+"""Groups drawn in the plot; the smaller ones are summed into "other"."""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="a month's spend, tokens, billed cost, drift and savings per group",
+        description="Report one month from the ledger: spend, tokens by type, requests, billed cost, drift and "
+        "cache savings per group, with totals; drift per UTC day; the models whose computed cost is off; "
+        "what-if estimates at batch/flex prices and the next-cheaper model.",
+    )
+    add_config_argument(parser)
+    parser.add_argument(
+        "--month", required=True, type=_month, metavar="YYYY-MM", help="the month, e.g. 2026-11"
+    )
+    parser.add_argument(
+        "--by",
+        type=_dims,
+        default=("provider", "account"),
+        metavar="DIMS",
+        help=f"comma-separated grouping, some of {','.join(REPORT_DIMENSIONS)} (default: provider,account)",
+    )
+    output.add_format_argument(parser)
+    parser.add_argument(
+        "--plot", type=Path, metavar="FILE.png", help="also draw daily spend and budgets as a PNG"
+    )
+    parser.set_defaults(func=_report)
+
+
+def _month(text: str) -> tuple[int, int]:
+    match = _MONTH.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM (e.g. 2026-11), got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def _dims(text: str) -> tuple[str, ...]:
+    dims = tuple(d.strip() for d in text.split(",") if d.strip())
+    unknown = [d for d in dims if d not in REPORT_DIMENSIONS]
+    if unknown or not dims:
+        raise argparse.ArgumentTypeError(
+            f"unknown dimension {unknown[0] if unknown else text!r}: use some of {','.join(REPORT_DIMENSIONS)}"
+        )
+    return tuple(dict.fromkeys(dims))
+
+
+def month_bounds(config: Config, year: int, month: int) -> tuple[int, int]:
+    """The [start, end) unix seconds of the billing month in the config's timezone and month_start_day."""
+    at = datetime(year, month, config.month_start_day, 12, tzinfo=config.tz)
+    start, end = period_bounds("month", at, config.tz, month_start_day=config.month_start_day)
+    return to_unix(start), to_unix(end)
+
+
+def _usd(pico: int | None, fmt: str) -> Decimal | str:
+    if pico is None:
+        return ""
+    exact = pico_to_usd(pico)
+    return exact.quantize(_CENT, rounding=ROUND_HALF_EVEN) if fmt == "table" else exact.normalize()
+
+
+def _pct(ratio: Decimal | None) -> Decimal | str:
+    return "n/a" if ratio is None else (ratio * 100).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _group_row(report: Report, g: GroupLine, fmt: str, token_types: list[str]) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(report.by, g.key, strict=False))
+    row["spend_usd"] = _usd(g.cost_pico, fmt)
+    for t in token_types:
+        row[f"tokens_{t}"] = g.tokens[t]
+    row["requests"] = g.requests
+    row["billed_usd"] = _usd(g.billed_pico, fmt)
+    row["drift_percent"] = "" if g.billed_pico is None else _pct(g.ratio)
+    row["savings_usd"] = _usd(g.saved_pico, fmt)
+    return row
+
+
+def _sections(report: Report, fmt: str) -> dict[str, list[dict[str, Any]]]:
+    days = [
+        {
+            "day": utc_day(d.day_start),
+            "provider": d.provider,
+            "account": d.account,
+            "computed_usd": _usd(d.computed_pico, fmt),
+            "billed_usd": _usd(d.billed_pico, fmt),
+            "drift_percent": _pct(d.ratio),
+            "off": "yes" if d.ratio is None or exceeds(d.ratio, report.threshold_percent) else "",
+        }
+        for d in report.days
+    ]
+    models = [
+        {
+            "day": "" if m.day_start is None else utc_day(m.day_start),
+            "provider": m.provider,
+            "account": m.account,
+            "model": m.model,
+            "kind": m.kind or "all",
+            "computed_usd": _usd(m.computed_pico, fmt),
+            "billed_usd": _usd(m.billed_pico, fmt),
+            "drift_percent": _pct(m.ratio),
+        }
+        for m in sorted(
+            [*report.off, *report.off_kinds], key=lambda m: (m.day_start or 0, m.account, m.model, m.kind)
+        )
+    ]
+    what_if = [
+        {
+            "provider": w.provider,
+            "account": w.account,
+            "project": w.project,
+            "model": w.model,
+            "actual_usd": _usd(w.actual_pico, fmt),
+            "at_batch_usd": _usd(w.batch_pico, fmt) if w.batch_pico is not None else "n/a",
+            "at_flex_usd": _usd(w.flex_pico, fmt) if w.flex_pico is not None else "n/a",
+            "cheaper_model": w.cheaper_model or "",
+            "at_cheaper_usd": _usd(w.cheaper_pico, fmt) if w.cheaper_pico is not None else "n/a",
+        }
+        for w in report.what_if
+    ]
+    return {"daily_drift": days, "models_off": models, "what_if": what_if}
+
+
+def _open(config: Config) -> Ledger:
+    path = config.storage.path
+    if not path.is_file():
+        raise StoreError(
+            f"no ledger at {path} (storage.path): run `spend-monitor run` or `backfill` with this config first"
+        )
+    return Ledger.open(path)
+
+
+def _report(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    start, end = month_bounds(config, *args.month)
+    table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
+    discounts = {p.name: p.discount_percent for p in config.providers}
+    threshold = config.reconciliation.drift_threshold_percent
+    with _open(config) as ledger:
+        report = build_report(
+            ledger,
+            BilledStore(ledger),
+            table,
+            start=start,
+            end=end,
+            by=args.by,
+            threshold_percent=threshold,
+            discounts=discounts,
+        )
+        if args.plot is not None:
+            _plot(args.plot, ledger, config, report)
+    fmt = args.format
+    types = [t for t in TOKEN_TYPES if report.total.tokens[t]] or ["input", "output"]
+    rows = [_group_row(report, g, fmt, types) for g in report.groups]
+    total = _group_row(report, report.total, fmt, types)
+    columns = [*report.by, "spend_usd", *(f"tokens_{t}" for t in types), "requests", "billed_usd"]
+    columns += ["drift_percent", "savings_usd"]
+    sections = _sections(report, fmt)
+    month = f"{args.month[0]:04d}-{args.month[1]:02d}"
+    if fmt == "csv":
+        output.render(
+            [{"row": "group", **r} for r in rows] + [{"row": "total", **total}], ["row", *columns], fmt
+        )
+    elif fmt == "json":
+        extra = {
+            "month": month,
+            "start": datetime.fromtimestamp(start, UTC).isoformat(),
+            "end": datetime.fromtimestamp(end, UTC).isoformat(),
+            "timezone": config.timezone,
+            "by": list(report.by),
+            "drift_threshold_percent": threshold,
+            "total": total,
+            **sections,
+            "estimates": "what_if figures are estimates: the same tokens at other prices",
+            "notes": report.notes,
+        }
+        output.render(rows, columns, fmt, extra=extra)
+    else:
+        _print_table(
+            report, month=month, config=config, rows=rows, total=total, columns=columns, sections=sections
+        )
+    return EXIT_OK
+
+
+def _print_table(
+    report: Report,
+    *,
+    month: str,
+    config: Config,
+    rows: list[dict[str, Any]],
+    total: dict[str, Any],
+    columns: list[str],
+    sections: dict[str, list[dict[str, Any]]],
+) -> None:
+    print(f"Spend in {month} ({config.timezone}) by {','.join(report.by)}")
+    output.render(
+        [*rows, {report.by[0]: "TOTAL", **{k: v for k, v in total.items() if k not in report.by}}],
+        columns,
+        "table",
+    )
+    titles = {
+        "daily_drift": "Drift per UTC day (computed vs billed)",
+        "models_off": f"Models whose computed cost is off by more than {config.reconciliation.drift_threshold_percent}%",
+        "what_if": "What-if (ESTIMATES: the same tokens at batch, flex or the next-cheaper model's price)",
+    }
+    for name, title in titles.items():
+        print(f"\n{title}")
+        section = sections[name]
+        if section:
+            output.render(section, list(section[0]), "table")
+        else:
+            print("  none" if name == "models_off" else "  no data")
+    for note in report.notes:
+        print(f"\nnote: {note}")
+
+
+def _plot(path: Path, ledger: Ledger, config: Config, report: Report) -> None:
+    """Daily spend stacked by the first --by dimension; cumulative spend per monthly budget vs its limit."""
+    try:
+        from matplotlib.figure import Figure  # noqa: PLC0415 - optional dependency, loaded on demand
+    except ImportError:
+        raise SpendMonitorError(
+            "--plot needs matplotlib: install it with pip install 'llm-spend-monitor[plot]'"
+        ) from None
+    dim = report.by[0]
+    daily = ledger.spend_by((dim, "day"), report.start, report.end, tz=config.tz)
+    days = sorted({r["day"] for r in daily})
+    series: dict[str, list[float]] = {}
+    for r in daily:
+        values = series.setdefault(str(r[dim]) or "(none)", [0.0] * len(days))
+        values[days.index(r["day"])] += float(pico_to_usd(r["cost_total"]))
+    ranked = sorted(series.items(), key=lambda kv: -sum(kv[1]))
+    if len(ranked) > PLOT_SERIES:
+        rest = [sum(column) for column in zip(*(v for _, v in ranked[PLOT_SERIES - 1 :]), strict=True)]
+        ranked = [*ranked[: PLOT_SERIES - 1], ("other", rest)]
+    budgets = [b for b in config.budgets if b.period == "month"]
+    fig = Figure(figsize=(10, 7 if budgets else 4.5), layout="constrained")
+    axes = fig.subplots(2 if budgets else 1, 1, squeeze=False)[:, 0]
+    bottom = [0.0] * len(days)
+    xs = list(range(len(days)))
+    for name, values in ranked:
+        axes[0].bar(xs, values, bottom=bottom, label=name)
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    for ax in axes:
+        ax.set_xticks(xs, [d[5:] for d in days], rotation=90)
+    axes[0].set_title(f"Daily spend (USD) by {dim}")
+    if series:
+        axes[0].legend(fontsize="small")
+    for budget in budgets:
+        s = budget.scope
+        scope = Scope(
+            provider=s.provider, account=s.account, project=s.project, model=s.model, api_key=s.api_key
+        )
+        by_day = {
+            r["day"]: r["cost_total"]
+            for r in ledger.spend_by(("day",), report.start, report.end, scope, tz=config.tz)
+        }
+        running, cumulative = 0, []
+        for day in days:
+            running += by_day.get(day, 0)
+            cumulative.append(float(pico_to_usd(running)))
+        line = axes[1].plot(xs, cumulative, label=f"{budget.name} spend")[0]
+        axes[1].axhline(
+            float(budget.amount_usd), linestyle="--", color=line.get_color(), label=f"{budget.name} limit"
+        )
+    if budgets:
+        axes[1].set_title("Month-to-date spend per monthly budget (USD)")
+        axes[1].legend(fontsize="small")
+    try:
+        fig.savefig(path, format="png")
+    except OSError as exc:
+        raise SpendMonitorError(f"--plot: cannot write {path}: {exc.strerror or exc}") from None

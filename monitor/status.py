@@ -1,0 +1,84 @@
+"""Fills the status page's `StatusData` from the ledger and the budget statuses (wiring for the daemon).
+
+Month-to-date figures use the configured timezone and billing month, like the `llm_spend_usd`
+gauge with period="month", so the page and /metrics agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from monitor.metrics.status_page import BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
+from monitor.periods import period_bounds, to_unix
+from monitor.pricing import PriceTable
+from monitor.reconciliation.savings import savings_by
+from monitor.store import Ledger
+
+TOP_MODELS = 10
+
+
+class BudgetLike(Protocol):
+    """The parts of a `monitor.budgets.BudgetStatus` the page shows."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def limit_pico(self) -> int: ...
+    @property
+    def spend_pico(self) -> int: ...
+    @property
+    def forecast_pico(self) -> int: ...
+    @property
+    def period_end(self) -> datetime: ...
+
+
+def build_status_data(
+    ledger: Ledger,
+    budget_statuses: Sequence[BudgetLike],
+    *,
+    table: PriceTable,
+    now: datetime,
+    tz: ZoneInfo,
+    month_start_day: int = 1,
+    discounts: Mapping[str, Decimal] | None = None,
+    version: str = "",
+    top_models: int = TOP_MODELS,
+) -> StatusData:
+    """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls."""
+    start_dt, end_dt = period_bounds("month", now, tz, month_start_day=month_start_day)
+    start, end = to_unix(start_dt), to_unix(end_dt)
+    by_model = ledger.spend_by(("provider", "account", "model"), start, end)
+    accounts: dict[tuple[str, str], int] = {}
+    for r in by_model:
+        key = (r["provider"], r["account"])
+        accounts[key] = accounts.get(key, 0) + r["cost_total"]
+    models = sorted(by_model, key=lambda r: (-r["cost_total"], r["provider"], r["account"], r["model"]))
+    saved: dict[tuple[str, str], int] = {}
+    for (provider, account), pico in savings_by(
+        ledger, table, ("provider", "account"), start=start, end=end, discounts=discounts
+    ).items():
+        saved[(provider, account)] = pico
+    return StatusData(
+        generated_at=to_unix(now),
+        month_start=start,
+        month_spend_pico=sum(accounts.values()),
+        timezone=str(tz),
+        month=start_dt.strftime("%Y-%m"),
+        version=version,
+        budgets=tuple(
+            BudgetLine(b.name, b.limit_pico, b.spend_pico, b.forecast_pico, to_unix(b.period_end))
+            for b in budget_statuses
+        ),
+        providers=tuple(SpendLine(p, a, pico) for (p, a), pico in sorted(accounts.items())),
+        models=tuple(
+            SpendLine(r["provider"], r["account"], r["cost_total"], r["model"])
+            for r in models[:top_models]
+            if r["cost_total"]
+        ),
+        savings=tuple(SavingsLine(p, a, pico) for (p, a), pico in sorted(saved.items()) if pico),
+        polls=tuple(PollLine(p.account, p.endpoint, p.finished, p.ok, p.error) for p in ledger.polls()),
+    )

@@ -1,0 +1,216 @@
+"""The providers' billed costs (OpenAI costs, Anthropic cost report) per account and UTC day.
+
+Own `billed` migration set in the ledger file. Writes follow the usage ledger's observation rule,
+per (account, day): a newer observation of a day replaces all of its lines (a revised line replaces
+the old one, a vanished line is removed), an equal one merges (pages of one fetch), an older one
+is ignored. Amounts are integer picodollars; providers' units (OpenAI dollars, Anthropic cents) are
+converted by the adapters before anything reaches this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import sqlite_utils
+
+from monitor.errors import StoreError
+from monitor.records import BilledCost
+
+MIGRATIONS = sqlite_utils.Migrations("billed")
+
+DAY = 86_400
+
+LINE_KEY: tuple[str, ...] = (
+    "project",
+    "line_item",
+    "model",
+    "token_type",
+    "service_tier",
+    "context_window",
+)
+"""What tells two cost lines of one (account, day) apart."""
+
+BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "day", "day_start", *LINE_KEY)
+"""Dimensions `billed_by` groups by; `day` is the UTC date (YYYY-MM-DD), `day_start` its unix start."""
+
+
+class LedgerLike(Protocol):
+    """What the billed store needs from `monitor.store.Ledger`: its database and transactions."""
+
+    @property
+    def db(self) -> sqlite_utils.Database: ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
+
+
+@MIGRATIONS()
+def m001_billed(db: sqlite_utils.Database) -> None:
+    """billed (the cost lines) and billed_days (the newest observation of each account's day)."""
+    db.execute("""
+CREATE TABLE billed (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    day_start INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    line_item TEXT NOT NULL,
+    model TEXT NOT NULL,
+    token_type TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    context_window TEXT NOT NULL,
+    amount_pico INTEGER NOT NULL,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY (day_start, account, project, line_item, model, token_type, service_tier, context_window)
+) STRICT, WITHOUT ROWID""")
+    db.execute("""
+CREATE TABLE billed_days (
+    account TEXT NOT NULL,
+    day_start INTEGER NOT NULL,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY (account, day_start)
+) STRICT, WITHOUT ROWID""")
+
+
+_INSERT = (
+    "INSERT INTO billed (provider, account, day_start, project, line_item, model, token_type, service_tier, "
+    "context_window, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window) "
+    "DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
+    "observed_at = excluded.observed_at"
+)
+
+
+def days_between(start: int, end: int) -> list[int]:
+    """The UTC day starts of every day that overlaps [start, end): what a cost fetch of that window covers."""
+    first = start - start % DAY
+    return list(range(first, max(end, first + 1), DAY))
+
+
+def utc_day(day_start: int) -> str:
+    """The UTC date (YYYY-MM-DD) of a day start."""
+    return datetime.fromtimestamp(day_start, UTC).date().isoformat()
+
+
+class BilledStore:
+    """Billed cost lines in the ledger's SQLite file. Construction applies the `billed` migrations."""
+
+    def __init__(self, ledger: LedgerLike) -> None:
+        self.ledger = ledger
+        self.db: sqlite_utils.Database = ledger.db
+        if MIGRATIONS.pending(self.db):
+            with ledger.transaction():
+                MIGRATIONS.apply(self.db)
+
+    def write_billed(
+        self, account: str, costs: Sequence[BilledCost], *, observed_at: int, days: Iterable[int]
+    ) -> int:
+        """Write one observation of `account`'s billed costs for `days` (UTC day starts) in one transaction.
+
+        `days` lists every day the fetch covered, including days with no cost lines (so a day whose
+        lines all vanished is emptied); days of the lines themselves are added. `observed_at`
+        orders observations (unix ms, like UsagePage.observed_at). Lines of one call sharing a key
+        are summed. Returns the number of lines written (lines of stale days are skipped).
+        """
+        merged: dict[tuple[int, str, str, str, str, str, str], tuple[str, int]] = {}
+        for c in costs:
+            if c.account != account:
+                raise StoreError(f"write_billed for account {account!r} got a cost line of {c.account!r}")
+            if c.day_start % DAY:
+                raise StoreError(f"billed cost of {account!r} starts at {c.day_start}, not a UTC midnight")
+            key = (
+                c.day_start,
+                c.project,
+                c.line_item,
+                c.model,
+                c.token_type,
+                c.service_tier,
+                c.context_window,
+            )
+            _, amount = merged.get(key, (c.provider, 0))
+            merged[key] = (c.provider, amount + c.amount_pico)
+        covered = set(days) | {key[0] for key in merged}
+        bad = sorted(d for d in covered if d % DAY)
+        if bad:
+            raise StoreError(f"write_billed for {account!r}: day {bad[0]} is not a UTC midnight")
+        conn = self.db.conn
+        with self.ledger.transaction():
+            stored = dict(
+                conn.execute(
+                    "SELECT day_start, observed_at FROM billed_days WHERE account = ? "
+                    "AND day_start IN (SELECT value FROM json_each(?))",
+                    (account, json.dumps(sorted(covered))),
+                ).fetchall()
+            )
+            replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
+            writable = set(replace) | {d for d in covered if stored.get(d) == observed_at}
+            conn.execute(
+                "DELETE FROM billed WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
+                (account, json.dumps(replace)),
+            )
+            conn.executemany(
+                "INSERT INTO billed_days VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "observed_at = max(observed_at, excluded.observed_at)",
+                [(account, d, observed_at) for d in replace],
+            )
+            rows = [
+                (provider, account, key[0], *key[1:], amount, observed_at)
+                for key, (provider, amount) in merged.items()
+                if key[0] in writable
+            ]
+            conn.executemany(_INSERT, rows)
+        return len(rows)
+
+    def observed_days(self, start: int, end: int) -> dict[tuple[str, int], int]:
+        """(account, day_start) -> observed_at for every day with day_start in [start, end) that was fetched."""
+        rows = self.db.execute(
+            "SELECT account, day_start, observed_at FROM billed_days WHERE day_start >= ? AND day_start < ?",
+            [start, end],
+        ).fetchall()
+        return {(a, d): o for a, d, o in rows}
+
+    def providers(self) -> dict[str, str]:
+        """account -> provider of every account with billed lines."""
+        return dict(self.db.execute("SELECT DISTINCT account, provider FROM billed").fetchall())
+
+    def lines(self, start: int, end: int) -> list[BilledCost]:
+        """Every stored cost line of the days starting in [start, end), ordered by day and account."""
+        rows = self.db.execute(
+            "SELECT provider, account, day_start, project, line_item, amount_pico, model, token_type, "
+            "service_tier, context_window FROM billed WHERE day_start >= ? AND day_start < ? "
+            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window",
+            [start, end],
+        ).fetchall()
+        return [BilledCost(*row) for row in rows]
+
+    def billed_by(
+        self, dims: Sequence[str], start: int, end: int, *, accounts: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Billed picodollars of the days starting in [start, end) grouped by `dims` (BILLED_DIMENSIONS).
+
+        Each result is {dim: value, ..., "amount_pico": int}, sorted by the dims; `accounts` keeps
+        only those accounts. SQL sums per (group, day) and Python adds the days, so sums past
+        SQLite's int64 stay exact.
+        """
+        unknown = [d for d in dims if d not in BILLED_DIMENSIONS]
+        if unknown:
+            raise ValueError(
+                f"unknown billed dimension(s) {', '.join(unknown)}: expected some of {', '.join(BILLED_DIMENSIONS)}"
+            )
+        names = ["day_start", *(d for d in dict.fromkeys(dims) if d not in ("day", "day_start"))]
+        select = ", ".join(f'"{n}"' for n in names)
+        where = "day_start >= ? AND day_start < ?"
+        params: list[Any] = [start, end]
+        if accounts is not None:
+            where += " AND account IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(accounts)))
+        sql = f"SELECT {select}, SUM(amount_pico) FROM billed WHERE {where} GROUP BY {select}"
+        groups: dict[tuple[Any, ...], int] = {}
+        for *values, amount in self.db.execute(sql, params).fetchall():
+            by_name = dict(zip(names, values, strict=True))
+            by_name["day"] = utc_day(by_name["day_start"])
+            key = tuple(by_name[d] for d in dims)
+            groups[key] = groups.get(key, 0) + amount
+        return [{**dict(zip(dims, key, strict=True)), "amount_pico": groups[key]} for key in sorted(groups)]
