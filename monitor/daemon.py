@@ -27,12 +27,16 @@ from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.config import Config, ProviderConfig, parse_duration
 from monitor.ledger_view import build_ledger_view
 from monitor.metrics import AccountRef, Exposition, MetricsServer, PollStats
+from monitor.metrics.status_page import render_status_page
 from monitor.periods import period_bounds, to_unix
-from monitor.poller import AccountPoller, PollInterrupted, PollResult
+from monitor.poller import COSTS_ENDPOINT, AccountPoller, PollInterrupted, PollResult
 from monitor.pricing import Pricer, PriceTable
 from monitor.providers import Provider, make_provider
+from monitor.reconciliation import evaluate_drift
+from monitor.status import build_status_data
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
+from monitor.store.billed import BilledStore
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +74,20 @@ class Daemon:
                 revision_window=int(cfg.revision_window),
                 initial_start=self._initial_start(cfg),
                 stop=self.stopping,
+                fetch_costs=cfg.fetch_costs,
             )
             for cfg in config.providers
         }
         self.channels = build_channels(config.alerts)
         self.stats = PollStats(
-            [AccountRef(p.provider, p.account, tuple(p.endpoints)) for p in self.providers.values()],
+            [
+                AccountRef(
+                    provider.provider,
+                    provider.account,
+                    (*provider.endpoints, COSTS_ENDPOINT) if cfg.fetch_costs else tuple(provider.endpoints),
+                )
+                for cfg, provider in ((c, self.providers[c.name]) for c in config.providers)
+            ],
             channels=list(self.channels),
         )
         self.budget_engine = BudgetEngine(
@@ -92,6 +104,7 @@ class Daemon:
             self.exposition,
             health=self.health,
             ready=self.ready,
+            landing=self.status_page,
             tls_cert_file=config.web.tls_cert_file,
             tls_key_file=config.web.tls_key_file,
             basic_auth_users=config.web.basic_auth_users,
@@ -102,6 +115,8 @@ class Daemon:
         self._after_poll_lock = threading.Lock()
         self._polled: dict[str, str] = {}
         self._budget_statuses: list[BudgetStatus] = []
+        self._discounts = {p.name: p.discount_percent for p in config.providers}
+        self._status_page = b""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -213,6 +228,14 @@ class Daemon:
             now = datetime.fromtimestamp(self.clock(), UTC)
             alert_store = AlertStore(ledger)
             self._budget_statuses = self.budget_engine.evaluate(ledger, alert_store, now)
+            evaluate_drift(
+                ledger,
+                BilledStore(ledger),
+                alert_store,
+                list(self.channels),
+                self.config.reconciliation.drift_threshold_percent,
+                now,
+            )
             view = build_ledger_view(
                 ledger,
                 self.table,
@@ -221,6 +244,19 @@ class Daemon:
                 now=now,
                 tz=self.config.tz,
                 month_start_day=self.config.month_start_day,
+                discounts=self._discounts,
+            )
+            self._status_page = render_status_page(
+                build_status_data(
+                    ledger,
+                    self._budget_statuses,
+                    table=self.table,
+                    now=now,
+                    tz=self.config.tz,
+                    month_start_day=self.config.month_start_day,
+                    discounts=self._discounts,
+                    version=__version__,
+                )
             )
             self.exposition.update(
                 view,
@@ -242,6 +278,10 @@ class Daemon:
             worker.repost_active(self._budget_statuses, datetime.fromtimestamp(self.clock(), UTC))
 
     # -- health ----------------------------------------------------------------------------
+
+    def status_page(self) -> bytes:
+        """The `/` page, rendered once per refresh (never per request)."""
+        return self._status_page
 
     def health(self) -> tuple[bool, str]:
         if self.stopping.is_set():

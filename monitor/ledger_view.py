@@ -6,25 +6,31 @@ incrementally maintained `totals` table, period gauges from one grouped query pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.budgets import BudgetStatus
 from monitor.metrics import (
+    BilledRow,
     BudgetRow,
+    DriftRow,
     LedgerView,
     PriceRow,
+    SavingsRow,
     SpendRow,
     TotalRow,
     UnpricedRow,
 )
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
+from monitor.reconciliation import billed_in_periods, cache_savings, last_complete_day_drift
 from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
+from monitor.store.billed import BilledStore
 
 PERIOD_GAUGES = ("day", "month")
 SPEND_DIMS = ("provider", "account", "project", "model")
@@ -102,13 +108,28 @@ def build_ledger_view(
     now: datetime,
     tz: ZoneInfo,
     month_start_day: int = 1,
+    discounts: Mapping[str, Decimal] | None = None,
 ) -> LedgerView:
     """One consistent view of the ledger for the metrics snapshot."""
+    billed = BilledStore(ledger)
     return LedgerView(
         totals=total_rows(ledger),
         spend=spend_rows(ledger, now, tz, month_start_day),
+        billed=[
+            BilledRow(b.provider, b.account, b.project, b.period, b.amount_pico)
+            for b in billed_in_periods(billed, now, tz, month_start_day=month_start_day)
+        ],
+        drift=[
+            DriftRow(d.provider, d.account, d.ratio)
+            for d in last_complete_day_drift(ledger, billed, now)
+            if d.ratio is not None
+        ],
         unpriced=[
             UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()
+        ],
+        cache_savings=[
+            SavingsRow(r.provider, r.account, r.model, r.saved_pico)
+            for r in cache_savings(ledger, table, discounts=discounts)
         ],
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),

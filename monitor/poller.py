@@ -23,8 +23,13 @@ from monitor.pricing import Pricer
 from monitor.providers import Provider
 from monitor.records import UsagePage
 from monitor.store import Ledger
+from monitor.store.billed import BilledStore, days_between
 
 log = logging.getLogger(__name__)
+
+
+COSTS_ENDPOINT = "costs"
+"""The pseudo-endpoint name of the providers' billed-cost report in poll results and metrics."""
 
 
 class PollInterrupted(SpendMonitorError):
@@ -90,8 +95,10 @@ class AccountPoller:
         revision_window: int,
         initial_start: Callable[[int], int],
         stop: threading.Event | None = None,
+        fetch_costs: bool = True,
     ) -> None:
         self.provider = provider
+        self.fetch_costs = fetch_costs
         self.pricer = pricer
         self.revision_window = revision_window
         self.initial_start = initial_start
@@ -119,6 +126,9 @@ class AccountPoller:
         """
         result = PollResult(self.provider.provider, self.provider.account, started=float(now))
         observed_at = now * 1000
+        costs_start = (
+            self.window_start(ledger, self.provider.endpoints[0], now) if self.provider.endpoints else now
+        )
         for endpoint in self.provider.endpoints:
             if self.stop.is_set():
                 result.interrupted = True
@@ -157,7 +167,27 @@ class AccountPoller:
                 log.warning(
                     "%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc
                 )
+        if self.fetch_costs and window is None and result.healthy and not result.interrupted:
+            result.endpoints.append(self.poll_costs(ledger, now, costs_start))
         return result
+
+    def poll_costs(self, ledger: Ledger, now: int, start: int) -> EndpointResult:
+        """Fetch the provider's billed cost per day from `start` (a day) and replace those days."""
+        outcome = EndpointResult(COSTS_ENDPOINT)
+        day = 86400
+        start -= start % day
+        try:
+            costs = [line for page in self.provider.fetch_costs(start, now, now=now) for line in page]
+        except SpendMonitorError as exc:
+            outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
+            log.warning("%s/costs: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
+            return outcome
+        BilledStore(ledger).write_billed(
+            self.provider.account, costs, observed_at=now * 1000, days=days_between(start, now)
+        )
+        outcome.rows = len(costs)
+        outcome.cost_pico = sum(c.amount_pico for c in costs)
+        return outcome
 
     def _pages(self, endpoint: str, start: int, end: int, observed_at: int, now: int) -> Iterator[UsagePage]:
         for page in self.provider.fetch_usage(endpoint, start, end, observed_at=observed_at, now=now):

@@ -137,7 +137,7 @@ def test_repolling_makes_only_revision_window_requests(tmp_path: Path, sim: Simu
     starts = {
         int(dict(r.query).get("start_time", ["0"])[0])
         for r in sim.requests_log
-        if "/openai/" in r.path and "start_time" in dict(r.query)
+        if "/openai/" in r.path and "/usage/" in r.path and "start_time" in dict(r.query)
     }
     # every request starts at the cursor minus the 48 h revision window, not at the initial lookback
     assert starts and min(starts) >= int(clock()) - 48 * HOUR - 2 * HOUR
