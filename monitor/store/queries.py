@@ -1,0 +1,180 @@
+"""Read queries over `usage`: spend in a time range, grouped by dimensions, per bucket, within a Scope.
+
+Exactness: SQLite's SUM over integers fails past 2**63 picodollars ($9.2M). A range may be a year
+of a large organisation, so SQL sums per (group, UTC day) -- or per bucket for day/hour
+grouping -- and Python adds those partial sums with unbounded integers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.periods import to_unix
+from monitor.records import TOKEN_TYPES
+from monitor.store.schema import COST_COLUMNS, TOK_COLUMNS
+
+DIMENSIONS: tuple[str, ...] = (
+    "provider",
+    "account",
+    "project",
+    "api_key",
+    "user",
+    "model",
+    "service_tier",
+    "endpoint",
+    "batch",
+    "context_window",
+)
+TIME_DIMENSIONS: tuple[str, ...] = ("day", "hour")
+"""Pseudo-dimensions: the local day (YYYY-MM-DD) or hour (ISO 8601 with offset) of bucket_start in tz."""
+
+_DAY = 86400
+_SUMS: tuple[str, ...] = (
+    *TOK_COLUMNS,
+    *COST_COLUMNS,
+    "unit_cost",
+    "cost_total",
+    "requests",
+    "unpriced_tokens",
+)
+_N_TOK = len(TOKEN_TYPES)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which usage a query covers: each field is a tuple of GLOB patterns (any may match); empty = any.
+
+    A single string is accepted and treated as a one-pattern tuple.
+    """
+
+    provider: tuple[str, ...] = ()
+    account: tuple[str, ...] = ()
+    project: tuple[str, ...] = ()
+    model: tuple[str, ...] = ()
+    api_key: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                object.__setattr__(self, f.name, (value,))
+            else:
+                object.__setattr__(self, f.name, tuple(value))
+
+    def sql(self) -> tuple[str, list[str]]:
+        """An SQL fragment (" AND (...)" per restricted field) and its parameters."""
+        parts: list[str] = []
+        params: list[str] = []
+        for f in fields(self):
+            patterns: tuple[str, ...] = getattr(self, f.name)
+            if patterns:
+                parts.append(" AND (" + " OR ".join(f'"{f.name}" GLOB ?' for _ in patterns) + ")")
+                params.extend(patterns)
+        return "".join(parts), params
+
+
+def _where(start: int, end: int, scope: Scope | None) -> tuple[str, list[Any]]:
+    scope_sql, scope_params = (scope or Scope()).sql()
+    return f"bucket_start >= ? AND bucket_start < ?{scope_sql}", [start, end, *scope_params]
+
+
+def _check_dims(dims: Sequence[str], allowed: tuple[str, ...]) -> None:
+    unknown = [d for d in dims if d not in allowed]
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {', '.join(unknown)}: expected some of {', '.join(allowed)}")
+
+
+def spend(conn: sqlite3.Connection, start: int, end: int, scope: Scope | None) -> int:
+    """Picodollars of usage with bucket_start in [start, end) within scope."""
+    where, params = _where(start, end, scope)
+    daily = conn.execute(
+        f"SELECT SUM(cost_total) FROM usage WHERE {where} GROUP BY bucket_start / {_DAY}", params
+    )
+    return sum(value for (value,) in daily)
+
+
+def _time_label(bucket_start: int, dim: str, tz: ZoneInfo) -> tuple[int, str]:
+    """(sort key, label) of the local day or hour containing bucket_start."""
+    local = datetime.fromtimestamp(bucket_start, tz)
+    if dim == "day":
+        return local.toordinal(), local.date().isoformat()
+    floor = local.replace(minute=0, second=0, microsecond=0)
+    return to_unix(floor), floor.isoformat()
+
+
+def spend_by(
+    conn: sqlite3.Connection,
+    dims: Sequence[str],
+    start: int,
+    end: int,
+    *,
+    scope: Scope | None,
+    tz: ZoneInfo | None,
+) -> list[dict[str, Any]]:
+    """Usage and cost in [start, end) grouped by dims, sorted by them (day/hour chronologically)."""
+    _check_dims(dims, DIMENSIONS + TIME_DIMENSIONS)
+    time_dims = [d for d in dims if d in TIME_DIMENSIONS]
+    if time_dims and tz is None:
+        raise ValueError(f"grouping by {', '.join(time_dims)} needs a timezone (tz=)")
+    zone = tz or ZoneInfo("UTC")  # only used when time_dims, where tz is set
+    sql_dims = [d for d in dims if d in DIMENSIONS]
+    period = "bucket_start" if time_dims else f"bucket_start / {_DAY}"
+    where, params = _where(start, end, scope)
+    select = ", ".join(
+        [*(f'"{d}"' for d in sql_dims), f"{period} AS period", *(f'SUM("{c}")' for c in _SUMS)]
+    )
+    group = ", ".join([*(f'"{d}"' for d in sql_dims), "period"])
+    n = len(sql_dims)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    sort_keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    labels: dict[tuple[int, str], tuple[int, str]] = {}
+    for values in conn.execute(f"SELECT {select} FROM usage WHERE {where} GROUP BY {group}", params):
+        by_name = dict(zip(sql_dims, values[:n], strict=True))
+        sort_parts: list[Any] = []
+        key_parts: list[Any] = []
+        for d in dims:
+            if d in TIME_DIMENSIONS:
+                cache_key = (values[n], d)
+                if cache_key not in labels:
+                    labels[cache_key] = _time_label(values[n], d, zone)
+                order, label = labels[cache_key]
+                sort_parts.append(order)
+                key_parts.append(label)
+            else:
+                value = bool(by_name[d]) if d == "batch" else by_name[d]
+                sort_parts.append(value)
+                key_parts.append(value)
+        key = tuple(key_parts)
+        sort_keys[key] = tuple(sort_parts)
+        acc = groups.get(key)
+        if acc is None:
+            groups[key] = list(values[n + 1 :])
+        else:
+            for i, v in enumerate(values[n + 1 :]):
+                acc[i] += v
+    result = []
+    for key in sorted(groups, key=sort_keys.__getitem__):
+        sums = groups[key]
+        row: dict[str, Any] = dict(zip(dims, key, strict=True))
+        row["tokens"] = dict(zip(TOKEN_TYPES, sums[:_N_TOK], strict=True))
+        row["costs"] = dict(zip(TOKEN_TYPES, sums[_N_TOK : 2 * _N_TOK], strict=True))
+        row["unit_cost"], row["cost_total"], row["requests"], row["unpriced_tokens"] = sums[2 * _N_TOK :]
+        result.append(row)
+    return result
+
+
+def hourly_spend(
+    conn: sqlite3.Connection, start: int, end: int, dims: Sequence[str], scope: Scope | None
+) -> list[tuple[Any, ...]]:
+    """(bucket_start, *dims, cost_pico) per bucket and dims in [start, end), ordered by bucket_start."""
+    _check_dims(dims, DIMENSIONS)
+    where, params = _where(start, end, scope)
+    cols = ", ".join(["bucket_start", *(f'"{d}"' for d in dims)])
+    return conn.execute(
+        f"SELECT {cols}, SUM(cost_total) FROM usage WHERE {where} GROUP BY {cols} ORDER BY {cols}", params
+    ).fetchall()
