@@ -75,17 +75,17 @@ providers:
     poll_interval: {interval}
 budgets:
   - name: openai-monthly
-    amount_usd: 2000
+    amount_usd: 650
     period: month
     scope: {{provider: openai}}
     thresholds: [50, 80, 100]
     forecast_thresholds: [100]
   - name: anthropic-monthly
-    amount_usd: 3000
+    amount_usd: 6000
     period: month
     scope: {{provider: anthropic}}
   - name: all-daily
-    amount_usd: 150
+    amount_usd: 300
     period: day
 """
 
