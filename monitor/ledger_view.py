@@ -37,6 +37,7 @@ SPEND_DIMS = ("provider", "account", "project", "model")
 
 
 def total_rows(ledger: Ledger) -> list[TotalRow]:
+    """The cumulative totals per label combination, with the tokens left unpriced in each."""
     return [
         TotalRow(
             provider=t["provider"],
@@ -48,6 +49,7 @@ def total_rows(ledger: Ledger) -> list[TotalRow]:
             tokens=tuple(int(t["tokens"][k]) for k in TOKEN_TYPES),
             costs=tuple(int(t["costs"][k]) for k in TOKEN_TYPES),
             requests=int(t["requests"]),
+            unpriced_tokens=int(t["unpriced_tokens"]),
         )
         for t in ledger.totals()
     ]

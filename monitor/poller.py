@@ -158,14 +158,28 @@ class AccountPoller:
             except ProviderAuthError as exc:
                 outcome.ok, outcome.reason, outcome.error = False, "auth", str(exc)
                 result.healthy = False
-                log.error(
-                    "%s: %s; marked unhealthy, next try at the next poll interval", self.provider.account, exc
-                )
+                # The message already starts with the account name.
+                log.error("%s; marked unhealthy, next try at the next poll interval", exc)
                 break
             except SpendMonitorError as exc:
                 outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
-                log.warning(
-                    "%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc
+                # A provider failure is routine (retried next poll); a store or pricing error is not.
+                level = logging.ERROR if outcome.reason == "internal" else logging.WARNING
+                log.log(
+                    level, "%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc
+                )
+            except Exception as exc:  # a bug on one page must not stop the daemon
+                # Parsing, pricing or writing one page raised unexpectedly: that page is not written
+                # (the ledger transaction rolls back), the endpoint counts an "internal" error and the
+                # other endpoints and accounts go on. The traceback goes to the log.
+                outcome.ok, outcome.reason = False, "internal"
+                outcome.error = f"internal error ({type(exc).__name__}); see the log"
+                log.error(
+                    "%s/%s: poll failed (internal): unexpected %s",
+                    self.provider.account,
+                    endpoint,
+                    type(exc).__name__,
+                    exc_info=True,
                 )
         if self.fetch_costs and window is None and result.healthy and not result.interrupted:
             result.endpoints.append(self.poll_costs(ledger, now, costs_start))

@@ -300,12 +300,6 @@ def test_every_problem_of_a_config_broken_everywhere_is_reported_at_once(
         ),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (config): keys whose 'expected' text is LISTEN_HINT or DURATION_HINT (listen, revision_window, "
-    "timeout, alerts[].timeout) already start with 'expected', so a wrong-kind value reads "
-    "'(expected expected HOST:PORT ...)'",
-)
 def test_a_value_of_the_wrong_kind_says_expected_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, where: str, expected: str
 ) -> None:
@@ -316,11 +310,6 @@ def test_a_value_of_the_wrong_kind_says_expected_once(
 
 
 @pytest.mark.usefixtures("env")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (config): yaml ReaderError (a NUL or other control character) is not a MarkedYAMLError, so "
-    "read_document prints str(exc), which spans two lines and names '<unicode string>' instead of the file",
-)
 def test_a_control_character_is_one_line_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -332,13 +321,27 @@ def test_a_control_character_is_one_line_naming_the_file(
 
 
 @pytest.mark.usefixtures("env")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (config): yaml.compose recurses per nesting level; RecursionError is not caught by "
-    "read_document, so a deeply nested value crashes check-config with a traceback",
-)
 def test_deeply_nested_yaml_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, path, err = check_config(tmp_path, after("pricing:\n  aliases: " + "[" * 1000 + "]" * 1000), capsys)
     assert code == 2
     assert len(err.splitlines()) == 1
     assert err.startswith(f"spend-monitor: error: {path}")
+
+
+@pytest.mark.usefixtures("env")
+def test_a_missing_duration_says_expected_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, path, err = check_config(tmp_path, provider("timeout:"), capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        f"spend-monitor: error: {path}:5: providers[0].timeout: no value given (set a duration like "
+        "30s, 5m, 1h30m, 2d or a number of seconds, or remove the key to use the default)"
+    ]
+
+
+@pytest.mark.usefixtures("env")
+def test_a_control_character_names_its_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, path, err = check_config(tmp_path, PROVIDER.replace("openai-prod", "openai\x07prod"), capsys)
+    assert code == 2
+    assert err.startswith(f"spend-monitor: error: {path}:2:17: invalid YAML: unacceptable character #x0007")

@@ -172,13 +172,10 @@ def test_the_first_bad_file_of_several_is_the_one_named(tmp_path: Path) -> None:
         ),
         pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", id="binary-file"),
         pytest.param("models: " + "[" * 1000 + "]" * 1000 + "\n", id="nested-1000-deep"),
+        pytest.param(
+            block("!custom {effective_from: 2026-01-01, source: s, standard: {input: 1}}"), id="unknown-tag"
+        ),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (pricing): read_price_file catches only OSError and yaml.YAMLError, so a date YAML cannot "
-    "construct (ValueError 'month must be in 1..12'), non-UTF-8 bytes (UnicodeDecodeError) and deep "
-    "nesting (RecursionError) escape as raw exceptions instead of a PricingError naming the file",
 )
 def test_undecodable_price_file_is_a_pricing_error(tmp_path: Path, content: str | bytes) -> None:
     path = tmp_path / "negotiated.yaml"
@@ -190,16 +187,46 @@ def test_undecodable_price_file_is_a_pricing_error(tmp_path: Path, content: str 
         PriceTable.load(extra_files=[path])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (pricing): price files are read with yaml.load, which keeps the last of duplicate keys, so "
-    "'{input: 1, input: 2}' silently prices input at 2; the config reader reports duplicate keys",
-)
 def test_a_duplicate_key_in_a_price_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "negotiated.yaml"
     path.write_text(rates("{input: 1, output: 4, input: 2}"), encoding="utf-8")
     with pytest.raises(PricingError, match=r"standard\.input"):
         PriceTable.load(extra_files=[path])
+
+
+def test_a_control_character_in_a_price_file_is_one_line_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "negotiated.yaml"
+    path.write_text(rates("{input: 1}").replace("contract", "con\x00tract"), encoding="utf-8")
+    with pytest.raises(PricingError) as caught:
+        PriceTable.load(extra_files=[path])
+    assert str(caught.value).splitlines() == [
+        f"{path}: not valid YAML at line 5: unacceptable character #x0000 (special characters are not allowed)"
+    ]
+
+
+def test_an_impossible_unquoted_date_names_its_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "negotiated.yaml"
+    path.write_text(block("{effective_from: 2026-13-01, source: s, standard: {input: 1}}"), encoding="utf-8")
+    with pytest.raises(PricingError) as caught:
+        PriceTable.load(extra_files=[path])
+    assert str(caught.value).startswith(
+        f"{path}: models[0].prices[0].effective_from: '2026-13-01' is not a date"
+    )
+
+
+def test_every_duplicate_key_of_a_price_file_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "negotiated.yaml"
+    path.write_text(
+        HEAD.replace("model: acme-1\n", "model: acme-1\n    model: acme-2\n")
+        + "      - {effective_from: 2026-01-01, source: s, standard: {input: 1, input: 2}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PricingError) as caught:
+        PriceTable.load(extra_files=[path])
+    assert str(caught.value).splitlines() == [
+        f"{path}: models[0].model: duplicate key at line 4 (first at line 3; keep one)",
+        f"{path}: models[0].prices[0].standard.input: duplicate key at line 6 (first at line 6; keep one)",
+    ]
 
 
 # -- through the CLI ---------------------------------------------------------------------------
@@ -278,12 +305,6 @@ def test_bad_price_override_fails_check_config_with_its_line(
         ),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (config): loader._overrides calls plain_data() (yaml construct) without catching its "
-    "errors, so a tag SafeLoader cannot construct (ConstructorError) or a date like 2026-13-01 "
-    "(ValueError) crashes check-config with a traceback",
-)
 def test_an_override_yaml_cannot_construct_is_one_line(
     config: Path, capsys: pytest.CaptureFixture[str], lines: tuple[str, ...]
 ) -> None:
@@ -294,11 +315,6 @@ def test_an_override_yaml_cannot_construct_is_one_line(
     assert err.startswith(f"spend-monitor: error: {config}:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (config): pricing.overrides are read with plain_data (yaml construct), which keeps the last "
-    "of duplicate keys; everywhere else in the config a duplicate key is a problem",
-)
 def test_a_duplicate_key_in_an_override_is_a_problem(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -323,11 +339,6 @@ def test_a_bad_price_file_stops_the_report_command_with_exit_2(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (config/cli): check-config only checks that pricing.files exist; it never parses them, so a "
-    "price file the daemon will refuse at start (PriceTable.load) passes check-config with 'ok'",
-)
 def test_check_config_rejects_a_bad_price_file(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -336,3 +347,44 @@ def test_check_config_rejects_a_bad_price_file(
     config.write_text(PROVIDER + f"pricing:\n  files: ['{prices}']\n", encoding="utf-8")
     assert main(["check-config", "--config", str(config)]) == 2
     assert f"{prices}: models[0].prices[0].standard.input" in capsys.readouterr().err
+
+
+def test_check_config_rejects_a_price_file_the_whole_table_refuses(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prices = tmp_path / "negotiated.yaml"
+    prices.write_text(
+        HEAD.replace("    prices:", "    cheaper: acme-0\n    prices:")
+        + "      - {effective_from: 2026-01-01, source: s, standard: {input: 1}}\n",
+        encoding="utf-8",
+    )
+    config.write_text(PROVIDER + f"pricing:\n  files: ['{prices}']\n", encoding="utf-8")
+    assert main(["check-config", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"spend-monitor: error: {prices}: models[0].cheaper: 'acme-0' is not a openai model in the table"
+    ]
+
+
+def test_check_config_accepts_a_good_price_file_and_override(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prices = tmp_path / "negotiated.yaml"
+    prices.write_text(rates("{input: 1, output: 4}"), encoding="utf-8")
+    config.write_text(
+        PROVIDER
+        + f"pricing:\n  files: ['{prices}']\n  overrides:\n"
+        + "\n".join(entry("{effective_from: 2026-02-01, source: s, standard: {input: 2}}"))
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["check-config", "--config", str(config)]) == 0, capsys.readouterr().err
+
+
+def test_a_recursive_alias_in_an_override_is_one_line(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config.write_text(PROVIDER + "pricing:\n  overrides: &loop [*loop]\n", encoding="utf-8")
+    assert main(["check-config", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"spend-monitor: error: {config}:6: pricing.overrides[0]: expected a model entry (a mapping), got list"
+    ]

@@ -364,13 +364,6 @@ def test_credentials_echoed_by_a_provider_never_reach_errors_or_logs(
     assert [r.getMessage() for r in caplog.records if leaks(r.getMessage())] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (providers/config, low: the CLI caps httpx at WARNING): a provider base_url may carry "
-    "user:password (check_http_url accepts it) and httpx's INFO line 'HTTP Request: GET <full url>' logs "
-    "the password wherever that logger is enabled; only alert channel URLs are rewritten. Reject "
-    "userinfo in base_url, or redact it like the alert channels",
-)
 def test_credentials_in_a_provider_base_url_never_reach_the_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -395,6 +388,26 @@ def test_credentials_in_a_provider_base_url_never_reach_the_log(
         server.close()
         httpx_log.setLevel(level)
     assert [r.getMessage() for r in caplog.records if leaks(r.getMessage())] == []
+
+
+def test_check_config_refuses_credentials_in_a_base_url_without_quoting_them(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        PROVIDER + f"    base_url: https://gateway:{APPRISE_TOKEN}@api.example.com/v1\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ=SECRET_ENV)
+    assert caught.value.problems == [
+        f"{path}:5: providers[0].base_url: the URL carries credentials (user:password@ before the host) "
+        "(remove them; the provider key belongs in api_key)"
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(ADAPTERS))
+def test_a_provider_client_refuses_a_base_url_with_credentials(kind: str) -> None:
+    with pytest.raises(ValueError, match="must not carry user:password@") as caught:
+        ADAPTERS[kind](f"https://gateway:{APPRISE_TOKEN}@api.example.com/v1")
+    assert leaks(str(caught.value)) == []
 
 
 # -- config errors never echo secret values -----------------------------------------------------
@@ -661,11 +674,6 @@ def test_compose_passes_the_monitor_no_literal_secrets() -> None:
     ] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (pricing): Pricer._warn_unpriced logs the provider-reported service tier with %s, so a "
-    "tier containing a newline (untrusted payload text) forges extra log lines; use %r as for the model",
-)
 def test_provider_text_cannot_forge_log_lines(caplog: pytest.LogCaptureFixture) -> None:
     row = UsageRow(
         provider="openai",

@@ -21,21 +21,12 @@ from monitor.config.model import (
     AnomalyConfig,
     Config,
     MetricsConfig,
-    PricingConfig,
     ReconciliationConfig,
     StorageConfig,
     WebConfig,
 )
-from monitor.config.reader import (
-    At,
-    Field,
-    Reader,
-    index_lines,
-    plain_data,
-    read_document,
-    read_scalars,
-    require,
-)
+from monitor.config.prices import pricing_section
+from monitor.config.reader import At, Field, Reader, read_document, read_scalars, require
 from monitor.config.sections import budget, provider
 from monitor.config.values import (
     LISTEN_HINT,
@@ -48,7 +39,6 @@ from monitor.config.values import (
     parse_listen,
 )
 from monitor.errors import ConfigError
-from monitor.pricing import check_price_entries
 
 _TOP_KEYS = (
     "listen",
@@ -172,7 +162,7 @@ def _config(reader: Reader, root: At, path: Path) -> Config | None:
     if "web" in items:
         values["web"] = _web(reader, items["web"])
     if "pricing" in items:
-        values["pricing"] = _pricing(reader, items["pricing"])
+        values["pricing"] = pricing_section(reader, items["pricing"], _existing_file)
     if alerts is None or None in (*providers, *budgets, *values.values()):
         return None
     return Config(
@@ -222,50 +212,3 @@ def _web(reader: Reader, at: At) -> WebConfig | None:
     if lone is not None or None in values.values():
         return None
     return WebConfig(**values)
-
-
-def _pricing(reader: Reader, at: At) -> PricingConfig | None:
-    items = reader.mapping(at, ("files", "overrides", "aliases"))
-    if items is None:
-        return None
-    values: dict[str, Any] = {}
-    if "files" in items:
-        files = reader.sequence(items["files"], "a list of price file paths")
-        paths = [reader.value(item, _existing_file, expected="a file path") for item in files or []]
-        values["files"] = None if files is None or None in paths else tuple(paths)
-    if "overrides" in items:
-        values["overrides"] = _overrides(reader, items["overrides"])
-    if "aliases" in items:
-        aliases = reader.string_map(items["aliases"])
-        values["aliases"] = None if aliases is None else MappingProxyType(aliases)
-    if any(value is None for value in values.values()):
-        return None
-    return PricingConfig(**values)
-
-
-def _overrides(reader: Reader, at: At) -> tuple[Mapping[str, Any], ...] | None:
-    """Inline price entries: the pricing engine checks their content; its problems are placed by line.
-
-    Entries stay plain dicts (floats read as Decimal), the data shape the pricing engine parses.
-    """
-    entries = reader.sequence(at, "a list of price entries")
-    if entries is None:
-        return None
-    data = plain_data(at.node)
-    assert isinstance(data, list)
-    problems = check_price_entries(data, at.path)
-    if problems:
-        lines = index_lines(at)
-        for problem in problems:
-            reader.report_line(_line_of(problem, lines), problem)
-        return None
-    return tuple(data)
-
-
-def _line_of(problem: str, lines: Mapping[str, int]) -> int | None:
-    """The line of the longest known key path that starts the problem text."""
-    known = [
-        path for path in lines if problem.startswith(path) and problem[len(path) : len(path) + 1] in ".[: "
-    ]
-    best = max(known, key=len, default=None)
-    return None if best is None else lines[best]

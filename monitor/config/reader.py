@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
 
@@ -73,8 +72,30 @@ def read_document(path: Path, shown: str) -> yaml.Node | None:
         )
         hint = context or "check the indentation and quoting here"
         raise ConfigError([f"{where}: invalid YAML: {exc.problem} ({hint})"]) from None
+    except yaml.reader.ReaderError as exc:  # a control character: not a MarkedYAMLError
+        line, column = _line_column(text, exc.position)
+        raise ConfigError(
+            [
+                f"{shown}:{line}:{column}: invalid YAML: unacceptable character #x{exc.character:04x}: "
+                f"{exc.reason} (remove it, or write it as an escape in a double-quoted string)"
+            ]
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{shown}: invalid YAML: {exc}"]) from None
+        raise ConfigError([f"{shown}: invalid YAML: {_one_line(str(exc))}"]) from None
+    except RecursionError:
+        raise ConfigError(
+            [f"{shown}: invalid YAML: the values nest too deeply (flatten the nested lists and mappings)"]
+        ) from None
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class Reader:
@@ -94,6 +115,10 @@ class Reader:
         where = f"{self.shown}:{line}" if line else self.shown
         self._problems.append((line or 0, len(self._problems), f"{where}: {text}"))
 
+    def report_elsewhere(self, text: str) -> None:
+        """Record a problem in another file the config names; `text` starts with that file's name."""
+        self._problems.append((0, len(self._problems), text))
+
     def problem(self, at: At, message: str) -> None:
         self.report(at.line, at.path, message)
 
@@ -102,6 +127,7 @@ class Reader:
         return [text for _, _, text in sorted(self._problems)]
 
     def _wrong_kind(self, at: At, expected: str) -> None:
+        expected = expected.removeprefix("expected ")  # hints such as DURATION_HINT start with it
         if at.is_null:
             self.problem(at, f"no value given (set {expected}, or remove the key to use the default)")
         else:
@@ -115,7 +141,7 @@ class Reader:
             return None
         items: dict[str, At] = {}
         for key_node, value_node in at.node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            key = key_text(key_node)
             key_at = At(key_node, child_path(at.path, key))
             if key in items:
                 self.problem(key_at, f"duplicate key (first set at line {items[key].line}; keep one)")
@@ -192,38 +218,9 @@ class Reader:
         return [(item, value) for item, value in parsed if value is not None]
 
 
-def index_lines(at: At) -> dict[str, int]:
-    """Every key path under `at` with its line, to place problems reported by other modules."""
-    lines = {at.path: at.line}
-    if isinstance(at.node, yaml.MappingNode):
-        for key_node, value_node in at.node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            lines.update(index_lines(At(value_node, child_path(at.path, key))))
-            lines[child_path(at.path, key)] = int(key_node.start_mark.line) + 1
-    elif isinstance(at.node, yaml.SequenceNode):
-        for i, node in enumerate(at.node.value):
-            lines.update(index_lines(At(node, child_path(at.path, i))))
-    return lines
-
-
-class _ExactLoader(yaml.SafeLoader):
-    """SafeLoader whose floats are exact Decimals ('2.10' stays Decimal('2.10'))."""
-
-
-def _construct_exact(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-    text = str(node.value).replace("_", "")
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return text  # .inf / .nan: left as text for the consumer to reject
-
-
-_ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_exact)
-
-
-def plain_data(node: yaml.Node) -> object:
-    """The node as plain Python data, as yaml.safe_load gives it but with Decimal for floats."""
-    return _ExactLoader("").construct_document(node)
+def key_text(node: yaml.Node) -> str:
+    """A mapping key as written ("?" for a key that is itself a list or mapping)."""
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else "?"
 
 
 Field = tuple[Callable[[str], object], str]

@@ -28,7 +28,7 @@ from monitor.config.reader import NAME_FIELD, At, Field, Reader, read_scalars, r
 from monitor.config.values import (
     DURATION_HINT,
     Invalid,
-    check_http_url,
+    check_provider_url,
     decimal_between,
     duration_at_least,
     int_between,
@@ -94,7 +94,7 @@ def provider(reader: Reader, at: At, names: dict[str, At]) -> ProviderConfig | N
     if "api_key" in items:
         values["api_key"] = reader.secret(items["api_key"])
     if "base_url" in items:
-        values["base_url"] = reader.value(items["base_url"], check_http_url, expected="an http(s) URL")
+        values["base_url"] = reader.value(items["base_url"], check_provider_url, expected="an http(s) URL")
     elif kind is not None:
         values["base_url"] = DEFAULT_BASE_URLS[kind]
     if "endpoints" in items:

@@ -114,6 +114,21 @@ def check_http_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def check_provider_url(text: str) -> str:
+    """A provider `base_url`: an http(s) URL without `user:password@`.
+
+    Credentials in the URL would travel outside the redacted headers (httpx logs request URLs), so
+    they are refused; the message never quotes the URL, which would quote the password.
+    """
+    url = check_http_url(text)
+    if "@" in urlsplit(url).netloc:
+        raise Invalid(
+            "the URL carries credentials (user:password@ before the host)",
+            "remove them; the provider key belongs in api_key",
+        )
+    return url
+
+
 _APPRISE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 

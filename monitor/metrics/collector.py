@@ -62,7 +62,10 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
         for index, token_type in enumerate(TOKEN_TYPES):
             if row.tokens[index] or row.costs[index]:
                 tokens.add((*base, token_type), row.tokens[index])
-                cost.add((*base, token_type), row.costs[index])
+                if row.costs[index] or not row.unpriced_tokens:
+                    cost.add((*base, token_type), row.costs[index])
+                # else: tokens with no cost in a row with unpriced tokens have an unknown cost, not $0;
+                # llm_unpriced_tokens_total counts them. A priced part keeps its (exact) series.
     spend = Family(
         "llm_spend_usd",
         "gauge",

@@ -35,7 +35,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class TotalRow:
-    """Cumulative usage of one label combination: `tokens` and `costs` (picodollars) in TOKEN_TYPES order."""
+    """Cumulative usage of one label combination: `tokens` and `costs` (picodollars) in TOKEN_TYPES order.
+
+    `unpriced_tokens` counts the tokens among `tokens` that had no price: their cost is unknown, so
+    a token type with tokens but no cost in such a row is not exported as costing $0.
+    """
 
     provider: str
     account: str
@@ -46,6 +50,7 @@ class TotalRow:
     tokens: tuple[int, ...] = ZERO_TOKENS
     costs: tuple[int, ...] = ZERO_TOKENS
     requests: int = 0
+    unpriced_tokens: int = 0
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(TOKEN_TYPES) or len(self.costs) != len(TOKEN_TYPES):

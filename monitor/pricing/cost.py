@@ -24,7 +24,7 @@ from fractions import Fraction
 
 from monitor.errors import PricingError
 from monitor.pricing.table import PriceEntry, PriceTable
-from monitor.pricing.tiers import normalise_tier
+from monitor.pricing.tiers import normalise_tier, parse_context_floor
 from monitor.records import TOKEN_TYPES, ZERO_TOKENS, PricedRow, UsageRow
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,13 @@ class Pricer:
             self._plans.clear()
         tier = normalise_tier(row.provider, row.service_tier, row.batch)
         model = row.model or row.endpoint
+        if parse_context_floor(row.context_window) is None:
+            self._warn_once(
+                ("context", row.provider),
+                "%s reported a context window that is not a token range (%r, for %r); such rows are "
+                "priced at the base (not long-context) price",
+                row.provider, row.context_window[:40], model[:80],
+            )  # fmt: skip
         entry = self.table.price_for(row.provider, model, tier, row.context_window, row.bucket_start)
         if entry is None:
             self._warn_unpriced(row, tier)
@@ -150,7 +157,7 @@ class Pricer:
                     unpriced.append((name, count))
                     self._warn_once(
                         ("unit", entry.provider, entry.model, name),
-                        "no price for %s units of %s/%s (%s); they are counted as unpriced: %s",
+                        "no price for %r units of %s/%s (%s); they are counted as unpriced: %s",
                         name, entry.provider, entry.model, entry.id, _FIX,
                     )  # fmt: skip
             else:
@@ -181,7 +188,7 @@ class Pricer:
         day = datetime.fromtimestamp(row.bucket_start, UTC).date()
         self._warn_once(
             ("tier", resolved.provider, resolved.model, tier, row.context_window),
-            "no %s price for %s/%s (reported as %r, context %r) in force on %s: its usage is counted as unpriced tokens; %s",
+            "no %r price for %s/%s (reported as %r, context %r) in force on %s: its usage is counted as unpriced tokens; %s",
             tier, resolved.provider, resolved.model, model, row.context_window, day, _FIX,
         )  # fmt: skip
 

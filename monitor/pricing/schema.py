@@ -12,12 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from monitor.errors import PricingError
 from monitor.pricing.rules import complete_tiers
 from monitor.records import PICO_PER_USD, SERVICE_TIERS, TOKEN_TYPES
 
@@ -27,7 +23,6 @@ MICRO = 10**6
 _MODEL_KEYS = ("provider", "model", "aliases", "cheaper", "note", "prices")
 _BLOCK_KEYS = ("effective_from", "source", "note", *SERVICE_TIERS, "fine_tuned", "long_context", "units")
 _LONG_KEYS = ("above_tokens", *SERVICE_TIERS)
-_FILE_KEYS = ("version", "models")
 
 TierRates = dict[str, dict[str, int]]
 """tier -> token type -> rate (picodollars per token), as written (before rules)."""
@@ -94,53 +89,6 @@ def parse_models(data: object, where: str) -> tuple[list[ModelSpec], list[str]]:
         if spec is not None and len(problems) == before:
             specs.append(spec)
     return specs, problems
-
-
-def read_price_file(path: Path) -> tuple[str | None, list[ModelSpec]]:
-    """Read a price file: a mapping with `models` (and optional `version`), or a bare list of entries."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PricingError(f"{path}: cannot read price file: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PricingError(f"{path}: not valid YAML{at}: {problem}") from None
-    version: str | None = None
-    if isinstance(data, dict):
-        unknown = [k for k in data if k not in _FILE_KEYS]
-        if unknown:
-            raise PricingError(f"{path}: {_unknown_key(unknown[0], _FILE_KEYS)}")
-        if "models" not in data:
-            raise PricingError(f"{path}: missing 'models' (a list of model entries)")
-        raw_version = data.get("version")
-        version = None if raw_version is None else str(raw_version)
-        data = data["models"]
-        where = f"{path}: models"
-    else:
-        where = f"{path}: entries"
-    specs, problems = parse_models(data, where)
-    if problems:
-        raise PricingError("\n".join(problems))
-    return version, specs
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """SafeLoader that reads YAML floats as exact Decimals (2.10 stays 2.10, never a binary float)."""
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return text  # e.g. ".inf": reported as "not a number" by the checks
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
 def _model(item: object, where: str, problems: _Problems) -> ModelSpec | None:
@@ -333,10 +281,10 @@ def _check_keys(
     allowed = tuple(allowed)
     for key in data:
         if key not in allowed:
-            problems.add(f"{where}.{key}", _unknown_key(key, allowed, what))
+            problems.add(f"{where}.{key}", unknown_key(key, allowed, what))
 
 
-def _unknown_key(key: object, allowed: tuple[str, ...], what: str = "key") -> str:
+def unknown_key(key: object, allowed: tuple[str, ...], what: str = "key") -> str:
     close = difflib.get_close_matches(str(key), allowed, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
     return f"unknown {what} {key!r}; {hint}"

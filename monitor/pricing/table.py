@@ -20,9 +20,10 @@ from types import MappingProxyType
 from typing import Any
 
 from monitor.errors import PricingError
+from monitor.pricing.files import read_price_file
 from monitor.pricing.resolve import FINE_TUNED_PREFIX, ResolvedModel, resolve_name
 from monitor.pricing.rules import Rates, complete_tiers
-from monitor.pricing.schema import BlockSpec, ModelSpec, parse_models, read_price_file
+from monitor.pricing.schema import BlockSpec, ModelSpec, parse_models
 from monitor.pricing.tiers import context_floor, context_label
 from monitor.records import SERVICE_TIERS, TOKEN_INDEX
 

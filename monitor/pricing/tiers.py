@@ -37,18 +37,30 @@ def normalise_tier(provider: str, service_tier: str, batch: bool) -> str:
     return _TIER_WORDS.get(word, word)
 
 
+_MAX_DIGITS = 12
+"""A bound with more digits (10**12 tokens and up) is no real context window: garbage, read as 0."""
+
+
 def context_floor(context_window: str) -> int:
     """The smallest prompt size, in tokens, of a context-window bucket.
 
     "200k-1M" -> 200000, "0-200k" -> 0, "" -> 0; also accepts the table's own labels (">200k").
     An unreadable bucket counts as 0, i.e. the base (not long-context) price.
     """
+    return parse_context_floor(context_window) or 0
+
+
+def parse_context_floor(context_window: str) -> int | None:
+    """`context_floor`, but None for a bucket that cannot be read (the text comes from provider
+    payloads: only ASCII digits of sane length count, so '²k' or a 5000-digit bound never reach int())."""
     low = context_window.strip().lower().lstrip(">").split("-", 1)[0].strip()
     if not low:
         return 0
     scale = _SUFFIXES.get(low[-1], 1)
     digits = low[:-1] if scale != 1 else low
-    return int(digits) * scale if digits.isdigit() else 0
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DIGITS):
+        return None
+    return int(digits) * scale
 
 
 def context_label(above_tokens: int) -> str:

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from functools import partial
 from typing import Any
 
@@ -26,7 +26,7 @@ from monitor.providers import (
     read_buckets,
     select_endpoints,
 )
-from monitor.providers.http import ApiClient, ApiStats
+from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
@@ -68,6 +68,7 @@ class AnthropicProvider:
         bucket_width: str = "1h",
         timeout: float = 30.0,
         max_attempts: int = 5,
+        max_pages: int = MAX_PAGES,
         endpoints: Iterable[str] | None = None,
         anthropic_version: str = DEFAULT_VERSION,
         sleep: Callable[[float], None] = time.sleep,
@@ -87,6 +88,7 @@ class AnthropicProvider:
             key_hint=key_hint,
             timeout=timeout,
             max_attempts=max_attempts,
+            max_pages=max_pages,
             sleep=sleep,
             rng=rng,
             transport=transport,
@@ -187,8 +189,10 @@ class AnthropicProvider:
             raise f.error(f"{where}.amount", f"expected a decimal string in cents, got {cents!r:.40}")
         try:
             dollars = Decimal(cents.strip()) / 100
-        except InvalidOperation:
-            raise f.error(f"{where}.amount", f"{cents!r:.40} is not a decimal number of cents") from None
+        except DecimalException:  # not a number, or so large that dividing it overflows (1e9999999)
+            raise f.error(
+                f"{where}.amount", f"{cents!r:.40} is not a usable decimal number of cents"
+            ) from None
         token_type = f.text(r, "token_type", where)
         return BilledCost(
             provider=self.provider,

@@ -49,6 +49,8 @@ RETRY_STATUSES: Mapping[int, str] = {
     504: "server_error",
     529: "server_error",  # Anthropic's "overloaded_error"
 }
+MAX_PAGES = 10_000
+"""Pages one fetch follows at most: a provider handing out endless new cursors is a bad response."""
 REDACTED = "[redacted]"
 _HEADER_VALUE = re.compile(r"(?i)\b(bearer\s+|x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
@@ -134,9 +136,15 @@ class ApiClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         retry_after_cap: float = 120.0,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if httpx.URL(base_url).userinfo:
+            # httpx logs request URLs; the URL is not quoted here for the same reason.
+            raise ValueError(
+                f"{account}: base_url must not carry user:password@ (the key belongs in api_key)"
+            )
         self.account = account
         self.key_hint = key_hint
         self.timeout = timeout
@@ -144,6 +152,7 @@ class ApiClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.retry_after_cap = retry_after_cap
+        self.max_pages = max_pages
         self.stats = ApiStats()
         self._secrets = tuple(s for s in secrets if s)
         self._sleep = sleep
@@ -228,6 +237,11 @@ class ApiClient:
                 raise fields.error(f"{where}.next_page", "has_more is true but next_page is empty")
             if next_page in seen:
                 raise fields.error(f"{where}.next_page", "the cursor repeats an earlier one; stopped a loop")
+            if number >= self.max_pages:
+                raise fields.error(
+                    f"{where}.next_page",
+                    f"still more pages after {number}; stopped (at most {self.max_pages})",
+                )
             seen.add(next_page)
             cursor = next_page
             number += 1

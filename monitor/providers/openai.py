@@ -27,7 +27,7 @@ from monitor.providers import (
     read_buckets,
     select_endpoints,
 )
-from monitor.providers.http import ApiClient, ApiStats
+from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
@@ -190,6 +190,7 @@ class OpenAIProvider:
         bucket_width: str = "1h",
         timeout: float = 30.0,
         max_attempts: int = 5,
+        max_pages: int = MAX_PAGES,
         endpoints: Iterable[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -208,6 +209,7 @@ class OpenAIProvider:
             key_hint=key_hint,
             timeout=timeout,
             max_attempts=max_attempts,
+            max_pages=max_pages,
             sleep=sleep,
             rng=rng,
             transport=transport,
