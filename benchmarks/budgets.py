@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -79,7 +79,10 @@ USAGE_INSERT_COLUMNS = (
 )
 
 
-def _combos(rng: random.Random, count: int) -> list[tuple[str, str, str, str, str, str]]:
+def _combos(
+    rng: random.Random, count: int, projects: Sequence[str] = PROJECTS
+) -> list[tuple[str, str, str, str, str, str]]:
+    """`count` distinct (provider, account, project, api_key, model, tier) label combinations."""
     combos = set()
     while len(combos) < count:
         provider, account = rng.choice(ACCOUNTS)
@@ -88,7 +91,7 @@ def _combos(rng: random.Random, count: int) -> list[tuple[str, str, str, str, st
             (
                 provider,
                 account,
-                rng.choice(PROJECTS),
+                rng.choice(projects),
                 rng.choice(API_KEYS),
                 rng.choice(models),
                 rng.choice(["standard", "batch", "flex"]),
@@ -97,9 +100,11 @@ def _combos(rng: random.Random, count: int) -> list[tuple[str, str, str, str, st
     return sorted(combos)
 
 
-def _rows(total: int, end: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
-    """`total` hourly rows ending at `end`: ~1,000 combos per hour, going back as far as needed."""
-    combos = _combos(rng, 3000)
+def _rows(
+    total: int, end: int, rng: random.Random, combos_count: int = 3000, projects: Sequence[str] = PROJECTS
+) -> Iterator[tuple[object, ...]]:
+    """`total` hourly rows ending at `end`: 1,000 of `combos_count` combos per hour, going back as far as needed."""
+    combos = _combos(rng, combos_count, projects)
     per_hour = 1000
     hours = -(-total // per_hour)
     emitted = 0
@@ -133,11 +138,15 @@ def _rows(total: int, end: int, rng: random.Random) -> Iterator[tuple[object, ..
             emitted += 1
 
 
-def build_ledger(path: Path, rows: int, end: int) -> None:
+def build_ledger(
+    path: Path, rows: int, end: int, *, combos: int = 3000, projects: Sequence[str] = PROJECTS
+) -> None:
     """Create the ledger at `path` with `rows` generated usage rows (skipped when it already exists).
 
     Rows go straight into `usage` with executemany; `totals` (which the store keeps exact on every
-    write, and budgets use to see what changed) is filled from the same rows.
+    write, and budgets use to see what changed) is filled from the same rows. `combos` and
+    `projects` shape the label combinations (benchmarks/scrape_ledger.py widens them to ~50,000
+    metric series); the defaults are this benchmark's ledger.
     """
     if path.exists():
         return
@@ -150,7 +159,7 @@ def build_ledger(path: Path, rows: int, end: int) -> None:
         conn = ledger.db.conn
         names = ", ".join(f'"{c}"' for c in USAGE_INSERT_COLUMNS)
         sql = f"INSERT INTO usage ({names}) VALUES ({', '.join('?' * len(USAGE_INSERT_COLUMNS))})"
-        gen = _rows(rows, end, random.Random(7))
+        gen = _rows(rows, end, random.Random(7), combos, projects)
         while True:
             chunk = [r for _, r in zip(range(200_000), gen, strict=False)]
             if not chunk:

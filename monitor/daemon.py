@@ -8,6 +8,7 @@ slow or failing account never stalls another one.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import threading
@@ -267,6 +268,7 @@ class Daemon:
                 series_limit=self.config.metrics.series_limit,
                 now=now.timestamp(),
             )
+        _trim_heap()
 
     def deliver_alerts(self) -> None:
         """Drain the outbox: each queued notification goes out once per channel, retried with backoff."""
@@ -331,6 +333,29 @@ class Daemon:
         else:
             log.error("job %s failed: %r", event.job_id, event.exception)
             self.stats.record_job_error(event.job_id)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None where the C library has none (musl, macOS, Windows)."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def _trim_heap() -> None:
+    """Give the heap pages a refresh freed back to the OS.
+
+    A refresh over a large ledger allocates and frees tens of MB (query rows, the metric families,
+    the rendered text); glibc keeps freed pages mapped, so without a trim the daemon's RSS stays
+    at the refresh's peak. Measured in docs/BENCHMARKS.md ("Scrape vs ledger size").
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _weekday(name: str) -> int:
