@@ -188,9 +188,9 @@ class DailySpend:
         )
         width = max(self.last_day - from_day + 1, 1)
         result: dict[Combo, tuple[array[int], array[int]]] = {}
-        for provider, account, project, model, api_key, day, cost, count in db.execute(
-            sql, params
-        ).fetchall():
+        # Iterated, not fetchall()ed: the window holds ~300k (combination, day) groups on a large
+        # ledger, and a list of them all would pin ~100 MB of heap arenas after it is freed.
+        for provider, account, project, model, api_key, day, cost, count in db.execute(sql, params):
             index = day - from_day
             if index < 0:
                 continue
