@@ -30,6 +30,8 @@ def load(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    # dataclasses (and pickling in worker processes) look the module up by name while it executes.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
