@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,23 @@ def test_add_config_argument_on_another_parser(monkeypatch: pytest.MonkeyPatch) 
     add_config_argument(parser)
     assert parser.parse_args([]).config == "/etc/spend-monitor.yaml"
     assert parser.parse_args(["--config", "other.yaml"]).config == "other.yaml"
+
+
+@pytest.fixture
+def root_level() -> Iterator[None]:
+    """Restore the root logger's level after a command changed it."""
+    before = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(before)
+
+
+def test_config_log_level_sets_the_root_logger_level(config_file: Path, root_level: None) -> None:
+    config_file.write_text("log_level: warning\n" + VALID, encoding="utf-8")
+    assert main(["check-config", "--config", str(config_file)]) == 0
+    assert logging.getLogger().level == logging.WARNING
+
+
+def test_log_level_option_wins_over_the_config(config_file: Path, root_level: None) -> None:
+    config_file.write_text("log_level: error\n" + VALID, encoding="utf-8")
+    assert main(["--log-level", "DEBUG", "check-config", "--config", str(config_file)]) == 0
+    assert logging.getLogger().level == logging.DEBUG

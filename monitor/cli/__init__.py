@@ -31,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity",
+        default=None,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="log verbosity (default: the config's log_level, else INFO)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
@@ -45,6 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(subparsers)
     return parser
+
+
+_NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")
+
+
+def set_log_level(level: int) -> None:
+    """Set the root level; the HTTP and scheduler libraries stay at WARNING or above (they log every request)."""
+    logging.getLogger().setLevel(level)
+    for noisy in _NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, level))
 
 
 class _ArgumentParserExit(Exception):
@@ -59,13 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    logging.basicConfig(
-        level=getattr(logging, args.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, args.log_level)))
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    set_log_level(getattr(logging, args.log_level or "INFO"))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT

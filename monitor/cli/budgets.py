@@ -14,8 +14,8 @@ from typing import Any
 from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.budgets.payload import threshold_text
 from monitor.cli import EXIT_OK, output
-from monitor.cli.config import add_config_argument
-from monitor.config import Config, load_config
+from monitor.cli.config import add_config_argument, load
+from monitor.config import Config
 from monitor.config.model import WEEKDAYS
 from monitor.errors import StoreError
 from monitor.records import pico_to_usd
@@ -99,7 +99,7 @@ def engine_for(config: Config) -> BudgetEngine:
 
 
 def _budgets(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load(args)
     path = config.storage.path
     if not path.is_file():
         raise StoreError(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+from collections.abc import Mapping
+from pathlib import Path
 
-from monitor.cli import EXIT_OK
-from monitor.config import load_config
+from monitor.cli import EXIT_OK, set_log_level
+from monitor.config import Config, load_config
 
 CONFIG_ENV = "SPEND_MONITOR_CONFIG"
 
@@ -23,6 +26,21 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def load(
+    args: argparse.Namespace,
+    path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load the config named by `--config` (or `path`) and apply its `log_level`.
+
+    An explicit `--log-level` on the command line wins over the file's `log_level`.
+    """
+    config = load_config(args.config if path is None else path, environ=environ)
+    if getattr(args, "log_level", None) is None:
+        set_log_level(getattr(logging, config.log_level))
+    return config
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = subparsers.add_parser(
         "check-config",
@@ -36,6 +54,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _check_config(args: argparse.Namespace) -> int:
     """Problems surface as ConfigError, which `monitor.cli.main` prints one per line with exit 2."""
-    load_config(args.config)
+    load(args)
     print("ok")
     return EXIT_OK

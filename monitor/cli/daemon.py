@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from monitor.cli.config import add_config_argument
-from monitor.config import Config, load_config
+from monitor.cli.config import add_config_argument, load
+from monitor.config import Config
 from monitor.daemon import Daemon
 from monitor.errors import ConfigError
 from monitor.records import UsagePage, pico_to_usd
@@ -53,7 +53,7 @@ def _day(text: str) -> date:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load(args)
     return Daemon(config, listen=args.listen).run_forever()
 
 
@@ -108,7 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
         environ = dict(os.environ)
         environ["SPEND_MONITOR_DEMO_OPENAI_KEY"] = sim.openai_key
         environ["SPEND_MONITOR_DEMO_ANTHROPIC_KEY"] = sim.anthropic_key
-        config = load_config(config_path, environ=environ)
+        config = load(args, config_path, environ=environ)
         print(f"simulator: {sim.url}", file=sys.stderr)
         print(f"ledger:    {db}", file=sys.stderr)
         print(f"metrics:   http://{args.listen}/metrics  (Ctrl-C to stop)", file=sys.stderr)
@@ -154,7 +154,7 @@ class Progress:
 
 
 def _backfill(args: argparse.Namespace) -> int:
-    config: Config = load_config(args.config)
+    config: Config = load(args)
     since = datetime(args.since.year, args.since.month, args.since.day, tzinfo=UTC)
     until = (
         datetime(args.until.year, args.until.month, args.until.day, tzinfo=UTC)

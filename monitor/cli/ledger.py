@@ -14,8 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from monitor.cli import EXIT_OK, output
-from monitor.cli.config import add_config_argument
-from monitor.config import load_config
+from monitor.cli.config import add_config_argument, load
 from monitor.errors import StoreError
 from monitor.periods import to_unix
 from monitor.pricing import Pricer, PriceTable
@@ -65,7 +64,7 @@ def _day(text: str) -> date:
 
 
 def _reprice(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load(args)
     path = config.storage.path
     if not path.exists():
         raise StoreError(f"no ledger at {path} (storage.path): nothing to reprice yet")

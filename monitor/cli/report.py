@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli import EXIT_OK, output
-from monitor.cli.config import add_config_argument
-from monitor.config import Config, load_config
+from monitor.cli.config import add_config_argument, load
+from monitor.config import Config
 from monitor.errors import SpendMonitorError, StoreError
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
@@ -162,7 +162,7 @@ def _open(config: Config) -> Ledger:
 
 
 def _report(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load(args)
     start, end = month_bounds(config, *args.month)
     table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
     discounts = {p.name: p.discount_percent for p in config.providers}
