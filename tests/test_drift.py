@@ -20,7 +20,7 @@ from monitor.reconciliation import (
     off_models,
     parse_openai_line_item,
 )
-from monitor.records import BilledCost, PricedRow, UsageRow, tokens_of
+from monitor.records import BilledCost, PricedRow, UsagePage, UsageRow, tokens_of
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore
 
@@ -214,3 +214,36 @@ def test_anthropic_lines_are_attributed_from_their_fields() -> None:
     assert (attribute(line).model, attribute(line).kind) == ("claude-sonnet-4-5-20250929", "input")
     assert attribute(search).kind == "other"
     assert attribute(code).model == ""
+
+
+def test_a_day_the_first_poll_covered_only_in_part_is_not_compared(ledger: Ledger) -> None:
+    # The first poll looked back to 12:00 on D1: the ledger holds half of D1, the bill all of it.
+    store = BilledStore(ledger)
+    rows = [
+        PricedRow(
+            UsageRow("openai", A, "completions", start, 3600, model="gpt-4.1", tokens=tokens_of(input=1)),
+            tokens_of(input=100),
+            0,
+            "test",
+        )
+        for start in (D1 + 12 * 3600, D2 + 3600)
+    ]
+    ledger.write_page(
+        UsagePage(
+            "openai",
+            A,
+            "completions",
+            3600,
+            tuple(range(D1 + 12 * 3600, D2 + DAY, 3600)),
+            tuple(rows),
+            1,
+            D2 + DAY,
+        ),
+        rows,
+    )
+    bill(store, D1, ("", "gpt-4.1, input", 200))
+    bill(store, D2, ("", "gpt-4.1, input", 100))
+    assert [(r.day_start, r.ratio) for r in drift_rows(ledger, store, D1, D2 + DAY) if r.project is None] == [
+        (D2, 0)
+    ]
+    assert {m.day_start for m in model_drift(ledger, store, D1, D2 + DAY, per_day=True)} == {D2}

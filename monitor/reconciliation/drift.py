@@ -85,12 +85,23 @@ def _providers(ledger: Ledger, billed: BilledStore) -> dict[str, str]:
     return billed.providers() | {row["account"]: row["provider"] for row in ledger.totals()}
 
 
+def _comparable_days(ledger: Ledger, billed: BilledStore, first: int, end: int) -> set[tuple[str, int]]:
+    """(account, day_start) of the days in [first, end) whose bill was fetched and whose usage the
+    ledger holds from the day's start (not a first poll that looked back to mid-day)."""
+    coverage = ledger.coverage_starts()
+    return {(a, d) for a, d in billed.observed_days(first, end) if d >= coverage.get(a, d)}
+
+
 def drift_rows(ledger: Ledger, billed: BilledStore, day_start: int, day_end: int) -> list[DayDrift]:
     """Drift of every fetched (account, UTC day) starting in [day_start, day_end): one row per account
     and day (project None), then one per project (OpenAI project id, Anthropic workspace id) seen on
-    either side. Ordered by day, account, project."""
+    either side. Ordered by day, account, project.
+
+    A day that starts before the account's usage coverage (Ledger.coverage_starts: the first poll
+    looked back to mid-day) is left out: its bill covers the whole day, the ledger only part of it.
+    """
     first, end = _day_range(day_start, day_end)
-    observed = billed.observed_days(first, end)
+    observed = _comparable_days(ledger, billed, first, end)
     providers = _providers(ledger, billed)
     billed_sums: dict[tuple[str, int, str], int] = {
         (r["account"], r["day_start"], r["project"]): r["amount_pico"]
@@ -140,10 +151,11 @@ def model_drift(
     An account-day without any line naming a model (wording not understood) is left out, so its
     models are not all reported as unbilled. `per_day` gives one row per day; `by_kind` adds rows
     per token kind (computed non-token costs and billed lines of unknown kind are "other"). Model
-    names are matched as reported.
+    names are matched as reported. Days before the account's usage coverage are left out, as in
+    `drift_rows`.
     """
     first, end = _day_range(day_start, day_end)
-    observed = billed.observed_days(first, end)
+    observed = _comparable_days(ledger, billed, first, end)
     providers = _providers(ledger, billed)
     lines_by_day: dict[int, list[tuple[str, str, str, int]]] = defaultdict(list)
     for line in billed.lines(first, end):

@@ -227,6 +227,18 @@ class Ledger:
     def cursors(self) -> dict[tuple[str, str], int]:
         return {(a, e): c for a, e, c in self._query("SELECT account, endpoint, cursor FROM cursors")}
 
+    def coverage_starts(self) -> dict[str, int]:
+        """account -> the first bucket start from which every polled endpoint of it has been observed.
+
+        Usage before it was never fetched, so a day that starts earlier is only partly in the
+        ledger (a first poll whose lookback begins mid-day) and cannot be compared with a bill.
+        """
+        rows = self._query(
+            "SELECT account, MAX(first) FROM (SELECT account, endpoint, MIN(bucket_start) AS first "
+            "FROM observations GROUP BY account, endpoint) GROUP BY account"
+        )
+        return {account: int(first) for account, first in rows}
+
     def polls(self) -> list[PollRecord]:
         rows = self._query("SELECT * FROM polls ORDER BY account, endpoint")
         return [PollRecord(a, e, s, f, bool(ok), err, n) for a, e, s, f, ok, err, n in rows]
