@@ -122,8 +122,12 @@ class BudgetEngine:
             changes = self._threshold_changes(statuses, stored, now)
             if self.anomalies is not None:
                 changes.extend(self.anomalies.changes(ledger.db, alert_store, self.daily, now))
-            queued = 0
+            queued = moved = 0
             for change in changes:
+                # Spike and new-key detectors re-propose their current state each poll: only a
+                # change of the stored state is a transition worth a log line.
+                was = stored.get(change.key)
+                moved += (was.state if was is not None else OK) != change.state
                 queued += alert_store.transition(
                     change.key,
                     change.state,
@@ -132,8 +136,8 @@ class BudgetEngine:
                     payload=change.payload,
                     channels=self.channels,
                 )
-            if changes:
-                log.info("budgets: %d alert transition(s), %d notification(s) queued", len(changes), queued)
+            if moved:
+                log.info("budgets: %d alert transition(s), %d notification(s) queued", moved, queued)
                 stored = alert_store.states(current_at=now_s)
         return self._with_states(statuses, stored)
 
