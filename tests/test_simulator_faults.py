@@ -341,3 +341,30 @@ def test_concurrent_clients_get_identical_answers(sim: Simulator) -> None:
     for worker in workers:
         worker.join()
     assert len(bodies) == 8 and len(set(bodies)) == 1 and len(sim.requests_log) == 8
+
+
+@pytest.mark.parametrize(
+    "error", [ConnectionResetError(104, "reset"), BrokenPipeError(32, "pipe"), TimeoutError()]
+)
+def test_a_client_hanging_up_prints_no_traceback(
+    sim: Simulator, error: OSError, capfd: pytest.CaptureFixture[str]
+) -> None:
+    server = sim._server  # the stdlib calls handle_error inside its except block
+    assert server is not None
+    try:
+        raise error
+    except OSError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    assert capfd.readouterr().err == ""
+
+
+def test_a_simulator_bug_still_prints_its_traceback(
+    sim: Simulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    server = sim._server
+    assert server is not None
+    try:
+        raise KeyError("bug")
+    except KeyError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    assert "KeyError: 'bug'" in capfd.readouterr().err
