@@ -57,6 +57,17 @@ def ledger() -> LedgerView:
             TotalRow(
                 "openai", "prod", odd, "gpt-4.1", "batch", "", tokens_of(output=3), tokens_of(output=33), 2
             ),
+            TotalRow(  # values an escaping rewrite must not mistake for syntax
+                "anthropic",
+                'acct\\"},x="1',
+                'p="q",r=\\',
+                "m\r\u2028\x1c{é}",
+                'tier \\\\"',
+                "",
+                tokens_of(input=1, cached_input=2),
+                tokens_of(input=10**15 + 1, cached_input=3),
+                3,
+            ),
         ],
         spend=[SpendRow("openai", "prod", "proj_a", "gpt-4.1", "day", 20_000_000)],
         billed=[BilledRow("openai", "prod", "proj_a", "day", -5_000_000)],  # a credit

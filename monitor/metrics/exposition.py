@@ -2,9 +2,9 @@
 
 `Exposition.update()` renders the Prometheus text format (0.0.4) and OpenMetrics 1.0 once, gzips
 each, and swaps them in with one reference assignment; `render()` only picks cached bytes, so a
-scrape never queries SQLite or formats a number. Formats are negotiated as prometheus_client's
-`choose_encoder` does; rare variants (another name escaping) are rendered on first demand and
-cached with the snapshot.
+scrape never queries SQLite or formats a number. Only the gzipped bytes are kept (a client that
+does not accept gzip gets them decompressed). Formats are negotiated as prometheus_client's
+`choose_encoder` does; rare variants (another name escaping) are derived on first demand.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
 
 from monitor.metrics.collector import SnapshotCollector
+from monitor.metrics.escaping import escape_names
 from monitor.metrics.snapshot import BuildInfo, LedgerView, MetricsOptions, PollStats, PollView, Snapshot
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def negotiate(accept_header: str | None) -> tuple[Variant, str]:
 
     Every metric and label name here is a legacy Prometheus name, which the allow-utf-8 escaping
     leaves as underscores does (tests/test_metrics_exposition.py checks it), so those two share the
-    pre-rendered variant; "dots" and "values" rewrite names and are rendered on first demand.
+    pre-rendered variant; "dots" and "values" rewrite names and are derived from it on first demand.
     """
     try:
         _, content_type = text_format.choose_encoder(accept_header or "")
@@ -75,32 +76,34 @@ def _encode(collector: Collector, variant: Variant) -> bytes:
 
 
 class _Rendered:
-    """One snapshot's bytes per (variant, gzipped). The metric objects are let go once the common
-    variants are rendered; a rare variant rebuilds them from the snapshot (same input, same bytes)."""
+    """One snapshot's exposition, kept gzipped only: the plain bytes are decompressed for the rare
+    client that does not accept gzip, and a rare name escaping is derived from the default rendering
+    (`escape_names`) and cached, gzipped too. No snapshot or metric object outlives the constructor."""
 
     def __init__(self, snapshot: Snapshot, dropped_before: int) -> None:
-        self.snapshot = snapshot
-        self.dropped_before = dropped_before
         collector = SnapshotCollector(snapshot, dropped_before=dropped_before)
         self.series, self.dropped, self.steps = collector.series, collector.dropped, collector.steps
-        self.bytes: dict[tuple[Variant, bool], bytes] = {}
+        self.gzipped: dict[Variant, bytes] = {}
         self.lock = threading.Lock()
-        for variant in ((TEXT, openmetrics.UNDERSCORES), (OPENMETRICS, openmetrics.UNDERSCORES)):
-            self._add(collector, variant)
-
-    def _add(self, collector: SnapshotCollector, variant: Variant) -> None:
-        plain = _encode(collector, variant)
-        self.bytes[(variant, False)] = plain
-        self.bytes[(variant, True)] = gzip.compress(plain, compresslevel=GZIP_LEVEL, mtime=0)
+        for fmt in (TEXT, OPENMETRICS):
+            self.gzipped[(fmt, openmetrics.UNDERSCORES)] = _gzip(
+                _encode(collector, (fmt, openmetrics.UNDERSCORES))
+            )
 
     def get(self, variant: Variant, gzipped: bool) -> bytes:
-        data = self.bytes.get((variant, gzipped))
+        data = self.gzipped.get(variant)
         if data is None:
             with self.lock:
-                if (variant, gzipped) not in self.bytes:
-                    self._add(SnapshotCollector(self.snapshot, dropped_before=self.dropped_before), variant)
-                data = self.bytes[(variant, gzipped)]
-        return data
+                data = self.gzipped.get(variant)
+                if data is None:
+                    fmt, escaping = variant
+                    default = gzip.decompress(self.gzipped[(fmt, openmetrics.UNDERSCORES)]).decode()
+                    data = self.gzipped[variant] = _gzip(escape_names(default, fmt, escaping).encode())
+        return data if gzipped else gzip.decompress(data)
+
+
+def _gzip(plain: bytes) -> bytes:
+    return gzip.compress(plain, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class Exposition:
