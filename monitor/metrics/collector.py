@@ -8,6 +8,7 @@ as integer picodollars until the exposition boundary, where it becomes a float v
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -110,6 +111,11 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
     return [tokens, requests, cost, spend, billed, unpriced, savings, prices]
 
 
+def sample_value(family: Family, value: Number) -> float:
+    """A stored exact value as exported: divided by 10**scale once, correctly rounded."""
+    return float(Decimal(value).scaleb(-family.scale)) if family.scale else float(value)
+
+
 def _render(family: Family) -> Metric:
     metric: CounterMetricFamily | GaugeMetricFamily
     if family.kind == "counter":
@@ -117,8 +123,7 @@ def _render(family: Family) -> Metric:
     else:
         metric = GaugeMetricFamily(family.name, family.doc, labels=family.labels)
     for key in sorted(family.values):
-        value: Number = family.values[key]
-        metric.add_metric(key, float(Decimal(value).scaleb(-family.scale)) if family.scale else float(value))
+        metric.add_metric(key, sample_value(family, family.values[key]))
     return metric
 
 
@@ -288,30 +293,52 @@ def self_metrics(snapshot: Snapshot) -> list[Metric]:
     return metrics
 
 
+@dataclass
+class Prepared:
+    """One snapshot's metrics before encoding: the ledger families (after the series limit) and the
+    small fixed metrics that follow them, already as prometheus_client metric families.
+
+    `dropped` is this snapshot's series-limit drop count, `series` the number of samples exposed
+    and `steps` the limit steps taken.
+    """
+
+    ledger: list[Family]
+    fixed: list[Metric]
+    series: int
+    dropped: int
+    steps: list[str]
+
+
+def prepare(snapshot: Snapshot, *, dropped_before: int = 0) -> Prepared:
+    """Build the families of `snapshot` and apply the series limit. `dropped_before` is the drop
+    count of earlier snapshots, so `spend_monitor_series_dropped_total` stays cumulative."""
+    ledger = ledger_families(snapshot.ledger, snapshot.options.include_api_key)
+    fixed = budget_metrics(snapshot.ledger) + self_metrics(snapshot)
+    fixed_count = sum(len(m.samples) for m in fixed) + 2  # + series gauge + dropped counter
+    before = count(ledger)
+    steps = limit(ledger, max(0, snapshot.options.series_limit - fixed_count))
+    dropped = before - count(ledger)
+    series = count(ledger) + fixed_count
+    doc = "Series in this snapshot, after the series limit."
+    fixed.append(_family("gauge", "spend_monitor_snapshot_series", doc, (), [((), float(series))]))
+    doc = "Series folded or dropped by metrics.series_limit, summed over snapshot builds."
+    total_dropped = [((), float(dropped_before + dropped))]
+    fixed.append(_family("counter", "spend_monitor_series_dropped_total", doc, (), total_dropped))
+    return Prepared(ledger, fixed, series, dropped, steps)
+
+
 class SnapshotCollector(Collector):
     """Every metric of one snapshot, built once in the constructor; `collect()` only hands them out.
 
-    `dropped_before` is the series-limit drop count of earlier snapshots, so
-    `spend_monitor_series_dropped_total` stays cumulative. After construction, `dropped` is this
-    snapshot's drop count, `series` the number of samples exposed and `steps` the limit steps taken.
+    The reference for what is exported: the daemon encodes the same `prepare()` result directly
+    (text.py), and the tests check that the bytes are the same as prometheus_client's from this.
+    `dropped_before`, `dropped`, `series` and `steps` are as in `prepare()`.
     """
 
     def __init__(self, snapshot: Snapshot, *, dropped_before: int = 0) -> None:
-        ledger = ledger_families(snapshot.ledger, snapshot.options.include_api_key)
-        fixed = budget_metrics(snapshot.ledger) + self_metrics(snapshot)
-        fixed_count = sum(len(m.samples) for m in fixed) + 2  # + series gauge + dropped counter
-        before = count(ledger)
-        self.steps = limit(ledger, max(0, snapshot.options.series_limit - fixed_count))
-        self.dropped = before - count(ledger)
-        self.series = count(ledger) + fixed_count
-        self._metrics: list[Metric] = [_render(f) for f in ledger] + fixed
-        doc = "Series in this snapshot, after the series limit."
-        self._metrics.append(
-            _family("gauge", "spend_monitor_snapshot_series", doc, (), [((), float(self.series))])
-        )
-        doc = "Series folded or dropped by metrics.series_limit, summed over snapshot builds."
-        dropped = [((), float(dropped_before + self.dropped))]
-        self._metrics.append(_family("counter", "spend_monitor_series_dropped_total", doc, (), dropped))
+        prepared = prepare(snapshot, dropped_before=dropped_before)
+        self.steps, self.dropped, self.series = prepared.steps, prepared.dropped, prepared.series
+        self._metrics: list[Metric] = [_render(f) for f in prepared.ledger] + prepared.fixed
 
     def collect(self) -> Iterable[Metric]:
         return iter(self._metrics)

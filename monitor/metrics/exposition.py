@@ -1,7 +1,7 @@
 """The rendered exposition: built once per snapshot, served many times.
 
-`Exposition.update()` renders the Prometheus text format (0.0.4) and OpenMetrics 1.0 once, gzips
-each, and swaps them in with one reference assignment; `render()` only picks cached bytes, so a
+`Exposition.update()` renders the Prometheus text format (0.0.4) and OpenMetrics 1.0 once (text.py),
+gzips each, and swaps them in with one reference assignment; `render()` only picks cached bytes, so a
 scrape never queries SQLite or formats a number. Only the gzipped bytes are kept (a client that
 does not accept gzip gets them decompressed). Formats are negotiated as prometheus_client's
 `choose_encoder` does; rare variants (another name escaping) are derived on first demand.
@@ -12,14 +12,15 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
+import zlib
 
 from prometheus_client import exposition as text_format
 from prometheus_client.openmetrics import exposition as openmetrics
-from prometheus_client.registry import Collector
 
-from monitor.metrics.collector import SnapshotCollector
+from monitor.metrics.collector import prepare
 from monitor.metrics.escaping import escape_names
 from monitor.metrics.snapshot import BuildInfo, LedgerView, MetricsOptions, PollStats, PollView, Snapshot
+from monitor.metrics.text import encode
 
 log = logging.getLogger(__name__)
 
@@ -67,28 +68,21 @@ def gzip_accepted(accept_encoding: str | None) -> bool:
     return False
 
 
-def _encode(collector: Collector, variant: Variant) -> bytes:
-    fmt, escaping = variant
-    if fmt == OPENMETRICS:
-        data: bytes = openmetrics.generate_latest(collector, escaping=escaping)  # type: ignore[no-untyped-call]
-        return data
-    return text_format.generate_latest(collector, escaping=escaping)
-
-
 class _Rendered:
     """One snapshot's exposition, kept gzipped only: the plain bytes are decompressed for the rare
     client that does not accept gzip, and a rare name escaping is derived from the default rendering
     (`escape_names`) and cached, gzipped too. No snapshot or metric object outlives the constructor."""
 
     def __init__(self, snapshot: Snapshot, dropped_before: int) -> None:
-        collector = SnapshotCollector(snapshot, dropped_before=dropped_before)
-        self.series, self.dropped, self.steps = collector.series, collector.dropped, collector.steps
-        self.gzipped: dict[Variant, bytes] = {}
+        prepared = prepare(snapshot, dropped_before=dropped_before)
+        self.series, self.dropped, self.steps = prepared.series, prepared.dropped, prepared.steps
+        text, om = _GzipWriter(), _GzipWriter()
+        encode(prepared, text.write, om.write)
+        self.gzipped: dict[Variant, bytes] = {
+            (TEXT, openmetrics.UNDERSCORES): text.close(),
+            (OPENMETRICS, openmetrics.UNDERSCORES): om.close(),
+        }
         self.lock = threading.Lock()
-        for fmt in (TEXT, OPENMETRICS):
-            self.gzipped[(fmt, openmetrics.UNDERSCORES)] = _gzip(
-                _encode(collector, (fmt, openmetrics.UNDERSCORES))
-            )
 
     def get(self, variant: Variant, gzipped: bool) -> bytes:
         data = self.gzipped.get(variant)
@@ -104,6 +98,21 @@ class _Rendered:
 
 def _gzip(plain: bytes) -> bytes:
     return gzip.compress(plain, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+class _GzipWriter:
+    """Gzips a body written in chunks, so the whole plain text never has to be held at once."""
+
+    def __init__(self) -> None:
+        self._zlib = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip header, mtime 0
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(self._zlib.compress(data))
+
+    def close(self) -> bytes:
+        self._parts.append(self._zlib.flush())
+        return b"".join(self._parts)
 
 
 class Exposition:
