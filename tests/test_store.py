@@ -197,3 +197,17 @@ def test_record_poll_keeps_the_last_poll_per_endpoint(ledger: Ledger) -> None:
 
     polls = {(p.endpoint, p.started, p.ok, p.error, p.rows) for p in ledger.polls()}
     assert polls == {(ENDPOINT, 20, True, "", 42), ("embeddings", 20, True, "", 0)}
+
+
+def test_account_providers_name_the_provider_of_each_account_with_usage(ledger: Ledger) -> None:
+    assert ledger.account_providers() == {}
+    write(ledger, [usage(T0, "p1", input=1)], 1000)
+
+    assert ledger.account_providers() == {ACCOUNT: "openai"}
+
+
+def test_coverage_starts_at_the_latest_first_bucket_of_the_accounts_endpoints(ledger: Ledger) -> None:
+    write(ledger, [usage(T0 + HOUR, "p1", input=1)], 1000)
+    ledger.write_page(page_of([], observed_at=1000, buckets=(T0 + 5 * HOUR,), endpoint="embeddings"), [])
+
+    assert ledger.coverage_starts() == {ACCOUNT: T0 + 5 * HOUR}

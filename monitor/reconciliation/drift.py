@@ -82,7 +82,7 @@ def _day_range(start: int, end: int) -> tuple[int, int]:
 
 def _providers(ledger: Ledger, billed: BilledStore) -> dict[str, str]:
     """account -> provider, from the usage totals and the billed lines."""
-    return billed.providers() | {row["account"]: row["provider"] for row in ledger.totals()}
+    return billed.providers() | ledger.account_providers()
 
 
 def _comparable_days(ledger: Ledger, billed: BilledStore, first: int, end: int) -> set[tuple[str, int]]:

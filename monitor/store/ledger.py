@@ -227,6 +227,10 @@ class Ledger:
     def cursors(self) -> dict[tuple[str, str], int]:
         return {(a, e): c for a, e, c in self._query("SELECT account, endpoint, cursor FROM cursors")}
 
+    def account_providers(self) -> dict[str, str]:
+        """account -> provider of every account with usage in the ledger."""
+        return dict(self._query("SELECT DISTINCT account, provider FROM totals"))
+
     def coverage_starts(self) -> dict[str, int]:
         """account -> the first bucket start from which every polled endpoint of it has been observed.
 
