@@ -20,6 +20,7 @@ hot days only.
 from __future__ import annotations
 
 import logging
+import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -197,6 +198,7 @@ class DailySpend:
             combo = (provider, account, project, model, api_key)
             entry = result.get(combo)
             if entry is None:
+                combo = _interned(combo)
                 entry = result[combo] = (array("q", bytes(8 * width)), array("q", bytes(8 * width)))
             if index >= len(entry[0]):
                 grow = index + 1 - len(entry[0])
@@ -218,9 +220,17 @@ def _fingerprints(db: Database) -> dict[Combo, tuple[int, int]]:
     sql = f"SELECT {_DIM_SQL}, rows, cost_total FROM totals"  # noqa: S608
     for p, a, pr, m, k, n, c in db.execute(sql).fetchall():
         if n:  # summed in Python: a key's all-time cost may pass SQLite's int64 when added up
-            rows, cost = result.get((p, a, pr, m, k), (0, 0))
-            result[(p, a, pr, m, k)] = (rows + n, cost + c)
+            combo = _interned((p, a, pr, m, k))
+            rows, cost = result.get(combo, (0, 0))
+            result[combo] = (rows + n, cost + c)
     return result
+
+
+def _interned(combo: Combo) -> Combo:
+    """`combo` with interned label strings: the ~60,000 strings of 12,000 combinations are a few
+    hundred distinct values, kept once for the arrays' and the fingerprints' keys alike."""
+    p, a, pr, m, k = combo
+    return (sys.intern(p), sys.intern(a), sys.intern(pr), sys.intern(m), sys.intern(k))
 
 
 def _observations_since(db: Database, observed_at: int) -> tuple[int, int | None]:
