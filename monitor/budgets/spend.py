@@ -121,7 +121,10 @@ class DailySpend:
         self.first_day, self.last_day = first_day, today
         self.cost, self.rows = {}, {}
         for combo, (cost, rows) in self._read(db, first_day).items():
-            self._store_slice(combo, 0, cost, rows)
+            if len(cost) == self.ndays and any(rows):  # kept as read: no copy (what _store_slice does)
+                self.cost[combo], self.rows[combo] = cost, rows
+            else:
+                self._store_slice(combo, 0, cost, rows)
         self.fingerprints = fingerprints
         self.generation += 1
         self.stats["full"] += 1
