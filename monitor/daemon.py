@@ -9,6 +9,7 @@ slow or failing account never stalls another one.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import signal
 import threading
@@ -354,6 +355,7 @@ def _trim_heap() -> None:
     the rendered text); glibc keeps freed pages mapped, so without a trim the daemon's RSS stays
     at the refresh's peak. Measured in docs/BENCHMARKS.md ("Scrape vs ledger size").
     """
+    gc.collect()  # cyclic garbage first (exception tracebacks, frames), so its pages can go too
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 
