@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -62,6 +62,7 @@ class DailySpend:
         self.generation = 0
         """Bumped whenever any value changes, so callers can cache derived results."""
         self.stats = {"full": 0, "hot": 0, "reloaded": 0, "unchanged": 0}
+        self._combos: dict[Combo, Combo] = {}
 
     @property
     def ndays(self) -> int:
@@ -69,7 +70,7 @@ class DailySpend:
 
     def sync(self, db: Database, first_day: int, today: int, *, source: object) -> None:
         """Bring the arrays up to date for the window [first_day, today] of the ledger `source`."""
-        fingerprints = _fingerprints(db)
+        fingerprints = _fingerprints(db, self.fingerprints, self._canonical)
         observed_at, oldest_changed = _observations_since(db, self.observed_at)
         if source != self.source or (not self.cost and not self.fingerprints) or first_day < self.first_day:
             self._full_load(db, first_day, today, fingerprints)
@@ -161,6 +162,17 @@ class DailySpend:
         self.first_day = max(first_day, self.first_day)
         self.last_day = max(today, self.last_day)
 
+    def _canonical(self, combo: Combo) -> Combo:
+        """The one tuple kept for `combo` (with interned label strings), shared by the arrays' and
+        the fingerprints' keys: 12,000 combinations repeat a few hundred distinct label values.
+        Combinations are never forgotten: the ledger's `totals` keeps every one it has seen too."""
+        known = self._combos.get(combo)
+        if known is None:
+            p, a, pr, m, k = combo
+            known = (sys.intern(p), sys.intern(a), sys.intern(pr), sys.intern(m), sys.intern(k))
+            self._combos[known] = known
+        return known
+
     def _store_slice(self, combo: Combo, offset: int, cost: array[int], rows: array[int]) -> None:
         if combo not in self.cost:
             if not any(rows):
@@ -201,7 +213,7 @@ class DailySpend:
             combo = (provider, account, project, model, api_key)
             entry = result.get(combo)
             if entry is None:
-                combo = _interned(combo)
+                combo = self._canonical(combo)
                 entry = result[combo] = (array("q", bytes(8 * width)), array("q", bytes(8 * width)))
             if index >= len(entry[0]):
                 grow = index + 1 - len(entry[0])
@@ -217,23 +229,26 @@ def day_start_of(day: int, tz: ZoneInfo) -> int:
     return day_start(from_epoch_day(day), tz)
 
 
-def _fingerprints(db: Database) -> dict[Combo, tuple[int, int]]:
-    """(rows, cost) per combination over all time, from the store's exact `totals` table."""
+def _fingerprints(
+    db: Database, previous: dict[Combo, tuple[int, int]], canonical: Callable[[Combo], Combo]
+) -> dict[Combo, tuple[int, int]]:
+    """(rows, cost) per combination over all time, from the store's exact `totals` table.
+
+    Keys are the `canonical` combinations and values equal to `previous` ones are those very
+    tuples: the table is rebuilt on every sync, and fresh copies of 12,000 unchanged entries,
+    allocated among the sync's short-lived objects, would keep that many heap pages in use."""
     result: dict[Combo, tuple[int, int]] = {}
     sql = f"SELECT {_DIM_SQL}, rows, cost_total FROM totals"  # noqa: S608
-    for p, a, pr, m, k, n, c in db.execute(sql).fetchall():
+    for p, a, pr, m, k, n, c in db.execute(sql):
         if n:  # summed in Python: a key's all-time cost may pass SQLite's int64 when added up
-            combo = _interned((p, a, pr, m, k))
+            combo = canonical((p, a, pr, m, k))
             rows, cost = result.get(combo, (0, 0))
             result[combo] = (rows + n, cost + c)
+    for combo, value in result.items():
+        old = previous.get(combo)
+        if old is not None and old == value:
+            result[combo] = old
     return result
-
-
-def _interned(combo: Combo) -> Combo:
-    """`combo` with interned label strings: the ~60,000 strings of 12,000 combinations are a few
-    hundred distinct values, kept once for the arrays' and the fingerprints' keys alike."""
-    p, a, pr, m, k = combo
-    return (sys.intern(p), sys.intern(a), sys.intern(pr), sys.intern(m), sys.intern(k))
 
 
 def _observations_since(db: Database, observed_at: int) -> tuple[int, int | None]:
