@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,21 +74,13 @@ def test_add_config_argument_on_another_parser(monkeypatch: pytest.MonkeyPatch) 
     assert parser.parse_args(["--config", "other.yaml"]).config == "other.yaml"
 
 
-@pytest.fixture
-def root_level() -> Iterator[None]:
-    """Restore the root logger's level after a command changed it."""
-    before = logging.getLogger().level
-    yield
-    logging.getLogger().setLevel(before)
-
-
-def test_config_log_level_sets_the_root_logger_level(config_file: Path, root_level: None) -> None:
+def test_config_log_level_sets_the_root_logger_level(config_file: Path) -> None:
     config_file.write_text("log_level: warning\n" + VALID, encoding="utf-8")
     assert main(["check-config", "--config", str(config_file)]) == 0
     assert logging.getLogger().level == logging.WARNING
 
 
-def test_log_level_option_wins_over_the_config(config_file: Path, root_level: None) -> None:
+def test_log_level_option_wins_over_the_config(config_file: Path) -> None:
     config_file.write_text("log_level: error\n" + VALID, encoding="utf-8")
     assert main(["--log-level", "DEBUG", "check-config", "--config", str(config_file)]) == 0
     assert logging.getLogger().level == logging.DEBUG

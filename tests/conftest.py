@@ -1,0 +1,21 @@
+"""Shared test hygiene."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+_LOGGERS = ("", "httpx", "httpcore", "apscheduler")
+"""The loggers `spend-monitor`'s main() sets levels on (monitor.cli.set_log_level)."""
+
+
+@pytest.fixture(autouse=True)
+def _restore_log_levels() -> Iterator[None]:
+    """A test that runs the CLI's main() sets process-wide log levels, as the real command does;
+    put them back so the next test's log capture sees what it would alone."""
+    before = {name: logging.getLogger(name).level for name in _LOGGERS}
+    yield
+    for name, level in before.items():
+        logging.getLogger(name).setLevel(level)
