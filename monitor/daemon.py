@@ -34,7 +34,7 @@ from monitor.periods import period_bounds, to_unix
 from monitor.poller import COSTS_ENDPOINT, AccountPoller, PollInterrupted, PollResult
 from monitor.pricing import Pricer, PriceTable
 from monitor.providers import Provider, make_provider
-from monitor.reconciliation import evaluate_drift
+from monitor.reconciliation import CumulativeSavings, evaluate_drift
 from monitor.status import build_status_data
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
@@ -118,6 +118,7 @@ class Daemon:
         self._polled: dict[str, str] = {}
         self._budget_statuses: list[BudgetStatus] = []
         self._discounts = {p.name: p.discount_percent for p in config.providers}
+        self._savings = CumulativeSavings(self.table, self._discounts)
         self._status_page = b""
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -247,6 +248,7 @@ class Daemon:
                 tz=self.config.tz,
                 month_start_day=self.config.month_start_day,
                 discounts=self._discounts,
+                savings=self._savings,
             )
             self._status_page = render_status_page(
                 build_status_data(

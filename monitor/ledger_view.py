@@ -27,7 +27,12 @@ from monitor.metrics import (
 )
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
-from monitor.reconciliation import billed_in_periods, cache_savings, last_complete_day_drift
+from monitor.reconciliation import (
+    CumulativeSavings,
+    billed_in_periods,
+    cache_savings,
+    last_complete_day_drift,
+)
 from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
@@ -114,8 +119,13 @@ def build_ledger_view(
     tz: ZoneInfo,
     month_start_day: int = 1,
     discounts: Mapping[str, Decimal] | None = None,
+    savings: CumulativeSavings | None = None,
 ) -> LedgerView:
-    """One consistent view of the ledger for the metrics snapshot."""
+    """One consistent view of the ledger for the metrics snapshot.
+
+    `savings`, kept by the caller across refreshes, spares re-reading the whole history for the
+    all-time cache savings each time; without it they are computed afresh.
+    """
     billed = BilledStore(ledger)
     return LedgerView(
         totals=total_rows(ledger),
@@ -134,7 +144,11 @@ def build_ledger_view(
         ],
         cache_savings=[
             SavingsRow(r.provider, r.account, r.model, r.saved_pico)
-            for r in cache_savings(ledger, table, discounts=discounts)
+            for r in (
+                savings.rows(ledger)
+                if savings is not None
+                else cache_savings(ledger, table, discounts=discounts)
+            )
         ],
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),

@@ -14,8 +14,8 @@ import pytest
 from test_drift_support import gpt41_input_override
 
 from monitor.pricing import Pricer, PriceTable
-from monitor.reconciliation import SavingsRow, cache_savings, savings_by, what_if
-from monitor.records import UsageRow, tokens_of, usd_to_pico
+from monitor.reconciliation import CumulativeSavings, SavingsRow, cache_savings, savings_by, what_if
+from monitor.records import UsagePage, UsageRow, tokens_of, usd_to_pico
 from monitor.store import Ledger
 
 D1 = 1795132800  # 2026-11-20T00:00:00Z
@@ -152,3 +152,53 @@ def test_what_if_is_per_account_project_and_model(ledger: Ledger) -> None:
         ("acct", "p", "gpt-4.1-mini-2025-04-14"),
         ("acct", "q", "gpt-4.1-2025-04-14"),
     ]
+
+
+# -- CumulativeSavings: the daemon's all-time savings, re-reading only what changed --------------
+
+
+def write_page(ledger: Ledger, table: PriceTable, *rows: UsageRow, observed_at: int) -> None:
+    """Write rows as the daemon does: one page per bucket, recording the buckets' observation."""
+    for start in sorted({r.bucket_start for r in rows}):
+        bucket = [r for r in rows if r.bucket_start == start]
+        ledger.write_page(
+            UsagePage(
+                "openai", "acct", "completions", HOUR, (start,), tuple(bucket), observed_at, start + HOUR
+            ),
+            Pricer(table).price_rows(bucket),
+        )
+
+
+def test_cumulative_savings_equal_a_fresh_computation_after_each_kind_of_write(ledger: Ledger) -> None:
+    table = PriceTable.bundled()
+    savings = CumulativeSavings(table)
+    assert savings.rows(ledger) == cache_savings(ledger, table) == []
+    write_page(
+        ledger, table, row(cached_input=100_000), row(hour=D1 + DAY, cached_input=50_000), observed_at=10
+    )
+    assert savings.rows(ledger) == cache_savings(ledger, table)
+    write_page(ledger, table, row(hour=D1 + DAY, cached_input=80_000), observed_at=20)  # a revised bucket
+    assert savings.rows(ledger) == cache_savings(ledger, table)
+    use(ledger, table, row(hour=D1 + 2 * HOUR, model="gpt-4.1-mini", cached_input=7_000))  # no observation
+    assert savings.rows(ledger) == cache_savings(ledger, table)
+    assert [r.model for r in savings.rows(ledger)] == ["gpt-4.1-2025-04-14", "gpt-4.1-mini"]
+
+
+def test_cumulative_savings_reread_only_the_days_observed_since_the_last_call(ledger: Ledger) -> None:
+    table = PriceTable.bundled()
+    savings = CumulativeSavings(table)
+    write_page(ledger, table, row(cached_input=100_000), observed_at=10)
+    savings.rows(ledger)
+    write_page(ledger, table, row(hour=D1 + DAY, cached_input=100_000), observed_at=20)
+    assert savings.rows(ledger) == [SavingsRow("openai", "acct", "gpt-4.1-2025-04-14", usd_to_pico("0.30"))]
+    assert (savings.full_reads, savings.partial_reads) == (1, 1)
+
+
+def test_cumulative_savings_read_everything_again_when_totals_disagree(ledger: Ledger) -> None:
+    table = PriceTable.bundled()
+    savings = CumulativeSavings(table)
+    write_page(ledger, table, row(cached_input=100_000), observed_at=10)
+    savings.rows(ledger)
+    use(ledger, table, row(hour=D1 + HOUR, cached_input=100_000))  # bypasses the observations
+    assert savings.rows(ledger) == [SavingsRow("openai", "acct", "gpt-4.1-2025-04-14", usd_to_pico("0.30"))]
+    assert savings.full_reads == 2

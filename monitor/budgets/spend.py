@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.budgets.days import DAY, day_key_sql, day_start, epoch_day, from_epoch_day, local_date
+from monitor.store.queries import observed_since
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class DailySpend:
     def sync(self, db: Database, first_day: int, today: int, *, source: object) -> None:
         """Bring the arrays up to date for the window [first_day, today] of the ledger `source`."""
         fingerprints = _fingerprints(db, self.fingerprints, self._canonical)
-        observed_at, oldest_changed = _observations_since(db, self.observed_at)
+        observed_at, oldest_changed = observed_since(db, self.observed_at)
         if source != self.source or (not self.cost and not self.fingerprints) or first_day < self.first_day:
             self._full_load(db, first_day, today, fingerprints)
             self.source = source
@@ -249,16 +250,6 @@ def _fingerprints(
         if old is not None and old == value:
             result[combo] = old
     return result
-
-
-def _observations_since(db: Database, observed_at: int) -> tuple[int, int | None]:
-    """The newest observation time, and the oldest bucket observed after `observed_at` (None if none)."""
-    row = db.execute(
-        "SELECT MAX(observed_at), MIN(bucket_start) FROM observations WHERE observed_at > ?", [observed_at]
-    ).fetchone()
-    if row is None or row[0] is None:
-        return observed_at, None
-    return int(row[0]), int(row[1])
 
 
 __all__ = ["DAY", "DIMS", "Combo", "DailySpend", "day_start_of"]

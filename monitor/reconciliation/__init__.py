@@ -19,12 +19,20 @@ from monitor.reconciliation.drift import (
     off_models,
 )
 from monitor.reconciliation.lines import Attribution, attribute, parse_openai_line_item
-from monitor.reconciliation.savings import SavingsRow, WhatIfRow, cache_savings, savings_by, what_if
+from monitor.reconciliation.savings import (
+    CumulativeSavings,
+    SavingsRow,
+    WhatIfRow,
+    cache_savings,
+    savings_by,
+    what_if,
+)
 from monitor.reconciliation.views import BilledPeriod, billed_in_periods
 
 __all__ = [
     "Attribution",
     "BilledPeriod",
+    "CumulativeSavings",
     "DayDrift",
     "DriftStatus",
     "ModelDrift",

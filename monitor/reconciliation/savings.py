@@ -123,6 +123,34 @@ def _cost(tokens: tuple[int, ...], entry: PriceEntry | None, factor: Fraction | 
     return total
 
 
+def _saved_groups(
+    ledger: Ledger,
+    table: PriceTable,
+    dims: Sequence[str],
+    start: int | None,
+    end: int | None,
+    *,
+    factors: Mapping[str, Fraction],
+) -> Iterator[tuple[tuple[Any, ...], int, int, tuple[int, ...]]]:
+    """(dims values, UTC day start, picodollars saved, cached token counts per CACHED_PAIRS) per group
+    with cached tokens. Tokens whose full or cached rate is unknown save nothing (they are unpriced
+    in the ledger too), but are still counted."""
+    for g, day, tokens, _, _, _ in _groups(ledger, dims, start, end, cached_only=True):
+        counts = tuple(tokens[TOKEN_INDEX[cached]] for cached, _ in CACHED_PAIRS)
+        entry = _entry(table, g, _tier(g), day)
+        saved = 0
+        if entry is not None:
+            factor = factors.get(g["account"])
+            for count, (cached, full) in zip(counts, CACHED_PAIRS, strict=True):
+                full_rate, cached_rate = entry.rates[TOKEN_INDEX[full]], entry.rates[TOKEN_INDEX[cached]]
+                if count and full_rate is not None and cached_rate is not None:
+                    whole, part = count * full_rate, count * cached_rate
+                    if factor is not None:
+                        whole, part = apply_discount(whole, factor), apply_discount(part, factor)
+                    saved += whole - part
+        yield tuple(g[d] for d in dims), day, saved, counts
+
+
 def savings_by(
     ledger: Ledger,
     table: PriceTable,
@@ -136,23 +164,8 @@ def savings_by(
 
     Tokens whose full or cached rate is unknown save nothing (they are unpriced in the ledger too).
     """
-    factors = _factors(discounts)
     result: dict[tuple[Any, ...], int] = {}
-    for g, day, tokens, _, _, _ in _groups(ledger, dims, start, end, cached_only=True):
-        entry = _entry(table, g, _tier(g), day)
-        if entry is None:
-            continue
-        factor = factors.get(g["account"])
-        saved = 0
-        for cached, full in CACHED_PAIRS:
-            count = tokens[TOKEN_INDEX[cached]]
-            full_rate, cached_rate = entry.rates[TOKEN_INDEX[full]], entry.rates[TOKEN_INDEX[cached]]
-            if count and full_rate is not None and cached_rate is not None:
-                whole, part = count * full_rate, count * cached_rate
-                if factor is not None:
-                    whole, part = apply_discount(whole, factor), apply_discount(part, factor)
-                saved += whole - part
-        key = tuple(g[d] for d in dims)
+    for key, _, saved, _ in _saved_groups(ledger, table, dims, start, end, factors=_factors(discounts)):
         result[key] = result.get(key, 0) + saved
     return result
 
@@ -169,6 +182,82 @@ def cache_savings(
     `llm_cache_savings_usd_total`; only models that saved something."""
     sums = savings_by(ledger, table, start=start, end=end, discounts=discounts)
     return [SavingsRow(p, a, m, saved) for (p, a, m), saved in sorted(sums.items()) if saved]
+
+
+class CumulativeSavings:
+    """All-time cache savings per (provider, account, model), as `cache_savings`, kept up to date
+    without re-reading the whole ledger on every refresh.
+
+    A day's savings depend only on its usage rows and the price table, which is fixed for the life
+    of this object. So the savings are kept per UTC day, and each call re-reads only the days from
+    the oldest bucket observed since the last call on (every page write records its buckets'
+    observation, in the same transaction). As a check, the cached tokens kept must equal those of
+    the store's exact `totals` per (provider, account, model); a write that recorded no
+    observation makes them differ, and the whole history is read again.
+    """
+
+    _DIMS = ("provider", "account", "model")
+
+    def __init__(self, table: PriceTable, discounts: Mapping[str, Decimal] | None = None) -> None:
+        self.table = table
+        self.factors = _factors(discounts)
+        self.observed_at = -1
+        self.full_reads = 0
+        self.partial_reads = 0
+        self._days: dict[int, dict[tuple[str, str, str], tuple[int, tuple[int, ...]]]] | None = None
+
+    def rows(self, ledger: Ledger) -> list[SavingsRow]:
+        """The savings now, equal to `cache_savings(ledger, table, discounts=...)`."""
+        observed_at, oldest = ledger.observed_since(self.observed_at)
+        if self._days is None:
+            self._read(ledger, None)
+        elif oldest is not None:
+            self._read(ledger, oldest // DAY * DAY)
+        self.observed_at = observed_at
+        if self._cached_tokens() != _cached_tokens_in_totals(ledger):
+            self._read(ledger, None)
+        sums: dict[tuple[str, str, str], int] = {}
+        for groups in (self._days or {}).values():
+            for key, (saved, _) in groups.items():
+                sums[key] = sums.get(key, 0) + saved
+        return [SavingsRow(p, a, m, saved) for (p, a, m), saved in sorted(sums.items()) if saved]
+
+    def _read(self, ledger: Ledger, since: int | None) -> None:
+        """Re-read the days starting at or after `since` (all days when None)."""
+        if since is None or self._days is None:
+            self._days = {}
+            self.full_reads += 1
+        else:
+            for day in [d for d in self._days if d >= since]:
+                del self._days[day]
+            self.partial_reads += 1
+        days = self._days
+        for key, day, saved, counts in _saved_groups(
+            ledger, self.table, self._DIMS, since, None, factors=self.factors
+        ):
+            model = (str(key[0]), str(key[1]), str(key[2]))
+            groups = days.setdefault(day, {})
+            # One group per (model, day) unless a model's rows differ in tier or context window.
+            before_saved, before_counts = groups.get(model, (0, (0,) * len(counts)))
+            groups[model] = (before_saved + saved, tuple(map(sum, zip(before_counts, counts, strict=True))))
+
+    def _cached_tokens(self) -> dict[tuple[str, str, str], tuple[int, ...]]:
+        sums: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        for groups in (self._days or {}).values():
+            for model, (_, counts) in groups.items():
+                before = sums.get(model, (0,) * len(counts))
+                sums[model] = tuple(map(sum, zip(before, counts, strict=True)))
+        return {k: v for k, v in sums.items() if any(v)}
+
+
+def _cached_tokens_in_totals(ledger: Ledger) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """Cached token counts (CACHED_PAIRS order) per (provider, account, model) from the exact totals."""
+    result = {}
+    for key, tokens in ledger.tokens_by_model().items():
+        counts = tuple(int(tokens[TOKEN_INDEX[cached]]) for cached, _ in CACHED_PAIRS)
+        if any(counts):
+            result[key] = counts
+    return result
 
 
 def what_if(

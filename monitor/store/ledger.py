@@ -34,6 +34,7 @@ from monitor.store.schema import (
     PK_AFTER,
     PK_COLUMNS,
     ROW_SELECT,
+    TOK_COLUMNS,
     key_before,
     pk_of,
     upsert_sql,
@@ -226,6 +227,19 @@ class Ledger:
 
     def cursors(self) -> dict[tuple[str, str], int]:
         return {(a, e): c for a, e, c in self._query("SELECT account, endpoint, cursor FROM cursors")}
+
+    def observed_since(self, observed_at: int) -> tuple[int, int | None]:
+        """(newest observation time, oldest bucket start observed after `observed_at` or None)."""
+        with self._tx.reading():
+            return queries.observed_since(self._conn, observed_at)
+
+    def tokens_by_model(self) -> dict[tuple[str, str, str], tuple[int, ...]]:
+        """Cumulative tokens per (provider, account, model) and TOKEN_TYPES kind, from the exact totals."""
+        sums = ", ".join(f'SUM("{c}")' for c in TOK_COLUMNS)
+        rows = self._query(
+            f"SELECT provider, account, model, {sums} FROM totals GROUP BY provider, account, model"
+        )
+        return {(p, a, m): tuple(rest) for p, a, m, *rest in rows}
 
     def account_providers(self) -> dict[str, str]:
         """account -> provider of every account with usage in the ledger."""

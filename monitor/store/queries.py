@@ -178,3 +178,16 @@ def hourly_spend(
     return conn.execute(
         f"SELECT {cols}, SUM(cost_total) FROM usage WHERE {where} GROUP BY {cols} ORDER BY {cols}", params
     ).fetchall()
+
+
+def observed_since(db: Any, observed_at: int) -> tuple[int, int | None]:
+    """The newest observation time (unix ms), and the oldest bucket start observed after `observed_at`
+    (None if nothing was). Every page write records its buckets' observation, so this says which
+    days a cache of per-day figures must re-read. `db` is a sqlite3 connection or sqlite-utils
+    Database."""
+    row = db.execute(
+        "SELECT MAX(observed_at), MIN(bucket_start) FROM observations WHERE observed_at > ?", [observed_at]
+    ).fetchone()
+    if row is None or row[0] is None:
+        return observed_at, None
+    return int(row[0]), int(row[1])
