@@ -58,6 +58,7 @@ def total_rows(ledger: Ledger) -> list[TotalRow]:
             costs=tuple(int(t["costs"][k]) for k in TOKEN_TYPES),
             requests=int(t["requests"]),
             unpriced_tokens=int(t["unpriced_tokens"]),
+            unit_cost=int(t["unit_cost"]),
         )
         for t in ledger.totals()
     ]

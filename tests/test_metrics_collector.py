@@ -36,6 +36,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_tokens_total": ("counter", USAGE | {"token_type"}),
     "llm_requests_total": ("counter", USAGE),
     "llm_cost_usd_total": ("counter", USAGE | {"token_type"}),
+    "llm_non_token_cost_usd_total": ("counter", USAGE),
     "llm_spend_usd": ("gauge", {P, A, "project", "model", "period"}),
     "llm_billed_cost_usd": ("gauge", {P, A, "project", "period"}),
     "llm_cost_drift_ratio": ("gauge", {P, A}),
@@ -102,6 +103,7 @@ def rich_ledger() -> LedgerView:
                 tokens_of(output=7),
                 tokens_of(output=10**21 + 1),
                 1,
+                unit_cost=30_000_000_000,
             ),
         ],
         spend=[
@@ -241,6 +243,14 @@ def test_token_types_without_usage_have_no_series() -> None:
     assert all(
         registry.get_sample_value("llm_tokens_total", {**labels, "token_type": t}) is None for t in unused
     )
+
+
+def test_non_token_costs_are_exported_apart_from_token_costs() -> None:
+    registry = registry_for(rich_ledger())
+    labels = {P: "anthropic", A: "main", "project": "", "model": "claude-x", "service_tier": ""}
+    assert registry.get_sample_value("llm_non_token_cost_usd_total", labels) == 0.03
+    series = next(f for f in registry.collect() if f.name == "llm_non_token_cost_usd").samples
+    assert [s.labels[P] for s in series if s.name.endswith("_total")] == ["anthropic"]  # none at $0
 
 
 def test_period_gauges_carry_spend_and_billed_cost() -> None:

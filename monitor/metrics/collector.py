@@ -55,11 +55,21 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
         PICO,
         "cost",
     )
+    non_token = Family(
+        "llm_non_token_cost_usd_total",
+        "counter",
+        "Computed cost in USD of billable non-token units (web search requests, tool calls), "
+        "cumulative from the ledger.",
+        usage,
+        PICO,
+    )
     for row in ledger.totals:
         base: tuple[str, ...] = (row.provider, row.account, row.project, row.model, row.service_tier)
         if include_api_key:
             base = (*base, row.api_key)
         requests.add(base, row.requests)
+        if row.unit_cost:
+            non_token.add(base, row.unit_cost)
         for index, token_type in enumerate(TOKEN_TYPES):
             if row.tokens[index] or row.costs[index]:
                 tokens.add((*base, token_type), row.tokens[index])
@@ -108,7 +118,7 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
     )
     for p in ledger.prices:
         prices.values[(p.provider, p.model, p.service_tier, p.token_type)] = p.usd_per_million
-    return [tokens, requests, cost, spend, billed, unpriced, savings, prices]
+    return [tokens, requests, cost, non_token, spend, billed, unpriced, savings, prices]
 
 
 def sample_value(family: Family, value: Number) -> float:

@@ -51,6 +51,8 @@ class TotalRow:
     costs: tuple[int, ...] = ZERO_TOKENS
     requests: int = 0
     unpriced_tokens: int = 0
+    unit_cost: int = 0
+    """Picodollars of billable non-token units (web search requests, tool calls)."""
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(TOKEN_TYPES) or len(self.costs) != len(TOKEN_TYPES):
