@@ -72,6 +72,20 @@ class FileClock:
         return float(self.path.read_text(encoding="ascii"))
 
 
+def budgets_yaml(openai_monthly_usd: int = 100_000) -> str:
+    """The two budgets the daemon benchmarks run with (a config's `budgets:` block): an OpenAI
+    monthly one and an everything-daily one, so budget evaluation is part of every refresh."""
+    return f"""budgets:
+  - name: openai-monthly
+    amount_usd: {openai_monthly_usd}
+    period: month
+    scope: {{provider: openai}}
+  - name: everything-daily
+    amount_usd: 20000
+    period: day
+"""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:

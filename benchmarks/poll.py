@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import DAY, HOUR, SteppedClock, compare_with_truth, free_port, table, usd
+from benchmarks.common import DAY, HOUR, SteppedClock, budgets_yaml, compare_with_truth, free_port, table, usd
 from monitor.config import ENDPOINTS, load_config
 from monitor.daemon import Daemon
 from monitor.simulator import BENCHMARK_OPENAI_MODELS, Simulator
@@ -68,14 +68,7 @@ providers:
     api_key: ${{BENCH_ANTHROPIC_KEY}}
     base_url: "{sim.anthropic_base_url}"
     initial_lookback: {days}d
-budgets:
-  - name: openai-monthly
-    amount_usd: 250000
-    period: month
-    scope: {{provider: openai}}
-  - name: everything-daily
-    amount_usd: 20000
-    period: day
+{budgets_yaml(250_000)}
 """,
         encoding="utf-8",
     )

@@ -46,7 +46,7 @@ from prometheus_client.registry import Collector
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.budgets import build_ledger, schema_tag
-from benchmarks.common import free_port, table
+from benchmarks.common import budgets_yaml, free_port, table
 from benchmarks.scrape import httpx_scrape, timed
 from monitor.simulator import Simulator
 
@@ -139,14 +139,7 @@ providers:
     base_url: "{sim.anthropic_base_url}"
     poll_interval: 1h
     initial_lookback: 1d
-budgets:
-  - name: openai-monthly
-    amount_usd: 100000
-    period: month
-    scope: {{provider: openai}}
-  - name: everything-daily
-    amount_usd: 20000
-    period: day
+{budgets_yaml()}
 metrics:
   series_limit: {SERIES_LIMIT}
 """,

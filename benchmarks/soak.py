@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, percentile, table
+from benchmarks.common import budgets_yaml, free_port, percentile, table
 from monitor.simulator import BENCHMARK_OPENAI_MODELS, Simulator
 
 PROMETHEUS_ACCEPT = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
@@ -207,14 +207,7 @@ log_level: WARNING
 storage:
   path: "{db}"
 providers:{providers}
-budgets:
-  - name: openai-monthly
-    amount_usd: 100000
-    period: month
-    scope: {{provider: openai}}
-  - name: everything-daily
-    amount_usd: 20000
-    period: day
+{budgets_yaml()}
 """,
         encoding="utf-8",
     )
