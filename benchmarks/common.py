@@ -12,6 +12,8 @@ import json
 import math
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -84,6 +86,19 @@ def budgets_yaml(openai_monthly_usd: int = 100_000) -> str:
     amount_usd: 20000
     period: day
 """
+
+
+def spawn_daemon(config: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A real `spend-monitor run --config CONFIG` subprocess (this interpreter, run from the repo),
+    its stdout and stderr in `log`, with `env` added to this process' environment."""
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def free_port() -> int:

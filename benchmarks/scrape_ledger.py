@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import shutil
 import signal
 import statistics
@@ -46,7 +45,7 @@ from prometheus_client.registry import Collector
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.budgets import build_ledger, schema_tag
-from benchmarks.common import budgets_yaml, free_port, table
+from benchmarks.common import budgets_yaml, free_port, spawn_daemon, table
 from benchmarks.scrape import httpx_scrape, timed
 from monitor.simulator import Simulator
 
@@ -274,15 +273,8 @@ def bench(rows: int, ledger: Path, scrapes: int, renders: int) -> Run:
         shutil.copyfile(ledger, db)
         config = work / "config.yaml"
         write_config(config, sim, port, db)
-        env = {**os.environ, "BENCH_OPENAI_KEY": OPENAI_KEY, "BENCH_ANTHROPIC_KEY": ANTHROPIC_KEY}
-        with (work / "daemon.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        keys = {"BENCH_OPENAI_KEY": OPENAI_KEY, "BENCH_ANTHROPIC_KEY": ANTHROPIC_KEY}
+        proc = spawn_daemon(config, keys, work / "daemon.log")
         try:
             # The server starts right after the daemon's first refresh.
             run.up_s = wait_for(proc, lambda: get_status(port, "/healthz") is not None, "/healthz", 900)

@@ -31,7 +31,6 @@ import argparse
 import gzip
 import http.client
 import json
-import os
 import queue
 import re
 import signal
@@ -46,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import budgets_yaml, free_port, percentile, table
+from benchmarks.common import budgets_yaml, free_port, percentile, spawn_daemon, table
 from monitor.simulator import BENCHMARK_OPENAI_MODELS, Simulator
 
 PROMETHEUS_ACCEPT = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
@@ -229,14 +228,8 @@ def soak(args: argparse.Namespace, work: Path) -> SoakResult:
     ) as sim:
         config = work / "config.yaml"
         write_config(config, sim, port, work / "spend.db", args.poll_interval, args.lookback)
-        env = {**os.environ, "SOAK_OPENAI_KEY": OPENAI_KEY, "SOAK_ANTHROPIC_KEY": ANTHROPIC_KEY}
-        with (work / "daemon.log").open("wb") as log:
-            daemon = subprocess.Popen(
-                [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        keys = {"SOAK_OPENAI_KEY": OPENAI_KEY, "SOAK_ANTHROPIC_KEY": ANTHROPIC_KEY}
+        daemon = spawn_daemon(config, keys, work / "daemon.log")
         try:
             started = time.monotonic()
             wait_ready(port, daemon, timeout=300)
