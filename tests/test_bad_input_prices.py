@@ -242,6 +242,11 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "config.yaml"
 
 
+def use_price_file(config: Path, prices: Path) -> None:
+    """Write `config` as the provider plus `pricing.files: [prices]`."""
+    config.write_text(PROVIDER + f"pricing:\n  files: ['{prices}']\n", encoding="utf-8")
+
+
 def overrides(*entry_lines: str) -> str:
     """A config whose pricing.overrides list starts at line 7 with `entry_lines` (already indented)."""
     return PROVIDER + "pricing:\n  overrides:\n" + "".join(f"{line}\n" for line in entry_lines)
@@ -331,7 +336,7 @@ def test_a_bad_price_file_stops_the_report_command_with_exit_2(
 ) -> None:
     prices = tmp_path / "negotiated.yaml"
     prices.write_text(rates("{input: 1.2.3}"), encoding="utf-8")
-    config.write_text(PROVIDER + f"pricing:\n  files: ['{prices}']\n", encoding="utf-8")
+    use_price_file(config, prices)
     assert main(["report", "--config", str(config), "--month", "2026-01"]) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == [
@@ -344,7 +349,7 @@ def test_check_config_rejects_a_bad_price_file(
 ) -> None:
     prices = tmp_path / "negotiated.yaml"
     prices.write_text(rates("{input: -1}"), encoding="utf-8")
-    config.write_text(PROVIDER + f"pricing:\n  files: ['{prices}']\n", encoding="utf-8")
+    use_price_file(config, prices)
     assert main(["check-config", "--config", str(config)]) == 2
     assert f"{prices}: models[0].prices[0].standard.input" in capsys.readouterr().err
 
@@ -358,7 +363,7 @@ def test_check_config_rejects_a_price_file_the_whole_table_refuses(
         + "      - {effective_from: 2026-01-01, source: s, standard: {input: 1}}\n",
         encoding="utf-8",
     )
-    config.write_text(PROVIDER + f"pricing:\n  files: ['{prices}']\n", encoding="utf-8")
+    use_price_file(config, prices)
     assert main(["check-config", "--config", str(config)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"spend-monitor: error: {prices}: models[0].cheaper: 'acme-0' is not a openai model in the table"
