@@ -1,4 +1,4 @@
-"""The bundled price table against the shared reference sheet, and the table's dated lookups."""
+"""The bundled price table against the reference sheet (tests/data, copied from shared/), and the table's dated lookups."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import yaml
 
 from monitor.pricing import PriceEntry, PriceTable
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "pricing" / "reference-prices.yaml"
+REFERENCE = (
+    Path(__file__).resolve().parent / "data" / "reference-prices.yaml"
+)  # copy of shared/pricing/reference-prices.yaml
 SHEET: dict[str, Any] = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["models"]
 TABLE = PriceTable.bundled()
 
