@@ -30,8 +30,12 @@ ZERO_TOKENS: tuple[int, ...] = (0,) * len(TOKEN_TYPES)
 PICO_PER_USD = 10**12
 """Costs are stored and summed as integer picodollars."""
 
-SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority")
-"""The pricing tiers. Providers' own words ("default", "auto", "scale") are normalised by pricing."""
+SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority", "fast", "ultrafast")
+"""The pricing tiers. Providers' own words ("default", "auto", "scale") are normalised by pricing.
+
+`fast` is OpenAI's Fast processing (called Priority until 2026-07-30) and Anthropic's fast mode
+(`speed: fast`); `ultrafast` is OpenAI's Ultrafast; `priority` is Anthropic's Priority Tier and
+Google's priority inference (see monitor/pricing/tiers.py)."""
 
 
 def usd_to_pico(amount: Decimal | int | str) -> int:

@@ -115,7 +115,7 @@ def test_prices_lists_the_tiers_in_force_with_date_and_source(capsys: pytest.Cap
     assert [(r["model"], r["tier"], r["input"], r["cached_input"], r["output"]) for r in rows] == [
         ("gpt-4.1", "standard", "2", "0.5", "8"),
         ("gpt-4.1", "batch", "1", "0.25", "4"),
-        ("gpt-4.1", "priority", "3.5", "0.875", "14"),
+        ("gpt-4.1", "fast", "3.5", "0.875", "14"),
     ]
     assert {r["effective_from"] for r in rows} == {"2025-04-14"}
     assert all("reference-prices.yaml" in r["source"] for r in rows)

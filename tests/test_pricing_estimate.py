@@ -45,9 +45,16 @@ def test_breakdown_lists_each_token_type_with_its_price() -> None:
 
 def test_tier_and_discount_change_the_estimate() -> None:
     result = estimate(
-        TABLE, "gpt-4.1", {"input": 1_000_000, "output": 1_000_000}, "priority", at=NOW, discount=Decimal(10)
+        TABLE, "gpt-4.1", {"input": 1_000_000, "output": 1_000_000}, "fast", at=NOW, discount=Decimal(10)
     )
     assert result.total == (Decimal("3.5") + Decimal(14)) * Decimal("0.9")
+
+
+def test_openai_priority_tier_is_estimated_as_fast_its_name_since_2026_07_30() -> None:
+    tokens = {"input": 1_000_000, "output": 1_000_000}
+    priority = estimate(TABLE, "gpt-4.1", tokens, "priority", at=NOW)
+    assert priority.entry.tier == "fast"
+    assert priority.total == estimate(TABLE, "gpt-4.1", tokens, "fast", at=NOW).total
 
 
 def test_dated_estimate_uses_the_price_then() -> None:
@@ -66,7 +73,7 @@ def test_unknown_model_suggests_close_names() -> None:
 def test_tier_without_price_is_refused_naming_the_priced_tiers() -> None:
     with pytest.raises(
         PricingError,
-        match=r"^openai/gpt-4.1 has no flex price on 2026-11-23 \(priced tiers then: standard, batch, priority\)$",
+        match=r"^openai/gpt-4.1 has no flex price on 2026-11-23 \(priced tiers then: standard, batch, fast\)$",
     ):
         estimate(TABLE, "gpt-4.1", {"input": 1}, "flex", at=NOW)
 

@@ -46,6 +46,20 @@ def test_override_entry_prices_a_new_model() -> None:
     assert (entry.usd_per_million("input"), entry.usd_per_million("output")) == (Decimal("1.5"), 6)
 
 
+def test_openai_priority_prices_in_a_file_are_the_fast_tier_renamed_on_2026_07_30() -> None:
+    table = PriceTable.load(overrides=[model_entry(standard={"input": 1}, priority={"input": 2})])
+    fast = table.price_for("openai", "my-model", "fast", "", NOW)
+    assert fast is not None and fast.usd_per_million("input") == 2
+    assert table.price_for("openai", "my-model", "priority", "", NOW) is None
+
+
+def test_anthropic_priority_tier_keeps_its_name() -> None:
+    entry = {**model_entry(standard={"input": 1}, priority={"input": 2}), "provider": "anthropic"}
+    table = PriceTable.load(overrides=[entry])
+    priority = table.price_for("anthropic", "my-model", "priority", "", NOW)
+    assert priority is not None and priority.usd_per_million("input") == 2
+
+
 def test_float_from_a_plain_yaml_load_is_read_as_written() -> None:
     # The config loader uses yaml.safe_load, so override prices arrive as floats.
     overrides = yaml.safe_load(
@@ -171,7 +185,7 @@ def test_unknown_key_in_a_price_block_is_rejected() -> None:
 
 def test_price_block_without_any_price_is_rejected() -> None:
     assert check_price_entries([model_entry()], "o") == [
-        "o[0].prices[0]: no prices: give at least one of standard, batch, flex, priority or units"
+        "o[0].prices[0]: no prices: give at least one of standard, batch, flex, priority, fast, ultrafast or units"
     ]
 
 

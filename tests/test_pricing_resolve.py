@@ -92,7 +92,9 @@ def test_resolution_is_cached() -> None:
         ("openai", "auto", False, "standard"),
         ("openai", "scale", False, "standard"),
         ("openai", "flex", False, "flex"),
-        ("openai", "priority", False, "priority"),
+        ("openai", "priority", False, "fast"),  # Priority was renamed Fast on 2026-07-30
+        ("openai", "fast", False, "fast"),
+        ("openai", "ultrafast", False, "ultrafast"),
         ("openai", "default", True, "batch"),
         ("anthropic", "standard", False, "standard"),
         ("anthropic", "batch", False, "batch"),

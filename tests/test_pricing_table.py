@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.pricing import PriceEntry, PriceTable
+from monitor.pricing import PriceEntry, PriceTable, normalise_tier
 
 REFERENCE = (
     Path(__file__).resolve().parent / "data" / "reference-prices.yaml"
@@ -50,7 +50,8 @@ def provider_of(sheet_model: dict[str, Any]) -> str:
 
 def entry(provider: str, model: str, tier: str, context: str = "") -> PriceEntry | None:
     window = "200k-1M" if context else ""
-    return TABLE.price_for(provider, model, tier, window, NOW)
+    # The sheet's "priority" columns are OpenAI's Fast tier since 2026-07-30.
+    return TABLE.price_for(provider, model, normalise_tier(provider, tier, False), window, NOW)
 
 
 def expected_prices(name: str, sheet: dict[str, Any]) -> dict[tuple[str, str, str], Decimal | None]:

@@ -16,6 +16,7 @@ from monitor.errors import PricingError, UnknownModelError
 from monitor.pricing.cost import apply_discount, discount_factor
 from monitor.pricing.resolve import ResolvedModel
 from monitor.pricing.table import PriceEntry, PriceTable
+from monitor.pricing.tiers import normalise_tier
 from monitor.records import SERVICE_TIERS, TOKEN_INDEX, TOKEN_TYPES, pico_to_usd
 
 
@@ -67,6 +68,7 @@ def estimate(
     resolved = table.resolve(provider, model)
     if resolved is None:
         raise unknown_model_error(table, model, provider)
+    tier = normalise_tier(resolved.provider, tier, batch=False)  # OpenAI's "priority" is its Fast tier
     entry = table.price_for(resolved.provider, resolved.model, tier, context_window, at)
     if entry is None:
         day = datetime.fromtimestamp(at, UTC).date()

@@ -20,8 +20,12 @@ from monitor.records import PICO_PER_USD, SERVICE_TIERS, TOKEN_TYPES
 MICRO = 10**6
 """A price of X USD per 1M tokens is the integer rate X * 10**6 picodollars per token."""
 
-_MODEL_KEYS = ("provider", "model", "aliases", "cheaper", "note", "prices")
-_BLOCK_KEYS = ("effective_from", "source", "note", *SERVICE_TIERS, "fine_tuned", "long_context", "units")
+_MODEL_KEYS = ("provider", "model", "aliases", "cheaper", "note", "deprecated", "shutdown", "prices")
+_BLOCK_KEYS = (
+    "effective_from", "source", "note", *SERVICE_TIERS, "fine_tuned", "long_context", "inference_geo", "units",
+)  # fmt: skip
+_RENAMED_TIERS: dict[str, dict[str, str]] = {"openai": {"priority": "fast"}}
+"""Tier keys a price file may still write under an old name: OpenAI's Priority became Fast on 2026-07-30."""
 _LONG_KEYS = ("above_tokens", *SERVICE_TIERS)
 
 TierRates = dict[str, dict[str, int]]
@@ -40,6 +44,7 @@ class BlockSpec:
     fine_tuned: TierRates = field(default_factory=dict)
     long_above: int | None = None
     long_tiers: TierRates = field(default_factory=dict)
+    inference_geo: dict[str, Decimal] = field(default_factory=dict)
     units: dict[str, int] = field(default_factory=dict)
 
 
@@ -53,6 +58,8 @@ class ModelSpec:
     aliases: list[str] = field(default_factory=list)
     cheaper: str | None = None
     note: str = ""
+    deprecated: date | None = None
+    shutdown: date | None = None
     blocks: list[BlockSpec] = field(default_factory=list)
 
 
@@ -107,6 +114,9 @@ def _model(item: object, where: str, problems: _Problems) -> ModelSpec | None:
     if item.get("cheaper") is not None:
         spec.cheaper = _name(item, "cheaper", where, problems)
     spec.note = _text(item, "note", where, problems, required=False)
+    for key in ("deprecated", "shutdown"):
+        if item.get(key) is not None:
+            setattr(spec, key, _date(item[key], f"{where}.{key}", problems))
     prices = item.get("prices")
     if not isinstance(prices, list) or not prices:
         problems.add(f"{where}.prices", "expected a non-empty list of dated price blocks")
@@ -119,8 +129,27 @@ def _model(item: object, where: str, problems: _Problems) -> ModelSpec | None:
         if block.effective_from in seen:
             problems.add(f"{block.where}.effective_from", f"{block.effective_from} appears twice for {model}")
         seen.add(block.effective_from)
+        _rename_tiers(provider, block, problems)
         spec.blocks.append(block)
     return spec
+
+
+def _rename_tiers(provider: str, block: BlockSpec, problems: _Problems) -> None:
+    """Read a tier written under its old name (OpenAI `priority`) as its new one (`fast`)."""
+    for old, new in _RENAMED_TIERS.get(provider, {}).items():
+        for where, tiers in (
+            (block.where, block.tiers),
+            (f"{block.where}.fine_tuned", block.fine_tuned),
+            (f"{block.where}.long_context", block.long_tiers),
+        ):
+            if old not in tiers:
+                continue
+            if new in tiers:
+                problems.add(
+                    f"{where}.{old}", f"{provider} calls this tier {new!r} since 2026-07-30; give {new} only"
+                )
+                continue
+            tiers[new] = tiers.pop(old)
 
 
 def _block(data: object, where: str, problems: _Problems) -> BlockSpec | None:
@@ -147,6 +176,9 @@ def _block(data: object, where: str, problems: _Problems) -> BlockSpec | None:
     long_context = data.get("long_context")
     if long_context is not None:
         _long_context(long_context, f"{where}.long_context", block, problems)
+    geo = data.get("inference_geo")
+    if geo is not None:
+        block.inference_geo = _multipliers(geo, f"{where}.inference_geo", problems)
     units = data.get("units")
     if units is not None:
         block.units = _units(units, f"{where}.units", problems)
@@ -204,6 +236,23 @@ def _units(data: object, where: str, problems: _Problems) -> dict[str, int]:
         rate = _amount(value, f"{where}.{name}", PICO_PER_USD, problems)
         if rate is not None:
             result[name] = rate
+    return result
+
+
+def _multipliers(data: object, where: str, problems: _Problems) -> dict[str, Decimal]:
+    """`inference_geo`: a mapping of reported geo (e.g. "us") to the factor on every price of the block."""
+    if not isinstance(data, dict):
+        problems.add(where, f"expected a mapping of inference geo to a price multiplier, got {_kind(data)}")
+        return {}
+    result: dict[str, Decimal] = {}
+    for name, value in data.items():
+        factor = _decimal(value)
+        if not isinstance(name, str) or not name.strip():
+            problems.add(where, f"inference geo {name!r} is not a name")
+        elif factor is None or factor <= 0:
+            problems.add(f"{where}.{name}", f"{value!r} is not a positive multiplier (e.g. 1.1)")
+        else:
+            result[name.strip()] = factor
     return result
 
 

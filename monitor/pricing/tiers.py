@@ -1,8 +1,10 @@
 """Providers' words for service tiers and context windows, mapped to the pricing table's.
 
-OpenAI reports `service_tier` "default"/"auto"/null, "flex", "priority", "scale" and a `batch` flag;
-Anthropic reports "standard", "batch", "priority", "priority_on_demand", "flex", "flex_discount" and a
-`context_window` bucket ("0-200k", "200k-1M"). The table knows four tiers (records.SERVICE_TIERS).
+OpenAI reports `service_tier` "default"/"auto"/null, "flex", "fast" (written "priority" until
+OpenAI renamed Priority processing to Fast on 2026-07-30; both words mean the same tier),
+"ultrafast", "scale" and a `batch` flag; Anthropic reports "standard", "batch", "priority",
+"priority_on_demand", "flex", "flex_discount" and a `context_window` bucket ("0-200k", "200k-1M").
+The table knows the tiers of records.SERVICE_TIERS.
 """
 
 from __future__ import annotations
@@ -19,22 +21,31 @@ _TIER_WORDS: dict[str, str] = {
     "flex_discount": "flex",
     "priority": "priority",
     "priority_on_demand": "priority",
+    "fast": "fast",
+    "ultrafast": "ultrafast",
 }
+
+_PROVIDER_WORDS: dict[str, dict[str, str]] = {
+    # OpenAI renamed Priority processing to Fast on 2026-07-30: older rows say "priority".
+    "openai": {"priority": "fast"},
+}
+"""Words whose tier differs by provider (Anthropic's "priority" is its Priority Tier, not Fast)."""
 
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
 
 def normalise_tier(provider: str, service_tier: str, batch: bool) -> str:
-    """The pricing tier of a usage row: "standard", "batch", "flex" or "priority".
+    """The pricing tier (records.SERVICE_TIERS) of a usage row.
 
     `batch=True` always means the batch tier. A word no provider is known to use is returned as
     given (lower-cased), so it matches no price and the row is reported unpriced instead of being
-    silently priced as standard. `provider` is kept for providers whose words may differ later.
+    silently priced as standard. OpenAI's "priority" is its Fast tier (renamed 2026-07-30).
     """
     if batch:
         return "batch"
     word = (service_tier or "").strip().lower()
-    return _TIER_WORDS.get(word, word)
+    own = _PROVIDER_WORDS.get(provider, {}).get(word)
+    return own if own is not None else _TIER_WORDS.get(word, word)
 
 
 _MAX_DIGITS = 12
