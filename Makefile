@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast lint format bench system-deps clean chaos soak
+.PHONY: run test test-fast test-floors lint format bench system-deps clean chaos soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,18 @@ format: $(STAMP)
 test: lint system-deps
 	$(PY) -m pytest
 
+# The dependency floors: every dependency at the lowest version pyproject.toml declares (.ci/floors.py
+# turns each >=X into ==X), in a virtualenv of its own, running the unit tests (not the e2e ones).
+FLOORS_VENV := .venv-floors
+test-floors:
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/python -m pip install --quiet $$($(PYTHON) .ci/floors.py dev)
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(FLOORS_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(prometheus.client|apscheduler|httpx|pyyaml|sqlite.utils|apprise|bcrypt|pytest|hypothesis|matplotlib)=='
+	$(FLOORS_VENV)/bin/python -m pytest -q -m "not e2e" -p no:cacheprovider
+
 test-fast: $(STAMP)
 	$(PY) -m pytest -x -q -m "not e2e"
 
@@ -55,4 +67,4 @@ soak: $(STAMP)
 	$(PY) benchmarks/soak.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -45,27 +45,38 @@ KEYS = sorted(
 )
 
 
-def test_example_loads_with_its_references_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # relative ${file:./secrets/...} starts at the working directory
-    (tmp_path / "secrets").mkdir()
-    (tmp_path / "secrets" / "anthropic_admin_key").write_text("sk-ant-admin-dummy\n", encoding="utf-8")
-    environ = {
-        "OPENAI_ADMIN_KEY": "sk-admin-dummy",
-        "WEBHOOK_SECRET": "whsec",
-        "APPRISE_URL": "slack://a/b/c",
-    }
+def test_example_loads_with_only_the_quick_starts_two_keys_set() -> None:
+    environ = {"OPENAI_ADMIN_KEY": "sk-admin-dummy", "ANTHROPIC_ADMIN_KEY": "sk-ant-admin-dummy"}
     config = load_config(EXAMPLE, environ=environ)
     assert [p.name for p in config.providers] == ["openai-prod", "anthropic"]
     assert config.providers[1].api_key.reveal() == "sk-ant-admin-dummy"
-    assert {a.type for a in config.alerts} == {"alertmanager", "webhook", "apprise"}
+    assert [a.type for a in config.alerts] == ["alertmanager"]
+
+
+def test_example_optional_channels_load_once_uncommented(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("  # - type: webhook")
+    end = text.index("\n\n", start)
+    uncommented = text[:start] + re.sub(r"^  # ", "  ", text[start:end], flags=re.MULTILINE) + text[end:]
+    path = tmp_path / "config.yaml"
+    path.write_text(uncommented, encoding="utf-8")
+    environ = {
+        "OPENAI_ADMIN_KEY": "sk-admin-dummy",
+        "ANTHROPIC_ADMIN_KEY": "sk-ant-admin-dummy",
+        "WEBHOOK_SECRET": "whsec",
+        "APPRISE_URL": "slack://a/b/c",
+    }
+    config = load_config(path, environ=environ)
+    assert [a.type for a in config.alerts] == ["alertmanager", "webhook", "apprise"]
 
 
 def test_example_secrets_are_references() -> None:
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    secrets = [p["api_key"] for p in data["providers"]] + [
-        a["secret"] for a in data["alerts"] if "secret" in a
-    ]
-    assert secrets and all(re.fullmatch(r"\$\{[^}]+\}", value) for value in secrets), secrets
+    text = EXAMPLE.read_text(encoding="utf-8")
+    secrets = [p["api_key"] for p in data["providers"]] + re.findall(
+        r"^\s*#?\s*secret: (\S+)", text, re.MULTILINE
+    )
+    assert len(secrets) == 3 and all(re.fullmatch(r"\$\{[^}]+\}", value) for value in secrets), secrets
 
 
 @pytest.mark.parametrize("key", KEYS)
