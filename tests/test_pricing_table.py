@@ -236,5 +236,5 @@ def test_models_lists_base_and_fine_tuned_models() -> None:
 
 
 def test_bundled_version_is_the_table_date() -> None:
-    assert TABLE.version == "2026-11-23"
+    assert TABLE.version == "2026-12-07"
     assert PriceTable.load() is TABLE
