@@ -129,9 +129,9 @@ def test_prices_on_a_past_date_shows_the_price_then(capsys: pytest.CaptureFixtur
 
 def test_prices_filters_by_provider_and_glob(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(
-        capsys, "prices", "--provider", "anthropic", "--model", "claude-opus-*", "--format", "json"
+        capsys, "prices", "--provider", "anthropic", "--model", "claude-opus-5*", "--format", "json"
     )
-    assert {r["model"] for r in json.loads(out)} == {"claude-opus-4", "claude-opus-4-1"}
+    assert {r["model"] for r in json.loads(out)} == {"claude-opus-5", "claude-opus-5-5"}
 
 
 def test_prices_table_leaves_out_token_types_nobody_listed_prices(capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,7 +54,7 @@ def test_fine_tune_resolves_to_the_fine_tuned_rates_of_its_base(name: str, model
 
 
 def test_fine_tune_of_a_model_without_fine_tuned_rates_is_unknown() -> None:
-    assert TABLE.resolve("openai", "ft:gpt-4o-2024-08-06:org::abc") is None
+    assert TABLE.resolve("openai", "ft:gpt-5-mini-2025-08-07:org::abc") is None
 
 
 def test_latest_suffix_resolves_only_where_the_table_lists_it() -> None:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.pricing import PriceEntry, PriceTable, normalise_tier
+from monitor.pricing import PriceEntry, Pricer, PriceTable, normalise_tier
+from monitor.records import UsageRow, pico_to_usd, tokens_of
 
 REFERENCE = (
     Path(__file__).resolve().parent / "data" / "reference-prices.yaml"
@@ -158,6 +159,38 @@ def test_gpt_4o_price_changed_with_the_2024_08_06_snapshot() -> None:
     assert before.id == "openai/gpt-4o/standard/2024-05-13"
 
 
+def usd(provider: str, model: str, moment: datetime, **tokens: int) -> Decimal:
+    """The cost of one usage row priced through the engine (Pricer), as the poller's rows are."""
+    row = UsageRow(
+        provider=provider, account="acme", endpoint="completions", bucket_start=int(moment.timestamp()),
+        bucket_width=3600, model=model, tokens=tokens_of(**tokens),
+    )  # fmt: skip
+    priced = Pricer(TABLE).price(row)
+    assert priced.price_id is not None and priced.unpriced_tokens == 0
+    return pico_to_usd(priced.total)
+
+
+MILLION = 1_000_000
+
+
+def test_sonnet_5_5_cache_reads_halve_from_2026_10_07_mid_month() -> None:
+    before = datetime(2026, 10, 6, 23, tzinfo=UTC)
+    after = datetime(2026, 10, 7, 0, tzinfo=UTC)
+    assert usd("anthropic", "claude-sonnet-5-5", before, cached_input=MILLION) == Decimal("0.2")
+    assert usd("anthropic", "claude-sonnet-5-5", after, cached_input=MILLION) == Decimal("0.1")
+    # every other price of the sheet stays as it was
+    assert usd("anthropic", "claude-sonnet-5-5-20260928", after, input=MILLION, output=MILLION) == 12
+
+
+def test_gpt_5_6_sol_promotion_prices_each_side_of_2026_08_21_and_ends_on_2026_12_01() -> None:
+    before = datetime(2026, 8, 20, 23, tzinfo=UTC)
+    after = datetime(2026, 8, 21, 0, tzinfo=UTC)
+    ended = datetime(2026, 12, 1, 0, tzinfo=UTC)
+    assert usd("openai", "gpt-5.6-sol", before, input=MILLION, output=MILLION) == 35
+    assert usd("openai", "gpt-5.6", after, input=MILLION, output=MILLION) == 24
+    assert usd("openai", "gpt-5.6-sol", ended, input=MILLION, output=MILLION) == 35
+
+
 def test_gpt_4o_2024_05_13_keeps_its_launch_price() -> None:
     found = TABLE.price_for("openai", "gpt-4o-2024-05-13", "standard", "", NOW)
     assert found is not None
@@ -236,5 +269,5 @@ def test_models_lists_base_and_fine_tuned_models() -> None:
 
 
 def test_bundled_version_is_the_table_date() -> None:
-    assert TABLE.version == "2026-11-23"
+    assert TABLE.version == "2026-12-07"
     assert PriceTable.load() is TABLE
