@@ -266,7 +266,8 @@ def test_the_run_exercised_faults_writes_and_alerts(run: Run) -> None:
     apprise = [h for p, h, _ in run.posts if p.startswith("/apprise")]
     assert len(webhook) >= 2 and len(apprise) >= 2  # refused once (error stored), then delivered
     headers, body = webhook[0]
-    assert headers["X-Spend-Monitor-Signature"] == sign(body, WEBHOOK_SECRET)
+    stamp, key = int(headers["X-Spend-Monitor-Timestamp"]), headers["Idempotency-Key"]
+    assert headers["X-Spend-Monitor-Signature"] == sign(WEBHOOK_SECRET, stamp, key, body)
     assert base64.b64decode(apprise[0]["Authorization"].split()[1]).decode() == f"spend:{APPRISE_TOKEN}"
     assert len(run.errors) >= 12 + 3
     assert any("admin key was rejected" in line for line in run.logs)
