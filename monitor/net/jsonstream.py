@@ -144,16 +144,33 @@ class PageStream:
             self._grow()
 
     def _grow(self) -> None:
-        """Read until the text from the current position has doubled (or the body ends)."""
-        want = 2 * max(1, len(self._buf) - self._pos)
-        while len(self._buf) - self._pos < want and self._more():
-            if len(self._buf) - self._pos > self._max:
+        """Read until the text from the current position has doubled (or the body ends); the pieces
+        are joined once, so an element of n characters costs O(n) copying, not O(n^2)."""
+        pieces = [self._buf[self._pos :]]
+        have = len(pieces[0])
+        want = 2 * max(1, have)
+        while have < want:
+            text = self._read()
+            if text is None:
+                break
+            pieces.append(text)
+            have += len(text)
+            if have > self._max:
                 raise ElementTooLarge(self._max)
+        self._buf, self._pos = "".join(pieces), 0
 
     def _more(self) -> bool:
         """Append the next chunk, dropping what was consumed; False at the end of the body."""
-        if self._eof:
+        text = self._read()
+        if text is None:
             return False
+        self._buf, self._pos = self._buf[self._pos :] + text, 0
+        return True
+
+    def _read(self) -> str | None:
+        """The next decoded chunk of text, None at the end of the body."""
+        if self._eof:
+            return None
         try:
             chunk = next(self._chunks, None)
             text = self._text.decode(chunk or b"", final=chunk is None)
@@ -161,6 +178,5 @@ class PageStream:
             raise JSONStreamError("the body is not UTF-8") from None
         if chunk is None:
             self._eof = True
-        self._buf = self._buf[self._pos :] + text
-        self._pos = 0
-        return not self._eof or bool(text)
+            return text or None
+        return text

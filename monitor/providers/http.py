@@ -14,26 +14,23 @@ page part by part; a page below PART_RESULTS results stays one part, checked who
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
 from monitor import __version__
-from monitor.errors import ProviderAuthError, ProviderResponseError, ProviderTransientError
-from monitor.net.jsonstream import ElementTooLarge, JSONStreamError, PageStream
-from monitor.net.response import ResponseTooLarge, UnsupportedEncoding, Watchdog, drain_bounded, iter_body
-from monitor.net.retry import RetryPolicy, retry_after_seconds, transient_status
+from monitor.errors import ProviderResponseError, ProviderTransientError
+from monitor.net.response import Watchdog
+from monitor.net.retry import RetryPolicy, retry_after_seconds
 from monitor.providers.payload import Fields
+from monitor.providers.request import Envelope, Failure, PageRequest, Retry, parse_json
 from monitor.redaction import REDACTED, redact
 
 __all__ = ["REDACTED", "ApiClient", "ApiStats", "encode_query", "parse_json", "redact", "retry_after_seconds"]
@@ -58,25 +55,15 @@ MAX_PAGES = 500
 """Pages one fetch follows at most (a year of 1-minute buckets is 366 pages): endless cursors stop here."""
 MAX_RESPONSE_BYTES = 512 * 2**20
 """Decompressed bytes of one response at most; larger is a bad_response naming the endpoint."""
-MAX_BUCKET_BYTES = 64 * 2**20
+MAX_BUCKET_BYTES = 32 * 2**20
 """Characters of one bucket at most (a bucket is parsed whole)."""
 PART_RESULTS = 5000
 """Results per part handed to the poller; a larger page is priced and written in parts of whole buckets."""
-ERROR_BODY_BYTES = 64 * 1024
 
 
 def encode_query(params: Sequence[tuple[str, str]]) -> str:
     """Percent-encode a query but keep `[]` literal, so arrays go out as `group_by[]=a&group_by[]=b`."""
     return urlencode(list(params), safe="[]:", quote_via=quote)
-
-
-def _reject(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def parse_json(content: bytes) -> Any:
-    """Strict JSON: floats become Decimal (money stays exact), NaN and Infinity are rejected."""
-    return json.loads(content, parse_float=Decimal, parse_constant=_reject)
 
 
 @dataclass
@@ -88,29 +75,6 @@ class ApiStats:
     retries: int = 0
     errors: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(REASONS, 0)))
     requests_by_endpoint: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass(frozen=True)
-class _Failure:
-    reason: str
-    detail: str
-    retry_after: float | None = None
-
-
-class _Retry(Exception):
-    """One attempt failed in a way worth retrying; `done` elements of the page were handed on."""
-
-    def __init__(self, failure: _Failure, done: int) -> None:
-        self.failure = failure
-        self.done = done
-
-
-@dataclass(frozen=True)
-class _Envelope:
-    """A page's members other than `data`; `has_array` says whether `data` held a list."""
-
-    members: dict[str, Any]
-    has_array: bool
 
 
 Element = tuple[int, int, Any]
@@ -185,6 +149,18 @@ class ApiClient:
             transport=transport,
             follow_redirects=False,  # a redirect elsewhere must not carry the key along
         )
+        self._request = PageRequest(
+            account=account,
+            key_hint=key_hint,
+            client=self._client,
+            watchdog=self._watchdog,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            max_bucket_bytes=max_bucket_bytes,
+            errors=self.stats.errors,
+            redact=self.redact,
+            clock=clock,
+        )
 
     def redact(self, text: str) -> str:
         """`text` without this account's secrets (see `monitor.redaction.redact`)."""
@@ -214,7 +190,7 @@ class ApiClient:
             try:
                 elements.append(next(stream)[1])
             except StopIteration as stop:
-                envelope: _Envelope = stop.value
+                envelope: Envelope = stop.value
                 break
         return {**envelope.members, "data": elements} if envelope.has_array else envelope.members
 
@@ -267,7 +243,7 @@ class ApiClient:
                 try:
                     index, element = next(stream)
                 except StopIteration as stop:
-                    envelope: _Envelope = stop.value
+                    envelope: Envelope = stop.value
                     break
                 yield number, index, element
             body, where = envelope.members, f"page {number}"
@@ -297,19 +273,19 @@ class ApiClient:
             cursor = next_page
             number += 1
 
-    def _page(self, url: str, path: str, label: str) -> Generator[tuple[int, Any], None, _Envelope]:
+    def _page(self, url: str, path: str, label: str) -> Generator[tuple[int, Any], None, Envelope]:
         """One page: yields (index, element) of `data` as they arrive and returns the other members.
 
         A failed attempt is retried; elements already handed on are not handed on again.
         """
-        failure = _Failure("connection", "no attempt made")
+        failure = Failure("connection", "no attempt made")
         done = 0
         for attempt in range(1, self.max_attempts + 1):
             self.stats.requests += 1
             self.stats.requests_by_endpoint[label] += 1
             try:
-                return (yield from self._attempt(url, path, label, done))
-            except _Retry as retry:
+                return (yield from self._request.attempt(url, path, label, done))
+            except Retry as retry:
                 failure, done = retry.failure, retry.done
             self.stats.errors[failure.reason] += 1
             if self.retry.gives_up_after(attempt):
@@ -331,134 +307,3 @@ class ApiClient:
         )
         error = ProviderResponseError if failure.reason == "bad_response" else ProviderTransientError
         raise error(message, account=self.account, endpoint=label, reason=failure.reason)
-
-    def _attempt(
-        self, url: str, path: str, label: str, skip: int
-    ) -> Generator[tuple[int, Any], None, _Envelope]:
-        if self._watchdog.cancelled:
-            raise ProviderTransientError(
-                f"{self.account}: GET {path}: cancelled, the daemon is stopping",
-                account=self.account,
-                endpoint=label,
-                reason="connection",
-            )
-        index = 0
-        try:
-            with (
-                self._watchdog.running(self.timeout),
-                self._client.stream(
-                    "GET",
-                    url,
-                    timeout=min(self.timeout, self._watchdog.remaining()),
-                    extensions={"trace": self._watchdog.trace},
-                ) as response,
-            ):
-                self._check_status(response, path, label, index)
-                page = PageStream(
-                    iter_body(response, self.max_response_bytes),
-                    key="data",
-                    max_element=self.max_bucket_bytes,
-                    parse_float=Decimal,
-                    parse_constant=_reject,
-                )
-                for element in page.elements():
-                    if index >= skip:
-                        with self._watchdog.paused():
-                            yield index, element
-                    index += 1
-                return _Envelope(page.members, page.has_array)
-        except httpx.TimeoutException as exc:
-            raise _Retry(_Failure("timeout", self._timed_out(type(exc).__name__)), max(index, skip)) from None
-        except httpx.TransportError as exc:
-            if self._watchdog.cancelled:
-                raise ProviderTransientError(
-                    f"{self.account}: GET {path}: cancelled, the daemon is stopping",
-                    account=self.account,
-                    endpoint=label,
-                    reason="connection",
-                ) from None
-            if self._watchdog.expired:
-                raise _Retry(
-                    _Failure("timeout", self._timed_out("total deadline")), max(index, skip)
-                ) from None
-            failure = _Failure("connection", f"connection failed ({type(exc).__name__}: {exc})")
-            if isinstance(exc, httpx.DecodingError):
-                failure = _Failure("bad_response", f"the response body is not valid JSON ({exc})")
-            raise _Retry(failure, max(index, skip)) from None
-        except (JSONStreamError, RecursionError) as exc:
-            what = "not an object" if "not an object" in str(exc) else "not valid JSON"
-            detail = f"the response body is {what} ({type(exc).__name__}: {exc})"
-            raise _Retry(_Failure("bad_response", detail), max(index, skip)) from None
-        except (ResponseTooLarge, ElementTooLarge, UnsupportedEncoding) as exc:
-            self.stats.errors["bad_response"] += 1
-            raise ProviderResponseError(
-                self.redact(f"{self.account}: GET {path} ({label}): the response is refused: {exc}"),
-                account=self.account,
-                endpoint=label,
-                reason="bad_response",
-            ) from None
-
-    def _timed_out(self, how: str) -> str:
-        return f"no complete answer within {self.timeout:g} s ({how})"
-
-    def _check_status(self, response: httpx.Response, path: str, label: str, index: int) -> None:
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        message = self._provider_message(response)
-        if status in (401, 403):
-            self.stats.errors["auth"] += 1
-            raise ProviderAuthError(
-                self.redact(
-                    f"{self.account}: the admin key was rejected (HTTP {status}: {message}); check {self.key_hint}"
-                ),
-                account=self.account,
-                endpoint=label,
-                reason="auth",
-            )
-        if transient_status(status):
-            reason = "rate_limited" if status == 429 else "server_error"
-            what = "rate limited" if reason == "rate_limited" else "server error"
-            now = self._response_date(response)
-            after = retry_after_seconds(response.headers.get("retry-after"), now)
-            raise _Retry(_Failure(reason, f"{what} (HTTP {status})", after), index)
-        self.stats.errors["client_error"] += 1
-        hint = "; check the base_url" if status in (301, 302, 307, 308, 404) else ""
-        raise ProviderResponseError(
-            self.redact(f"{self.account}: GET {path} failed with HTTP {status}: {message}{hint}"),
-            account=self.account,
-            endpoint=label,
-            reason="client_error",
-        )
-
-    def _response_date(self, response: httpx.Response) -> float:
-        value = response.headers.get("date")
-        if value:
-            try:
-                when = parsedate_to_datetime(value)
-                if when.tzinfo is not None:
-                    return when.timestamp()
-            except (TypeError, ValueError, IndexError):
-                pass
-        return self._clock()
-
-    @staticmethod
-    def _provider_message(response: httpx.Response) -> str:
-        """The error message of an OpenAI/Anthropic error body, or the start of the raw body, on one line."""
-        content = drain_bounded(response, ERROR_BODY_BYTES)
-        text = ""
-        try:
-            body = parse_json(content)
-        except (ValueError, RecursionError):
-            body = None
-        if isinstance(body, dict):
-            error = body.get("error")
-            if isinstance(error, dict) and isinstance(error.get("message"), str):
-                text = error["message"]
-            elif isinstance(error, str):
-                text = error
-            elif isinstance(body.get("message"), str):
-                text = body["message"]
-        if not text:
-            text = content[:200].decode("utf-8", "replace") or response.reason_phrase
-        return " ".join(text.split())[:300]
