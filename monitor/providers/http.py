@@ -171,7 +171,9 @@ class ApiClient:
         self._watchdog.cancel()
 
     def close(self) -> None:
+        """Cancel what is in flight, give its thread a moment to let go of the client, close it."""
         self.cancel()
+        self._request.idle.wait(2.0)
         self._client.close()
 
     # -- public reads ------------------------------------------------------------------------

@@ -9,9 +9,10 @@ the backoff live in `monitor.providers.http.ApiClient`.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
@@ -73,6 +74,11 @@ class PageRequest:
     errors: Counter[str]
     redact: Callable[[str], str]
     clock: Callable[[], float]
+    idle: threading.Event = field(default_factory=threading.Event)
+    """Set while no attempt is in flight: `ApiClient.close()` waits for it before closing the client."""
+
+    def __post_init__(self) -> None:
+        self.idle.set()
 
     def attempt(
         self, url: str, path: str, label: str, skip: int
@@ -81,6 +87,7 @@ class PageRequest:
         if self.watchdog.cancelled:
             raise self._cancelled(path, label)
         index = 0
+        self.idle.clear()
         try:
             with (
                 self.watchdog.running(self.timeout),
@@ -118,6 +125,8 @@ class PageRequest:
                 endpoint=label,
                 reason="bad_response",
             ) from None
+        finally:
+            self.idle.set()
 
     def _failure(self, exc: Exception) -> Failure:
         if self.watchdog.expired or isinstance(exc, httpx.TimeoutException):
