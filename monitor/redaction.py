@@ -44,23 +44,29 @@ def pieces(secrets: Iterable[str]) -> set[str]:
     return found
 
 
+def token_like(text: str) -> bool:
+    """Whether a piece of a URL may be a token: 6+ characters with a digit, or 12+ of any kind.
+    Words like `apprise`, `services` or `hooks` are left readable in the logs."""
+    return len(text) >= MIN_PART and (any(c.isdigit() for c in text) or len(text) >= 12)
+
+
 def url_parts(url: str) -> set[str]:
-    """The URL and each piece of it that may be a token: user, password, host (apprise hosts are often
-    tokens: `slack://TokenA/...`), path segments and query values of at least MIN_PART characters."""
+    """The URL and each piece of it that may be a token: the password, and a user, a host (apprise
+    hosts are often tokens: `slack://TokenA/...`), path segments and query values that look like one."""
     found = {url}
     try:
         parts = urlsplit(url)
-        names = [parts.username, parts.password]
-        host = parts.hostname
+        user, password, host = parts.username, parts.password, parts.hostname
     except ValueError:
         return found
-    if parts.scheme not in ("http", "https"):
+    if password:
+        found.add(password)
+    names = [user]
+    if parts.scheme not in ("http", "https") and host and "." not in host and ":" not in host:
         names.append(host)
     names.extend(unquote(segment) for segment in parts.path.split("/"))
     names.extend(value for _, value in parse_qsl(parts.query, keep_blank_values=False))
-    found.update(n for n in names if n and len(n) >= MIN_PART)
-    if parts.path:
-        found.add(parts.path)
+    found.update(n for n in names if n and token_like(n))
     return found
 
 

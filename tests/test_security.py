@@ -439,6 +439,30 @@ PROVIDER = "providers:\n  - name: openai-prod\n    type: openai\n    api_key: ${
         pytest.param(
             PROVIDER + "web:\n  basic_auth_users: {prom: '${SEC_VALUE}'}\n", id="secret-as-bcrypt-hash"
         ),
+        pytest.param(
+            PROVIDER + "budgets:\n  - {name: '${SEC_VALUE}', amount_usd: 1, period: day}\n"
+            "  - {name: '${SEC_VALUE}', amount_usd: 1, period: day}\n",
+            id="secret-as-duplicate-budget-name",
+        ),
+        pytest.param(
+            PROVIDER + "alerts:\n  - {type: alertmanager, name: '${SEC_VALUE}', url: 'http://a'}\n"
+            "  - {type: alertmanager, name: '${SEC_VALUE}', url: 'http://b'}\n",
+            id="secret-as-duplicate-channel-name",
+        ),
+        pytest.param(
+            PROVIDER
+            + "budgets:\n  - {name: b, amount_usd: 1, period: day, scope: {provider: '${SEC_VALUE}'}}\n",
+            id="secret-as-scope-provider",
+        ),
+        pytest.param(
+            PROVIDER
+            + "budgets:\n  - {name: b, amount_usd: 1, period: day, scope: {account: '${SEC_VALUE}'}}\n",
+            id="secret-as-scope-account",
+        ),
+        pytest.param(
+            PROVIDER + "alerts:\n  - {type: apprise, url: 'slak://T1JJ3T3L2/${SEC_VALUE}'}\n",
+            id="secret-in-mistyped-apprise-url",
+        ),
         pytest.param(PROVIDER + f"    api_key: {OPENAI_KEY}\n", id="literal-key-duplicated"),
         pytest.param(PROVIDER.replace("${SEC_VALUE}", f"{OPENAI_KEY}: oops"), id="literal-key-yaml-error"),
         pytest.param(PROVIDER.replace("${SEC_VALUE}", f"'{OPENAI_KEY}"), id="literal-key-unclosed-quote"),

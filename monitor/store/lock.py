@@ -56,7 +56,9 @@ def hold(ledger: Path, *, what: str = "daemon") -> LedgerLock:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise StoreError(f"cannot create the lock file {path} of ledger {ledger}: {exc.strerror or exc}") from None
+        raise StoreError(
+            f"cannot create the lock file {path} of ledger {ledger}: {exc.strerror or exc}"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
