@@ -59,6 +59,7 @@ class PageStream:
         self._buf = ""
         self._pos = 0
         self._eof = False
+        self._hint = 0
         self.members: dict[str, Any] = {}
         self.has_array = False
 
@@ -126,8 +127,14 @@ class PageStream:
         return got
 
     def _value(self) -> Any:
-        """One complete JSON value at the current position, read as far as needed (doubling)."""
+        """One complete JSON value at the current position, read as far as needed (doubling).
+
+        The text of the previous value tells how much to have before the first try: elements of a
+        page are alike in size, so most are parsed once instead of failing on a partial text first.
+        """
         self._peek()
+        if len(self._buf) - self._pos < self._hint:
+            self._grow(self._hint)
         while True:
             try:
                 value, end = self._decoder.raw_decode(self._buf, self._pos)
@@ -139,16 +146,17 @@ class PageStream:
             else:
                 # A number that ends exactly at the end of what has arrived may go on.
                 if end < len(self._buf) or self._eof:
+                    self._hint = min(self._max, end - self._pos)
                     self._pos = end
                     return value
             self._grow()
 
-    def _grow(self) -> None:
-        """Read until the text from the current position has doubled (or the body ends); the pieces
-        are joined once, so an element of n characters costs O(n) copying, not O(n^2)."""
+    def _grow(self, want: int = 0) -> None:
+        """Read until the text from the current position is `want` long, by default double what it is
+        (or the body ends); the pieces are joined once, so n characters cost O(n) copying."""
         pieces = [self._buf[self._pos :]]
         have = len(pieces[0])
-        want = 2 * max(1, have)
+        want = want or 2 * max(1, have)
         while have < want:
             text = self._read()
             if text is None:

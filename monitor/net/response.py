@@ -26,6 +26,8 @@ import httpx
 STEP = 64 * 1024
 """Bytes read from the socket, and decompressed bytes produced, per step."""
 
+IDLE_S = 5.0
+"""A watcher thread with no deadline to watch for this long ends."""
 CONNECT_EVENTS = frozenset({"connection.connect_tcp.complete", "connection.connect_unix_socket.complete"})
 
 
@@ -50,15 +52,16 @@ class Watchdog:
     """Cuts the connections of one client (used by one thread at a time) at a deadline or on cancel.
 
     Pass `trace` as the client's `trace` request extension. `running(seconds)` arms the deadline for
-    one request; `paused()` stops its clock while the caller works on what was read so far.
+    one request; `paused()` stops its clock while the caller works on what was read so far. One
+    watcher thread per watchdog (started on first use) waits for the armed deadline.
     """
 
     def __init__(self) -> None:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._cond = threading.Condition()
+        self._deadline: float | None = None  # monotonic time, while armed
         self._remaining = 0.0
-        self._started = 0.0
+        self._watcher: threading.Thread | None = None
         self.expired = False
         self.cancelled = False
 
@@ -68,14 +71,16 @@ class Watchdog:
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
-                with self._lock:
+                with self._cond:
                     self._sockets.add(sock)
                 if self.cancelled:
                     self._cut()
 
     def remaining(self) -> float:
         """Seconds left of the armed deadline (never below a millisecond)."""
-        return max(0.001, self._remaining - (time.monotonic() - self._started))
+        with self._cond:
+            left = self._remaining if self._deadline is None else self._deadline - time.monotonic()
+        return max(0.001, left)
 
     @contextlib.contextmanager
     def running(self, seconds: float) -> Iterator[None]:
@@ -103,24 +108,37 @@ class Watchdog:
         self._cut()
 
     def _arm(self) -> None:
-        self._started = time.monotonic()
-        timer = threading.Timer(max(0.0, self._remaining), self._expire)
-        timer.daemon = True
-        self._timer = timer
-        timer.start()
+        with self._cond:
+            self._deadline = time.monotonic() + self._remaining
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, name="http-deadline", daemon=True)
+                self._watcher.start()
+            self._cond.notify()
 
     def _disarm(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        self._remaining -= time.monotonic() - self._started
+        with self._cond:
+            if self._deadline is not None:
+                self._remaining = self._deadline - time.monotonic()
+                self._deadline = None
+            self._cond.notify()
 
-    def _expire(self) -> None:
-        self.expired = True
-        self._cut()
+    def _watch(self) -> None:
+        """Wait for the armed deadline; end after IDLE_S unarmed (the next arm starts a new watcher)."""
+        while True:
+            with self._cond:
+                while self._deadline is None or self._deadline > time.monotonic():
+                    if self._deadline is None:
+                        if not self._cond.wait(IDLE_S) and self._deadline is None:
+                            self._watcher = None
+                            return
+                    else:
+                        self._cond.wait(self._deadline - time.monotonic())
+                self._deadline = None
+                self.expired = True
+            self._cut()
 
     def _cut(self) -> None:
-        with self._lock:
+        with self._cond:
             sockets = list(self._sockets)
         for sock in sockets:
             with contextlib.suppress(OSError):
