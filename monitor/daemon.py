@@ -165,6 +165,8 @@ class Daemon:
         self.stopping.set()
         for provider in self.providers.values():
             provider.close()  # cuts a request in flight, so the jobs end now
+        for channel in self.channels.values():
+            getattr(channel, "cancel", lambda: None)()  # and a POST in flight (webhook, Alertmanager)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.server.stop()

@@ -131,3 +131,19 @@ def test_a_hung_alertmanager_costs_one_timeout_per_repost_cycle(tmp_path: Path) 
         assert time.monotonic() - started < 1.5
     finally:
         hung.close()
+
+
+def test_cancel_cuts_a_post_to_a_hung_receiver_at_once(tmp_path: Path) -> None:
+    hung = HungReceiver()
+    try:
+        hook = WebhookNotifier("hook", f"http://127.0.0.1:{hung.port}/in", timeout=30)
+        store = crossed(tmp_path / "l.db", thresholds=(80,))
+        threading.Timer(0.3, hook.cancel).start()
+        started = time.monotonic()
+        result = OutboxWorker(store, {"hook": hook}, rng=random.Random(1)).drain(NOW)
+        assert time.monotonic() - started < 2
+        assert result.counts == {("hook", "retried"): 1}  # stays queued for the next start
+        (entry,) = store.open_entries()
+        assert "the daemon is stopping" in entry.last_error
+    finally:
+        hung.close()

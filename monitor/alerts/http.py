@@ -77,6 +77,8 @@ class Poster:
     def post(self, body: bytes, headers: Mapping[str, str]) -> int:
         """POST `body`; return the 2xx status or raise AlertDeliveryError / PermanentDeliveryError."""
         channel = self.channel
+        if self._watchdog.cancelled:
+            raise AlertDeliveryError(f"alert channel {channel!r}: not sent, the daemon is stopping")
         try:
             with (
                 self._watchdog.running(self.timeout),
@@ -94,6 +96,8 @@ class Poster:
         except httpx.TimeoutException as exc:
             raise AlertDeliveryError(f"alert channel {channel!r}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
+            if self._watchdog.cancelled:
+                raise AlertDeliveryError(f"alert channel {channel!r}: cut, the daemon is stopping") from None
             if self._watchdog.expired:
                 raise AlertDeliveryError(
                     f"alert channel {channel!r}: timed out (no answer within {self.timeout:g} s)"
