@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,15 +38,26 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
-def test_a_second_daemon_refuses_the_ledger_with_exit_1_naming_the_first(
-    tmp_path: Path, sim: Simulator
-) -> None:
+@contextmanager
+def daemon(tmp_path: Path, sim: Simulator) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
+    """A `spend-monitor run` on the simulator, ready: (process, config, ledger); SIGTERM at the end."""
     port = free_port()
     db = tmp_path / "spend.db"
     config = write_config(tmp_path / "c.yaml", sim, db, listen=f"127.0.0.1:{port}")
-    first = spawn(["run", "--config", str(config)], key_env(sim), tmp_path / "first.log")
+    proc = spawn(["run", "--config", str(config)], key_env(sim), tmp_path / "daemon.log")
     try:
         wait_ready(f"http://127.0.0.1:{port}")
+        yield proc, config, db
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+def test_a_second_daemon_refuses_the_ledger_with_exit_1_naming_the_first(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    with daemon(tmp_path, sim) as (first, config, db):
         second = run_cli(
             ["run", "--config", str(config), "--listen", f"127.0.0.1:{free_port()}"], key_env(sim)
         )
@@ -56,21 +68,12 @@ def test_a_second_daemon_refuses_the_ledger_with_exit_1_naming_the_first(
         )
         assert "Traceback" not in second.stderr
         assert first.poll() is None  # the first one runs on
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=15)
 
 
 def test_the_lock_is_free_again_after_sigkill(tmp_path: Path, sim: Simulator) -> None:
-    port = free_port()
-    db = tmp_path / "spend.db"
-    config = write_config(tmp_path / "c.yaml", sim, db, listen=f"127.0.0.1:{port}")
-    first = spawn(["run", "--config", str(config)], key_env(sim), tmp_path / "first.log")
-    try:
-        wait_ready(f"http://127.0.0.1:{port}")
+    with daemon(tmp_path, sim) as (first, _, db):
         with pytest.raises(LedgerInUseError):
             hold(db)
-    finally:
         first.kill()
         first.wait(timeout=15)
     assert lock_path(db).exists()  # the file stays; the kernel dropped the lock with the process
@@ -78,18 +81,11 @@ def test_the_lock_is_free_again_after_sigkill(tmp_path: Path, sim: Simulator) ->
 
 
 def test_backfill_may_run_beside_the_daemon(tmp_path: Path, sim: Simulator) -> None:
-    port = free_port()
-    db = tmp_path / "spend.db"
-    config = write_config(tmp_path / "c.yaml", sim, db, listen=f"127.0.0.1:{port}")
-    daemon = spawn(["run", "--config", str(config)], key_env(sim), tmp_path / "daemon.log")
-    try:
-        wait_ready(f"http://127.0.0.1:{port}")
+    with daemon(tmp_path, sim) as (running, config, _):
         since = (datetime.now(UTC) - timedelta(days=5)).date().isoformat()
         backfill = run_cli(["backfill", "--config", str(config), "--since", since], key_env(sim))
         assert backfill.returncode == 0, backfill.stderr
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=15) == 0
+        assert running.poll() is None
 
 
 def test_sigterm_is_fast_while_a_provider_trickles(tmp_path: Path, sim: Simulator) -> None:

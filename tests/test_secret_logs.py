@@ -83,35 +83,35 @@ def test_a_key_with_a_comma_does_not_leak_its_tail_when_a_provider_echoes_part_o
     assert "TAILSECRET" not in redact("Bearer sk-admin-SECRETopenai51c2,TAILSECRETc0mma77")
 
 
-def test_check_config_refuses_a_mistyped_apprise_scheme_without_its_tokens(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        pytest.param(
+            f"slak://T1JJ3T3L2/A1BRTD4JD/{APPRISE_TOKEN}",
+            "alerts[0].url: the value has a scheme apprise does not know ('slak') (did you mean 'slack://'?",
+            id="mistyped-scheme",
+        ),
+        pytest.param(
+            f"slack://{APPRISE_TOKEN}/only-two",
+            "alerts[0].url: apprise cannot use the value: its tokens or form do not fit the 'slack' service",
+            id="tokens-that-do-not-fit",
+        ),
+    ],
+)
+def test_check_config_refuses_a_bad_apprise_url_without_its_tokens(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    url: str,
+    problem: str,
 ) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(
-        "providers:\n  - {name: o, type: openai, api_key: x}\n"
-        f"alerts:\n  - type: apprise\n    url: slak://T1JJ3T3L2/A1BRTD4JD/{APPRISE_TOKEN}\n",
+        f"providers:\n  - {{name: o, type: openai, api_key: x}}\nalerts:\n  - type: apprise\n    url: {url}\n",
         encoding="utf-8",
     )
     assert main(["check-config", "--config", str(path)]) == 2
     _, err = capsys.readouterr()
-    assert f"{path}:5: alerts[0].url: the value has a scheme apprise does not know ('slak')" in err
-    assert "did you mean 'slack://'?" in err
-    assert "T1JJ3T3L2" not in err + caplog.text and APPRISE_TOKEN not in err + caplog.text
-
-
-def test_check_config_refuses_an_apprise_url_its_service_cannot_use(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(
-        "providers:\n  - {name: o, type: openai, api_key: x}\n"
-        f"alerts:\n  - type: apprise\n    url: slack://{APPRISE_TOKEN}/only-two\n",
-        encoding="utf-8",
-    )
-    assert main(["check-config", "--config", str(path)]) == 2
-    _, err = capsys.readouterr()
-    assert (
-        "alerts[0].url: apprise cannot use the value: its tokens or form do not fit the 'slack' service"
-        in err
-    )
-    assert APPRISE_TOKEN not in err + caplog.text
+    assert f"{path}:5: {problem}" in err
+    shown = err + caplog.text
+    assert "T1JJ3T3L2" not in shown and APPRISE_TOKEN not in shown
