@@ -161,7 +161,7 @@ class Daemon:
         log.info("polling %d account(s); metrics on %s/metrics", len(self.providers), self.server.url)
 
     def stop(self) -> None:
-        """Finish the page in flight, stop the scheduler and the server, close connections."""
+        """Cut the requests in flight, stop the scheduler and the server, release the ledger."""
         self.stopping.set()
         for provider in self.providers.values():
             provider.close()  # cuts a request in flight, so the jobs end now
