@@ -39,6 +39,8 @@ from monitor.status import build_status_data
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.billed import BilledStore
+from monitor.store.lock import LedgerLock
+from monitor.store.lock import hold as hold_ledger
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +122,13 @@ class Daemon:
         self._discounts = {p.name: p.discount_percent for p in config.providers}
         self._savings = CumulativeSavings(self.table, self._discounts)
         self._status_page = b""
+        self._ledger_lock: LedgerLock | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Open (and migrate) the ledger, publish a first snapshot, start serving and polling."""
+        self._ledger_lock = hold_ledger(self.config.storage.path)  # one daemon per ledger
         with self._ledger() as ledger:
             AlertStore(ledger)
         self.refresh()
@@ -157,13 +161,17 @@ class Daemon:
         log.info("polling %d account(s); metrics on %s/metrics", len(self.providers), self.server.url)
 
     def stop(self) -> None:
-        """Finish the page in flight, stop the scheduler and the server, close connections."""
+        """Cut the requests in flight, stop the scheduler and the server, release the ledger."""
         self.stopping.set()
+        for provider in self.providers.values():
+            provider.close()  # cuts a request in flight, so the jobs end now
+        for channel in self.channels.values():
+            getattr(channel, "cancel", lambda: None)()  # and a POST in flight (webhook, Alertmanager)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.server.stop()
-        for provider in self.providers.values():
-            provider.close()
+        if self._ledger_lock is not None:
+            self._ledger_lock.release()
 
     def run_forever(self) -> int:
         """Run until SIGTERM or SIGINT; exit code 0 after a clean shutdown."""

@@ -54,4 +54,14 @@ class ProviderResponseError(ProviderError):
 
 
 class AlertDeliveryError(SpendMonitorError):
-    """A notification channel refused or could not take a notification."""
+    """A notification channel refused or could not take a notification (worth retrying).
+
+    `retry_after` is the receiver's Retry-After in seconds, if it gave one; `doubtful` marks an
+    answer that is usually lasting but sometimes passes (a 404 while the receiver is redeployed):
+    the outbox retries it for a bounded time only.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, doubtful: bool = False) -> None:
+        self.retry_after = retry_after
+        self.doubtful = doubtful
+        super().__init__(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from monitor.alerts import (
     PermanentDeliveryError,
     WebhookNotifier,
     build_channels,
+    verify,
 )
 from monitor.config import AlertChannelConfig, Secret
 from monitor.errors import AlertDeliveryError, ConfigError
@@ -57,11 +60,34 @@ def receiver() -> Iterator[Receiver]:
     r.stop()
 
 
-def test_webhook_signs_the_raw_body_with_hmac_sha256(receiver: Receiver) -> None:
+def test_webhook_signs_the_timestamp_the_key_and_the_raw_body(receiver: Receiver) -> None:
     WebhookNotifier("hook", receiver.url + "/in", secret=SECRET).send(note())
     (request,) = receiver.requests
+    stamp, key = int(SENT_AT.timestamp()), "4f1c0e5a9b2d7e31aa00cc11dd22ee33"
+    message = f"{stamp}.{key}.".encode() + request.body
+    assert request.headers["x-spend-monitor-signature"] == (
+        "v2=" + hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
+    )
     assert request.signature_ok(SECRET)
     assert not request.signature_ok("another-secret")
+
+
+def test_a_captured_body_resent_with_a_new_key_fails_verification(receiver: Receiver) -> None:
+    WebhookNotifier("hook", receiver.url + "/in", secret=SECRET).send(note())
+    (request,) = receiver.requests
+    replayed = {**request.headers, "idempotency-key": "00000000000000000000000000000000"}
+    now = int(SENT_AT.timestamp())
+    assert verify(SECRET, request.headers, request.body, now=now)
+    assert not verify(SECRET, replayed, request.body, now=now)
+
+
+def test_a_captured_delivery_replayed_later_fails_verification(receiver: Receiver) -> None:
+    WebhookNotifier("hook", receiver.url + "/in", secret=SECRET).send(note())
+    (request,) = receiver.requests
+    later = int(SENT_AT.timestamp()) + 301
+    assert not verify(SECRET, request.headers, request.body, now=later)
+    restamped = {**request.headers, "x-spend-monitor-timestamp": str(later)}
+    assert not verify(SECRET, restamped, request.body, now=later)
 
 
 def test_webhook_sends_idempotency_key_timestamp_and_the_alert(receiver: Receiver) -> None:
@@ -97,7 +123,14 @@ def test_5xx_408_and_429_are_retryable(receiver: Receiver, status: int) -> None:
     assert not isinstance(caught.value, PermanentDeliveryError)
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_404_is_retryable_but_doubtful(receiver: Receiver) -> None:
+    receiver.script = [404]
+    with pytest.raises(AlertDeliveryError, match="will retry for a while") as caught:
+        WebhookNotifier("hook", receiver.url).send(note())
+    assert caught.value.doubtful and not isinstance(caught.value, PermanentDeliveryError)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 410, 422])
 def test_other_4xx_are_permanent(receiver: Receiver, status: int) -> None:
     receiver.script = [status]
     with pytest.raises(PermanentDeliveryError, match=f"'hook': HTTP {status}"):

@@ -6,8 +6,6 @@ play "down (connection refused) -> 500s -> up".
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.server
 import json
 import socket
@@ -15,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from monitor.alerts import verify
 
 
 @dataclass
@@ -29,8 +29,9 @@ class Received:
         return json.loads(self.body)
 
     def signature_ok(self, secret: str) -> bool:
-        expected = "sha256=" + hmac.new(secret.encode(), self.body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(self.headers.get("x-spend-monitor-signature", ""), expected)
+        """The documented receiver check, at the moment the request was signed."""
+        stamp = self.headers.get("x-spend-monitor-timestamp", "0")
+        return verify(secret, self.headers, self.body, now=int(stamp) if stamp.isdigit() else 0)
 
 
 def free_port() -> int:

@@ -3,8 +3,6 @@ chaos machinery is itself tested; and the checks shown to fail when delivery or 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from benchmarks.chaos import (
     summary,
 )
 from benchmarks.common import WebhookReceiver
+from monitor.alerts import sign
 from monitor.store import Ledger
 from monitor.store.alerts import ALARM, AlertKey, AlertStore
 
@@ -43,8 +42,11 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def post(receiver: WebhookReceiver, key: str, *, secret: str = SECRET) -> int:
     body = json.dumps({"event": "firing", "idempotency_key": key, "alert": {"budget": "b"}}).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    headers = {"Idempotency-Key": key, "X-Spend-Monitor-Signature": signature}
+    headers = {
+        "Idempotency-Key": key,
+        "X-Spend-Monitor-Timestamp": "1000",
+        "X-Spend-Monitor-Signature": sign(secret, 1000, key, body),
+    }
     return httpx.post(receiver.url, content=body, headers=headers, timeout=5).status_code
 
 

@@ -212,7 +212,7 @@ def test_alert_channels_are_named_by_type_and_numbered_when_repeated(tmp_path: P
         "  - {type: webhook, url: 'https://a.example/x', secret: s}\n"
         "  - {type: webhook, url: 'https://b.example/x', secret: s}\n"
         "  - {type: alertmanager, url: 'http://127.0.0.1:9093'}\n"
-        "  - {type: apprise, url: 'tgram://bot/chat', name: phones}\n"
+        "  - {type: apprise, url: 'tgram://123456789:AABBCCDDEEFFGGHHIIJJKKLLMMNNOOPPQQ/12345', name: phones}\n"
     )
     assert [a.name for a in _load(tmp_path, text).alerts] == [
         "webhook-1",

@@ -266,7 +266,8 @@ def test_the_run_exercised_faults_writes_and_alerts(run: Run) -> None:
     apprise = [h for p, h, _ in run.posts if p.startswith("/apprise")]
     assert len(webhook) >= 2 and len(apprise) >= 2  # refused once (error stored), then delivered
     headers, body = webhook[0]
-    assert headers["X-Spend-Monitor-Signature"] == sign(body, WEBHOOK_SECRET)
+    stamp, key = int(headers["X-Spend-Monitor-Timestamp"]), headers["Idempotency-Key"]
+    assert headers["X-Spend-Monitor-Signature"] == sign(WEBHOOK_SECRET, stamp, key, body)
     assert base64.b64decode(apprise[0]["Authorization"].split()[1]).decode() == f"spend:{APPRISE_TOKEN}"
     assert len(run.errors) >= 12 + 3
     assert any("admin key was rejected" in line for line in run.logs)
@@ -437,6 +438,30 @@ PROVIDER = "providers:\n  - name: openai-prod\n    type: openai\n    api_key: ${
         ),
         pytest.param(
             PROVIDER + "web:\n  basic_auth_users: {prom: '${SEC_VALUE}'}\n", id="secret-as-bcrypt-hash"
+        ),
+        pytest.param(
+            PROVIDER + "budgets:\n  - {name: '${SEC_VALUE}', amount_usd: 1, period: day}\n"
+            "  - {name: '${SEC_VALUE}', amount_usd: 1, period: day}\n",
+            id="secret-as-duplicate-budget-name",
+        ),
+        pytest.param(
+            PROVIDER + "alerts:\n  - {type: alertmanager, name: '${SEC_VALUE}', url: 'http://a'}\n"
+            "  - {type: alertmanager, name: '${SEC_VALUE}', url: 'http://b'}\n",
+            id="secret-as-duplicate-channel-name",
+        ),
+        pytest.param(
+            PROVIDER
+            + "budgets:\n  - {name: b, amount_usd: 1, period: day, scope: {provider: '${SEC_VALUE}'}}\n",
+            id="secret-as-scope-provider",
+        ),
+        pytest.param(
+            PROVIDER
+            + "budgets:\n  - {name: b, amount_usd: 1, period: day, scope: {account: '${SEC_VALUE}'}}\n",
+            id="secret-as-scope-account",
+        ),
+        pytest.param(
+            PROVIDER + "alerts:\n  - {type: apprise, url: 'slak://T1JJ3T3L2/${SEC_VALUE}'}\n",
+            id="secret-in-mistyped-apprise-url",
         ),
         pytest.param(PROVIDER + f"    api_key: {OPENAI_KEY}\n", id="literal-key-duplicated"),
         pytest.param(PROVIDER.replace("${SEC_VALUE}", f"{OPENAI_KEY}: oops"), id="literal-key-yaml-error"),

@@ -11,7 +11,7 @@ from monitor.alerts.apprise_channel import AppriseNotifier
 from monitor.alerts.channels import build_channel, build_channels
 from monitor.alerts.notification import Notification, Notifier, PermanentDeliveryError, alertname
 from monitor.alerts.outbox import DELIVERED, FAILED, OUTCOMES, RETRY, DrainResult, OutboxWorker, backoff_delay
-from monitor.alerts.webhook import WebhookNotifier, sign
+from monitor.alerts.webhook import WebhookNotifier, sign, verify
 
 __all__ = [
     "DELIVERED",
@@ -31,4 +31,5 @@ __all__ = [
     "build_channel",
     "build_channels",
     "sign",
+    "verify",
 ]

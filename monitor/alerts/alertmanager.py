@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from monitor.alerts.http import make_client, post
+from monitor.alerts.http import Poster
 from monitor.alerts.notification import Notification
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,11 @@ class AlertmanagerNotifier:
     ) -> None:
         self.name = name
         self._endpoint = url.rstrip("/") + "/api/v2/alerts"
-        self._client = make_client(timeout, headers or {}, url=self._endpoint, channel=name)
+        self._poster = Poster(self._endpoint, channel=name, timeout=timeout, headers=headers or {})
 
     def send(self, notification: Notification) -> None:
         body = json.dumps(alert_body(notification)).encode()
-        post(self._client, self._endpoint, body, {"Content-Type": "application/json"}, channel=self.name)
+        self._poster.post(body, {"Content-Type": "application/json"})
         log.debug(
             "alertmanager %s: posted %s %s", self.name, notification.event, notification.labels["alertname"]
         )
@@ -63,5 +63,9 @@ class AlertmanagerNotifier:
         """Re-send a firing alert so Alertmanager keeps it active; same labels, same startsAt."""
         self.send(notification)
 
+    def cancel(self) -> None:
+        """Cut a POST in flight (the daemon is stopping)."""
+        self._poster.cancel()
+
     def close(self) -> None:
-        self._client.close()
+        self._poster.close()

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import apprise
 
 from monitor.alerts.notification import Notification
+from monitor.config.apprise_urls import quiet_apprise
 from monitor.errors import AlertDeliveryError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class AppriseNotifier:
         if apprise_log.level == logging.NOTSET:
             apprise_log.setLevel(logging.WARNING)
         self._apprise = apprise.Apprise()
-        with _quiet_plugins():
+        with _quiet_plugins(), quiet_apprise():  # a parse error would print the URL's tokens
             added = self._apprise.add(url)
         if not added:
             raise ConfigError(

@@ -25,7 +25,9 @@ from monitor.alerts.notification import Notification, Notifier, PermanentDeliver
 from monitor.budgets import BudgetStatus
 from monitor.budgets.payload import usd
 from monitor.errors import AlertDeliveryError
+from monitor.net.retry import RetryPolicy
 from monitor.store.alerts import ALARM, FIRING, AlertKey, AlertStore, OutboxEntry
+from monitor.store.outbox_retention import prune_outbox
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,12 @@ OUTCOMES = (DELIVERED, RETRY, FAILED)
 
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 600.0
+ALERTS = RetryPolicy(base=BASE_DELAY_S, cap=MAX_DELAY_S, jitter=(0.8, 1.2), retry_after_cap=MAX_DELAY_S)
+"""The outbox's settings of the shared retry policy: 5 s doubling to 10 min, +-20%, until delivered."""
+DOUBTFUL_RETRY_S = 24 * 3600
+"""How long an entry refused with a doubtful status (404) is retried before it is failed for good."""
+RETENTION_S = 30 * 86400
+"""How long delivered and failed entries stay in the outbox before each drain prunes them."""
 
 
 @dataclass
@@ -62,8 +70,7 @@ def backoff_delay(
     attempts: int, rng: random.Random, *, base: float = BASE_DELAY_S, cap: float = MAX_DELAY_S
 ) -> float:
     """Seconds before the next try after `attempts` failures: base doubling to cap, +-20% jitter, never over cap."""
-    delay: float = min(cap, base * 2.0 ** max(0, attempts - 1))
-    return min(cap, delay * (0.8 + 0.4 * rng.random()))
+    return RetryPolicy(base=base, cap=cap, jitter=ALERTS.jitter).delay(attempts, rng)
 
 
 def _notification(
@@ -99,6 +106,7 @@ class OutboxWorker:
         rng: random.Random | None = None,
         base_delay: float = BASE_DELAY_S,
         max_delay: float = MAX_DELAY_S,
+        retention: float = RETENTION_S,
     ) -> None:
         self.store = alert_store
         self.channels = dict(channels)
@@ -108,6 +116,10 @@ class OutboxWorker:
         self.rng = rng or random.Random()
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.retention = int(retention)
+        self.policy = RetryPolicy(
+            base=base_delay, cap=max_delay, jitter=ALERTS.jitter, retry_after_cap=max_delay
+        )
         self._warned: set[str] = set()
 
     def drain(self, now: datetime) -> DrainResult:
@@ -138,6 +150,7 @@ class OutboxWorker:
                 self.on_outcome(entry.channel, outcome)
             if outcome == RETRY:
                 blocked_channels.add(entry.channel)
+        prune_outbox(self.store.ledger, now_s - self.retention)
         remaining = self.store.open_entries()
         result.pending = len(remaining)
         result.next_attempt_at = min((e.next_attempt_at for e in remaining), default=None)
@@ -151,7 +164,12 @@ class OutboxWorker:
             log.error("outbox: entry %d (%s) refused for good: %s", entry.id, entry.key.budget, exc)
             return FAILED
         except AlertDeliveryError as exc:
-            return self._retry(entry, now_s, str(exc))
+            if exc.doubtful and now_s - entry.created_at >= DOUBTFUL_RETRY_S:
+                error = f"{exc} (gave up after {DOUBTFUL_RETRY_S // 3600} h)"
+                self.store.mark_failed(entry.id, now_s, error)
+                log.error("outbox: entry %d (%s) refused for good: %s", entry.id, entry.key.budget, error)
+                return FAILED
+            return self._retry(entry, now_s, str(exc), exc.retry_after)
         except Exception as exc:  # a bug in a channel must not stop the other channels
             log.exception("outbox: channel %r raised unexpectedly", entry.channel)
             return self._retry(
@@ -167,8 +185,8 @@ class OutboxWorker:
         )
         return DELIVERED
 
-    def _retry(self, entry: OutboxEntry, now_s: int, error: str) -> str:
-        delay = backoff_delay(entry.attempts + 1, self.rng, base=self.base_delay, cap=self.max_delay)
+    def _retry(self, entry: OutboxEntry, now_s: int, error: str, retry_after: float | None = None) -> str:
+        delay = self.policy.delay(entry.attempts + 1, self.rng, retry_after)
         next_at = now_s + max(1, math.ceil(delay))
         self.store.mark_retry(entry.id, next_at, error)
         log.warning(
@@ -203,10 +221,13 @@ class OutboxWorker:
         at = now or datetime.fromtimestamp(self.clock(), UTC)
         by_budget = {s.name: s for s in statuses}
         failures = 0
+        failing: set[str] = set()  # a channel that failed once is not waited on again this cycle
         for key, state in self.store.states(current_at=math.floor(at.timestamp())).items():
             if state.state != ALARM:
                 continue
             for name, channel in reposters.items():
+                if name in failing:
+                    continue
                 entry = self.store.last_delivered(key, name)
                 if entry is None or entry.event != FIRING or entry.payload.get("expires_at"):
                     continue
@@ -215,6 +236,7 @@ class OutboxWorker:
                     channel.repost(_notification(entry, at, payload))
                 except AlertDeliveryError as exc:
                     failures += 1
+                    failing.add(name)
                     log.debug("re-post of %s to %s failed: %s", key.budget, name, exc)
         return failures
 

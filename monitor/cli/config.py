@@ -8,8 +8,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from monitor import redaction
 from monitor.cli import EXIT_OK, set_log_level
 from monitor.config import Config, load_config
+from monitor.config.secrets import secret_values
 
 CONFIG_ENV = "SPEND_MONITOR_CONFIG"
 
@@ -36,6 +38,7 @@ def load(
     An explicit `--log-level` on the command line wins over the file's `log_level`.
     """
     config = load_config(args.config if path is None else path, environ=environ)
+    redaction.install(secret_values(config))  # from here on, no log line of any library shows them
     if getattr(args, "log_level", None) is None:
         set_log_level(getattr(logging, config.log_level))
     return config

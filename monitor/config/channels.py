@@ -9,12 +9,12 @@ from dataclasses import fields, replace
 from types import MappingProxyType
 from typing import Any
 
+from monitor.config.apprise_urls import check_apprise_url
 from monitor.config.model import ALERT_TYPES, AlertChannelConfig, Secret
 from monitor.config.reader import NAME_FIELD, At, Reader, read_scalars, require, unique
 from monitor.config.values import (
     DURATION_HINT,
     Invalid,
-    check_apprise_url,
     check_http_url,
     duration_at_least,
     one_of,

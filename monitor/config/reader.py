@@ -235,11 +235,22 @@ def _non_empty(text: str) -> str:
     return text
 
 
+def quoted(at: At, text: str) -> str:
+    """How a message shows a value read at `at` (a scalar, or a mapping's `name`): quoted as written,
+    or by its reference ("the value of '${VAR}'") when it came from one, so a secret is never shown."""
+    node = at.node
+    if isinstance(node, yaml.MappingNode):
+        node = next((value for key, value in node.value if key_text(key) == "name"), node)
+    raw = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+    return f"the value of '{raw}'" if refs.has_reference(raw) else f"'{text}'"
+
+
 def unique(reader: Reader, at: At, name: str, seen: dict[str, At]) -> None:
     """Record `name` (at `at`) in `seen`; a name already there is a problem naming the first line."""
     if name in seen:
         reader.problem(
-            at, f"duplicate name '{name}' (also used at line {seen[name].line}; names must be unique)"
+            at,
+            f"duplicate name {quoted(at, name)} (also used at line {seen[name].line}; names must be unique)",
         )
     seen.setdefault(name, at)
 

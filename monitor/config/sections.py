@@ -24,7 +24,7 @@ from monitor.config.model import (
     BudgetScope,
     ProviderConfig,
 )
-from monitor.config.reader import NAME_FIELD, At, Field, Reader, read_scalars, require, unique
+from monitor.config.reader import NAME_FIELD, At, Field, Reader, quoted, read_scalars, require, unique
 from monitor.config.values import (
     DURATION_HINT,
     Invalid,
@@ -126,7 +126,7 @@ def _report_repeats(reader: Reader, items: list[At], values: list[Any], what: st
     seen: set[Any] = set()
     for item, value in zip(items, values, strict=True):
         if value is not None and value in seen:
-            reader.problem(item, f"{what} '{value}' is listed twice (list each once)")
+            reader.problem(item, f"{what} {quoted(item, str(value))} is listed twice (list each once)")
         seen.add(value)
 
 
@@ -192,7 +192,7 @@ def _scope(reader: Reader, at: At, accounts: tuple[str, ...]) -> BudgetScope | N
             if key in known and not fnmatch.filter(known[key], value):
                 what = "unknown provider type" if key == "provider" else "no provider account is named"
                 hint = suggest(value, known[key], always_list=True)
-                reader.problem(value_at, f"{what} '{value}' ({hint})")
+                reader.problem(value_at, f"{what} {quoted(value_at, value)} ({hint})")
                 ok = False
         values[key] = tuple(value for _, value in parsed)
     return BudgetScope(**values) if ok else None

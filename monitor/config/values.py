@@ -129,18 +129,6 @@ def check_provider_url(text: str) -> str:
     return url
 
 
-_APPRISE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
-
-
-def check_apprise_url(text: str) -> str:
-    """An apprise notification URL: SCHEME://... (slack://, mailto://, tgram://, ...)."""
-    if not _APPRISE_URL.fullmatch(text):
-        raise Invalid(
-            "{value} is not an apprise URL", "expected SCHEME://..., like slack://TokenA/TokenB/TokenC"
-        )
-    return text
-
-
 NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 

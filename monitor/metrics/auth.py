@@ -1,9 +1,11 @@
 """HTTP basic auth with bcrypt-hashed passwords, as Prometheus' exporter-toolkit web config does it.
 
 bcrypt is slow on purpose (tens to hundreds of milliseconds), too slow to run on every scrape, so
-a successful (user, password) check is remembered as an HMAC under a per-process random key: the
-cache never holds a password or anything that could be tested offline against one. Unknown users
-still cost one bcrypt run, so response times do not reveal which users exist.
+a (user, password) check is remembered as an HMAC under a per-process random key, whether it
+succeeded or failed: the cache never holds a password or anything that could be tested offline
+against one. Unknown users still cost one bcrypt run, so response times do not reveal which users
+exist. At most one bcrypt runs at a time, so clients guessing passwords keep one core busy at
+most, never all of them, and a scrape with remembered credentials never waits for them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hmac
 import re
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import bcrypt
@@ -43,7 +46,9 @@ class BasicAuth:
         self._decoy = next(iter(self._users.values()))
         self._key = secrets.token_bytes(32)
         self._verified: set[bytes] = set()
+        self._refused: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._bcrypt = threading.Lock()
         self.bcrypt_runs = 0
         """How many times bcrypt ran (cache misses); observable so the cache can be tested."""
 
@@ -54,21 +59,36 @@ class BasicAuth:
             return False
         user, password = credentials
         tag = hmac.new(self._key, user + b":" + password, hashlib.sha256).digest()
+        if (known := self._remembered(tag)) is not None:
+            return known
+        with self._bcrypt:  # one bcrypt at a time: guessing clients cannot take every core
+            if (known := self._remembered(tag)) is not None:
+                return known
+            hashed = self._users.get(user)
+            self.bcrypt_runs += 1
+            try:
+                ok = bcrypt.checkpw(password, hashed or self._decoy) and hashed is not None
+            except ValueError:  # bcrypt refuses passwords over 72 bytes: no hash can match them
+                ok = False
         with self._lock:
-            if tag in self._verified:
-                return True
-        hashed = self._users.get(user)
-        self.bcrypt_runs += 1
-        try:
-            ok = bcrypt.checkpw(password, hashed or self._decoy) and hashed is not None
-        except ValueError:  # bcrypt refuses passwords over 72 bytes: no hash can match them
-            ok = False
-        if ok:
-            with self._lock:
+            if ok:
                 if len(self._verified) >= CACHE_LIMIT:
                     self._verified.clear()
                 self._verified.add(tag)
+            else:
+                self._refused[tag] = None
+                while len(self._refused) > CACHE_LIMIT:
+                    self._refused.popitem(last=False)
         return ok
+
+    def _remembered(self, tag: bytes) -> bool | None:
+        """True or False for a (user, password) checked before, None for a new one."""
+        with self._lock:
+            if tag in self._verified:
+                return True
+            if tag in self._refused:
+                return False
+        return None
 
 
 def _parse(header: str | None) -> tuple[bytes, bytes] | None:

@@ -212,6 +212,7 @@ class _HTTPServer(ThreadingHTTPServer):
     """A thread per connection; TLS handshakes happen in that thread, not in the accept loop."""
 
     daemon_threads = True
+    request_queue_size = 1024  # listen backlog (the kernel caps it at somaxconn); 5 made bursts wait 1 s
 
     def __init__(
         self,
@@ -263,6 +264,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.request.settimeout(self.server.request_timeout)
         super().setup()
 
+    def version_string(self) -> str:
+        """The Server header: the product only, not the Python version behind it."""
+        return self.server_version
+
     def do_GET(self) -> None:
         self._serve(body=True)
 
@@ -282,7 +287,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
 
     def _serve(self, *, body: bool) -> None:
-        status, headers, payload = self.server.app.handle(urlsplit(self.path).path, self.headers)
+        if self._has_body():
+            # The body is never read, so it must not stay on the connection to be parsed as the
+            # next request (request smuggling / desync): refuse, and close.
+            status, payload = 400, b"400 GET and HEAD take no body\n"
+            headers = {"Content-Type": PLAIN, "Connection": "close"}  # sets close_connection
+        else:
+            status, headers, payload = self.server.app.handle(urlsplit(self.path).path, self.headers)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -290,6 +301,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(payload)
+
+    def _has_body(self) -> bool:
+        length = self.headers.get("Content-Length", "0").strip()
+        return "Transfer-Encoding" in self.headers or length not in ("", "0")
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)

@@ -200,18 +200,18 @@ def read_buckets(
     span: Callable[[Fields, dict[str, Any], str], tuple[int, int]],
     item: Callable[[Fields, int, Any, str], T],
 ) -> Iterator[tuple[list[tuple[int, int]], list[T]]]:
-    """Each page of `path` as its buckets' (start, end) spans and its parsed results, whole or not at all.
+    """Each page of `path` (or part of whole buckets of a large page, see ApiClient.parts) as its
+    buckets' (start, end) spans and its parsed results, whole or not at all.
 
     `span` reads a bucket's start and end in unix seconds (each provider spells them differently);
     a bucket must start on a multiple of `width` and end after it starts. `item(fields, bucket_start,
     result, where)` turns one result into a record.
     """
     f = client.fields(endpoint)
-    for number, data in enumerate(client.pages(path, params, endpoint=endpoint), start=1):
+    for part in client.parts(path, params, endpoint=endpoint):  # whole pages, or parts of a large one
         spans: list[tuple[int, int]] = []
         items: list[T] = []
-        for i, raw in enumerate(data):
-            where = f"page {number}.data[{i}]"
+        for where, raw in part:
             bucket = f.obj(raw, where)
             start, end = span(f, bucket, where)
             if start % width:

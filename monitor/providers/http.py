@@ -1,31 +1,39 @@
-"""Shared HTTP discipline of the provider adapters: one client per account with bounded retries,
-backoff with full jitter, Retry-After, strict JSON and envelope checks, secret redaction and counters.
+"""Shared HTTP discipline of the provider adapters: one client per account with bounded retries (the
+shared `RetryPolicy`), Retry-After, a total deadline per request, bounded and streamed bodies, strict
+JSON and envelope checks, secret redaction and counters.
 
 Both adapters must behave the same when a provider is slow, rate-limits or answers garbage, and no
 secret may leak through either of them: every log line and exception message here goes through
 `redact`, and only request paths (never full URLs or headers) are logged.
+
+Pages are parsed as they arrive (`monitor.net.jsonstream`): a 48-hour revision window is one page of
+tens of MB, and holding it whole (bytes, then a tree of dicts) cost hundreds of MB per poll.
+`parts()` hands the buckets on in parts of whole buckets, so the poller prices and writes a large
+page part by part; a page below PART_RESULTS results stays one part, checked whole first.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
 from monitor import __version__
-from monitor.errors import ProviderAuthError, ProviderResponseError, ProviderTransientError
+from monitor.errors import ProviderResponseError, ProviderTransientError
+from monitor.net.response import Watchdog
+from monitor.net.retry import RetryPolicy, retry_after_seconds
 from monitor.providers.payload import Fields
+from monitor.providers.request import Envelope, Failure, PageRequest, Retry, parse_json
+from monitor.redaction import REDACTED, redact
+
+__all__ = ["REDACTED", "ApiClient", "ApiStats", "encode_query", "parse_json", "redact", "retry_after_seconds"]
 
 log = logging.getLogger(__name__)
 
@@ -41,57 +49,21 @@ REASONS: tuple[str, ...] = (
 )
 """The `reason` label values of spend_monitor_poll_errors_total."""
 
-RETRY_STATUSES: Mapping[int, str] = {
-    429: "rate_limited",
-    500: "server_error",
-    502: "server_error",
-    503: "server_error",
-    504: "server_error",
-    529: "server_error",  # Anthropic's "overloaded_error"
-}
-MAX_PAGES = 10_000
-"""Pages one fetch follows at most: a provider handing out endless new cursors is a bad response."""
-REDACTED = "[redacted]"
-_HEADER_VALUE = re.compile(r"(?i)\b(bearer\s+|x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
-_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every given secret, Bearer token, x-api-key value and `sk-...` key replaced."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    text = _HEADER_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
-    return _KEY_LIKE.sub(REDACTED, text)
+PROVIDERS = RetryPolicy(base=0.5, cap=30.0, jitter=(0.0, 1.0), retry_after_cap=120.0, max_attempts=5)
+"""The providers' settings of the shared retry policy: full jitter, a few attempts within one poll."""
+MAX_PAGES = 500
+"""Pages one fetch follows at most (a year of 1-minute buckets is 366 pages): endless cursors stop here."""
+MAX_RESPONSE_BYTES = 512 * 2**20
+"""Decompressed bytes of one response at most; larger is a bad_response naming the endpoint."""
+MAX_BUCKET_BYTES = 32 * 2**20
+"""Characters of one bucket at most (a bucket is parsed whole)."""
+PART_RESULTS = 5000
+"""Results per part handed to the poller; a larger page is priced and written in parts of whole buckets."""
 
 
 def encode_query(params: Sequence[tuple[str, str]]) -> str:
     """Percent-encode a query but keep `[]` literal, so arrays go out as `group_by[]=a&group_by[]=b`."""
     return urlencode(list(params), safe="[]:", quote_via=quote)
-
-
-def parse_json(content: bytes) -> Any:
-    """Strict JSON: floats become Decimal (money stays exact), NaN and Infinity are rejected."""
-
-    def reject(name: str) -> NoReturn:
-        raise ValueError(f"{name} is not a JSON number")
-
-    return json.loads(content, parse_float=Decimal, parse_constant=reject)
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """A Retry-After header (integer seconds or an HTTP date) as seconds from `now`; None if absent/bad."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 @dataclass
@@ -105,18 +77,16 @@ class ApiStats:
     requests_by_endpoint: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass(frozen=True)
-class _Failure:
-    reason: str
-    detail: str
-    retry_after: float | None = None
+Element = tuple[int, int, Any]
+"""(page number, index in the page's data, the element); index -1 marks the end of a checked page."""
 
 
 class ApiClient:
-    """One `httpx.Client` per provider account, with the retry, redaction and counting rules above.
+    """One `httpx.Client` per provider account, with the retry, deadline, bound and redaction rules above.
 
     `sleep`, `rng` and `clock` (used only to read HTTP-date Retry-After values when the response has no
     Date header) are injectable so tests never wait. `key_hint` names where the key is configured.
+    `timeout` is each request's total deadline; `cancel()` cuts a request in flight (shutdown).
     """
 
     def __init__(
@@ -133,10 +103,12 @@ class ApiClient:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
+        backoff_base: float = PROVIDERS.base,
+        backoff_cap: float = PROVIDERS.cap,
         retry_after_cap: float = 120.0,
         max_pages: int = MAX_PAGES,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_bucket_bytes: int = MAX_BUCKET_BYTES,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -148,52 +120,179 @@ class ApiClient:
         self.account = account
         self.key_hint = key_hint
         self.timeout = timeout
+        self.retry = RetryPolicy(
+            base=backoff_base,
+            cap=backoff_cap,
+            jitter=PROVIDERS.jitter,
+            retry_after_cap=retry_after_cap,
+            max_attempts=max_attempts,
+        )
         self.max_attempts = max_attempts
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.retry_after_cap = retry_after_cap
         self.max_pages = max_pages
+        self.max_response_bytes = max_response_bytes
+        self.max_bucket_bytes = max_bucket_bytes
         self.stats = ApiStats()
         self._secrets = tuple(s for s in secrets if s)
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
+        self._watchdog = Watchdog()
         self._client = httpx.Client(
             base_url=base_url,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **headers},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip",  # the one encoding iter_body decodes in bounded steps
+                **headers,
+            },
             timeout=timeout,
             transport=transport,
             follow_redirects=False,  # a redirect elsewhere must not carry the key along
         )
+        self._request = PageRequest(
+            account=account,
+            key_hint=key_hint,
+            client=self._client,
+            watchdog=self._watchdog,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            max_bucket_bytes=max_bucket_bytes,
+            errors=self.stats.errors,
+            redact=self.redact,
+            clock=clock,
+        )
 
     def redact(self, text: str) -> str:
-        """`text` without this account's secrets (see the module function `redact`)."""
+        """`text` without this account's secrets (see `monitor.redaction.redact`)."""
         return redact(text, self._secrets)
 
+    def cancel(self) -> None:
+        """Cut the request in flight and refuse new ones: the daemon is stopping."""
+        self._watchdog.cancel()
+
     def close(self) -> None:
+        """Cancel what is in flight, give its thread a moment to let go of the client, close it."""
+        self.cancel()
+        self._request.idle.wait(2.0)
         self._client.close()
+
+    # -- public reads ------------------------------------------------------------------------
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]], *, endpoint: str = "") -> dict[str, Any]:
         """GET `path` with `params` (pairs, repeated keys allowed) and return the JSON object body.
 
         Retries 429, 5xx, timeouts, connection errors and unparseable bodies up to `max_attempts` in all;
-        raises ProviderAuthError (401/403, at once), ProviderResponseError (other 4xx, bad body) or
-        ProviderTransientError (retries exhausted).
+        raises ProviderAuthError (401/403, at once), ProviderResponseError (other 4xx, bad or oversized
+        body) or ProviderTransientError (retries exhausted).
         """
         url = f"{path}?{encode_query(params)}" if params else path
-        label = endpoint or path
-        failure = _Failure("connection", "no attempt made")
+        elements: list[Any] = []
+        stream = self._page(url, path, endpoint or path)
+        while True:
+            try:
+                elements.append(next(stream)[1])
+            except StopIteration as stop:
+                envelope: Envelope = stop.value
+                break
+        return {**envelope.members, "data": elements} if envelope.has_array else envelope.members
+
+    def pages(self, path: str, params: Sequence[tuple[str, str]], *, endpoint: str) -> Iterator[list[Any]]:
+        """Follow `next_page` while `has_more`, yielding each page's `data` list (whole, never partial)."""
+        page: list[Any] = []
+        for _, index, element in self._elements(path, params, endpoint):
+            if index < 0:
+                yield page
+                page = []
+            else:
+                page.append(element)
+
+    def parts(
+        self, path: str, params: Sequence[tuple[str, str]], *, endpoint: str, results: int = PART_RESULTS
+    ) -> Iterator[list[tuple[str, Any]]]:
+        """Every page's elements as (`page N.data[i]`, element) pairs, in parts of whole elements.
+
+        A page with fewer than `results` results in all is one part, handed on after its envelope
+        was checked; a larger one is handed on in parts of about `results` results as it arrives.
+        """
+        part: list[tuple[str, Any]] = []
+        size = 0
+        for number, index, element in self._elements(path, params, endpoint):
+            if index >= 0:
+                part.append((f"page {number}.data[{index}]", element))
+                found = element.get("results") if isinstance(element, dict) else None
+                size += len(found) if isinstance(found, list) else 1
+            if part and (index < 0 or size >= results):
+                yield part
+                part, size = [], 0
+
+    def fields(self, endpoint: str) -> Fields:
+        """A typed reader for payloads of `endpoint` whose errors name the field and count as bad_response."""
+        return Fields(self.account, endpoint, redact=self.redact, errors=self.stats.errors)
+
+    # -- paging ------------------------------------------------------------------------------
+
+    def _elements(self, path: str, params: Sequence[tuple[str, str]], endpoint: str) -> Iterator[Element]:
+        """Each element of each page as it arrives, and (n, -1, None) after page n's envelope checked out."""
+        fields = self.fields(endpoint)
+        seen: set[str] = set()
+        cursor: str | None = None
+        number = 1
+        while True:
+            query = [*params, ("page", cursor)] if cursor else list(params)
+            url = f"{path}?{encode_query(query)}" if query else path
+            stream = self._page(url, path, endpoint)
+            while True:
+                try:
+                    index, element = next(stream)
+                except StopIteration as stop:
+                    envelope: Envelope = stop.value
+                    break
+                yield number, index, element
+            body, where = envelope.members, f"page {number}"
+            if body.get("object", "page") != "page":
+                raise fields.error(where, f"expected a page object, got object={body.get('object')!r:.40}")
+            if not envelope.has_array:
+                fields.items(body, "data", where)  # raises, naming the field and what it held
+            has_more = body.get("has_more")
+            if not isinstance(has_more, bool):
+                raise fields.error(f"{where}.has_more", f"expected true or false, got {has_more!r:.40}")
+            next_page = body.get("next_page")
+            if next_page is not None and not isinstance(next_page, str):
+                raise fields.error(f"{where}.next_page", f"expected a string or null, got {next_page!r:.40}")
+            yield number, -1, None
+            if not has_more:
+                return
+            if not next_page:
+                raise fields.error(f"{where}.next_page", "has_more is true but next_page is empty")
+            if next_page in seen:
+                raise fields.error(f"{where}.next_page", "the cursor repeats an earlier one; stopped a loop")
+            if number >= self.max_pages:
+                raise fields.error(
+                    f"{where}.next_page",
+                    f"still more pages after {number}; stopped (at most {self.max_pages} per fetch)",
+                )
+            seen.add(next_page)
+            cursor = next_page
+            number += 1
+
+    def _page(self, url: str, path: str, label: str) -> Generator[tuple[int, Any], None, Envelope]:
+        """One page: yields (index, element) of `data` as they arrive and returns the other members.
+
+        A failed attempt is retried; elements already handed on are not handed on again.
+        """
+        failure = Failure("connection", "no attempt made")
+        done = 0
         for attempt in range(1, self.max_attempts + 1):
             self.stats.requests += 1
             self.stats.requests_by_endpoint[label] += 1
-            outcome = self._attempt(url, path, label)
-            if isinstance(outcome, dict):
-                return outcome
-            failure = outcome
+            try:
+                return (yield from self._request.attempt(url, path, label, done))
+            except Retry as retry:
+                failure, done = retry.failure, retry.done
             self.stats.errors[failure.reason] += 1
-            if attempt == self.max_attempts:
+            if self.retry.gives_up_after(attempt):
                 break
-            wait = self._backoff(attempt, failure.retry_after)
+            wait = self.retry.delay(attempt, self._rng, failure.retry_after)
             self.stats.retries += 1
             log.warning(
                 "%s: GET %s: %s; retry %d of %d in %.1f s",
@@ -210,128 +309,3 @@ class ApiClient:
         )
         error = ProviderResponseError if failure.reason == "bad_response" else ProviderTransientError
         raise error(message, account=self.account, endpoint=label, reason=failure.reason)
-
-    def pages(self, path: str, params: Sequence[tuple[str, str]], *, endpoint: str) -> Iterator[list[Any]]:
-        """Follow `next_page` while `has_more`, yielding each page's `data` list (whole, never partial)."""
-        fields = self.fields(endpoint)
-        seen: set[str] = set()
-        cursor: str | None = None
-        number = 1
-        while True:
-            query = [*params, ("page", cursor)] if cursor else list(params)
-            body = self.get_json(path, query, endpoint=endpoint)
-            where = f"page {number}"
-            if body.get("object", "page") != "page":
-                raise fields.error(where, f"expected a page object, got object={body.get('object')!r:.40}")
-            data = fields.items(body, "data", where)
-            has_more = body.get("has_more")
-            if not isinstance(has_more, bool):
-                raise fields.error(f"{where}.has_more", f"expected true or false, got {has_more!r:.40}")
-            next_page = body.get("next_page")
-            if next_page is not None and not isinstance(next_page, str):
-                raise fields.error(f"{where}.next_page", f"expected a string or null, got {next_page!r:.40}")
-            yield data
-            if not has_more:
-                return
-            if not next_page:
-                raise fields.error(f"{where}.next_page", "has_more is true but next_page is empty")
-            if next_page in seen:
-                raise fields.error(f"{where}.next_page", "the cursor repeats an earlier one; stopped a loop")
-            if number >= self.max_pages:
-                raise fields.error(
-                    f"{where}.next_page",
-                    f"still more pages after {number}; stopped (at most {self.max_pages})",
-                )
-            seen.add(next_page)
-            cursor = next_page
-            number += 1
-
-    def fields(self, endpoint: str) -> Fields:
-        """A typed reader for payloads of `endpoint` whose errors name the field and count as bad_response."""
-        return Fields(self.account, endpoint, redact=self.redact, errors=self.stats.errors)
-
-    def _attempt(self, url: str, path: str, label: str) -> dict[str, Any] | _Failure:
-        try:
-            response = self._client.get(url)
-        except httpx.TimeoutException as exc:
-            return _Failure("timeout", f"timed out after {self.timeout:g} s ({type(exc).__name__})")
-        except httpx.TransportError as exc:
-            return _Failure("connection", f"connection failed ({type(exc).__name__}: {exc})")
-        status = response.status_code
-        if status in (401, 403):
-            self.stats.errors["auth"] += 1
-            raise ProviderAuthError(
-                self.redact(
-                    f"{self.account}: the admin key was rejected (HTTP {status}: "
-                    f"{self._provider_message(response)}); check {self.key_hint}"
-                ),
-                account=self.account,
-                endpoint=label,
-                reason="auth",
-            )
-        if status in RETRY_STATUSES:
-            reason = RETRY_STATUSES[status]
-            what = "rate limited" if reason == "rate_limited" else "server error"
-            now = self._response_date(response)
-            return _Failure(
-                reason,
-                f"{what} (HTTP {status})",
-                retry_after_seconds(response.headers.get("retry-after"), now),
-            )
-        if not 200 <= status < 300:
-            self.stats.errors["client_error"] += 1
-            hint = "; check the base_url" if status in (301, 302, 307, 308, 404) else ""
-            raise ProviderResponseError(
-                self.redact(
-                    f"{self.account}: GET {path} failed with HTTP {status}: {self._provider_message(response)}{hint}"
-                ),
-                account=self.account,
-                endpoint=label,
-                reason="client_error",
-            )
-        try:
-            body = parse_json(response.content)
-        except (ValueError, RecursionError) as exc:
-            return _Failure("bad_response", f"the response body is not valid JSON ({type(exc).__name__})")
-        if not isinstance(body, dict):
-            return _Failure(
-                "bad_response", f"the response body is a JSON {type(body).__name__}, not an object"
-            )
-        return body
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Retry-After when given (capped), else full jitter: uniform(0, min(cap, base * 2**(attempt-1)))."""
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_cap)
-        return self._rng.uniform(0.0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
-
-    def _response_date(self, response: httpx.Response) -> float:
-        value = response.headers.get("date")
-        if value:
-            try:
-                when = parsedate_to_datetime(value)
-                if when.tzinfo is not None:
-                    return when.timestamp()
-            except (TypeError, ValueError, IndexError):
-                pass
-        return self._clock()
-
-    @staticmethod
-    def _provider_message(response: httpx.Response) -> str:
-        """The error message of an OpenAI/Anthropic error body, or the start of the raw body, on one line."""
-        text = ""
-        try:
-            body = parse_json(response.content)
-        except (ValueError, RecursionError):
-            body = None
-        if isinstance(body, dict):
-            error = body.get("error")
-            if isinstance(error, dict) and isinstance(error.get("message"), str):
-                text = error["message"]
-            elif isinstance(error, str):
-                text = error
-            elif isinstance(body.get("message"), str):
-                text = body["message"]
-        if not text:
-            text = response.content[:200].decode("utf-8", "replace") or response.reason_phrase
-        return " ".join(text.split())[:300]
