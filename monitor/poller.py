@@ -196,9 +196,9 @@ class AccountPoller:
             outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
             log.warning("%s/costs: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
             return outcome
-        BilledStore(ledger).write_billed(
-            self.provider.account, costs, observed_at=now * 1000, days=days_between(start, now)
-        )
+        days = self.provider.replaced_days(days_between(start, now))
+        costs = [line for line in costs if line.day_start in days]
+        BilledStore(ledger).write_billed(self.provider.account, costs, observed_at=now * 1000, days=days)
         outcome.rows = len(costs)
         outcome.cost_pico = sum(c.amount_pico for c in costs)
         return outcome

@@ -9,10 +9,7 @@ from monitor.config.loader import load_config
 from monitor.config.model import (
     ALERT_TYPES,
     BUCKET_WIDTHS,
-    DEFAULT_BASE_URLS,
-    ENDPOINTS,
     PERIODS,
-    PROVIDER_TYPES,
     WEEKDAYS,
     AlertChannelConfig,
     AnomalyConfig,
@@ -32,10 +29,7 @@ from monitor.config.values import parse_duration, parse_listen
 __all__ = [
     "ALERT_TYPES",
     "BUCKET_WIDTHS",
-    "DEFAULT_BASE_URLS",
-    "ENDPOINTS",
     "PERIODS",
-    "PROVIDER_TYPES",
     "WEEKDAYS",
     "AlertChannelConfig",
     "AnomalyConfig",
