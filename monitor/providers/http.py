@@ -106,6 +106,15 @@ class ApiStats:
 
 
 @dataclass(frozen=True)
+class _Send:
+    method: str
+    url: str
+    json_body: Any
+    form: dict[str, str] | None
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class _Failure:
     reason: str
     detail: str
@@ -137,6 +146,8 @@ class ApiClient:
         backoff_cap: float = 30.0,
         retry_after_cap: float = 120.0,
         max_pages: int = MAX_PAGES,
+        credential: str = "admin key",
+        retry_after_headers: Sequence[str] = ("retry-after",),
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -153,6 +164,8 @@ class ApiClient:
         self.backoff_cap = backoff_cap
         self.retry_after_cap = retry_after_cap
         self.max_pages = max_pages
+        self.credential = credential
+        self.retry_after_headers = tuple(retry_after_headers)
         self.stats = ApiStats()
         self._secrets = tuple(s for s in secrets if s)
         self._sleep = sleep
@@ -180,13 +193,30 @@ class ApiClient:
         raises ProviderAuthError (401/403, at once), ProviderResponseError (other 4xx, bad body) or
         ProviderTransientError (retries exhausted).
         """
+        return self.request_json("GET", path, params, endpoint=endpoint)
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        endpoint: str = "",
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """`get_json` for any method: a JSON (`json_body`) or form (`form`) body, and `headers` added to
+        this request only (a token that changes between requests). Same retries and errors; a form or
+        header value never reaches a message (pass secrets in `secrets` so they are redacted)."""
         url = f"{path}?{encode_query(params)}" if params else path
         label = endpoint or path
+        send = _Send(method, url, json_body, None if form is None else dict(form), dict(headers or {}))
         failure = _Failure("connection", "no attempt made")
         for attempt in range(1, self.max_attempts + 1):
             self.stats.requests += 1
             self.stats.requests_by_endpoint[label] += 1
-            outcome = self._attempt(url, path, label)
+            outcome = self._attempt(send, path, label)
             if isinstance(outcome, dict):
                 return outcome
             failure = outcome
@@ -196,8 +226,9 @@ class ApiClient:
             wait = self._backoff(attempt, failure.retry_after)
             self.stats.retries += 1
             log.warning(
-                "%s: GET %s: %s; retry %d of %d in %.1f s",
+                "%s: %s %s: %s; retry %d of %d in %.1f s",
                 self.account,
+                method,
                 path,
                 self.redact(failure.detail),
                 attempt,
@@ -206,7 +237,7 @@ class ApiClient:
             )
             self._sleep(wait)
         message = self.redact(
-            f"{self.account}: GET {path}: {failure.detail}; gave up after {self.max_attempts} attempt(s)"
+            f"{self.account}: {method} {path}: {failure.detail}; gave up after {self.max_attempts} attempt(s)"
         )
         error = ProviderResponseError if failure.reason == "bad_response" else ProviderTransientError
         raise error(message, account=self.account, endpoint=label, reason=failure.reason)
@@ -250,9 +281,11 @@ class ApiClient:
         """A typed reader for payloads of `endpoint` whose errors name the field and count as bad_response."""
         return Fields(self.account, endpoint, redact=self.redact, errors=self.stats.errors)
 
-    def _attempt(self, url: str, path: str, label: str) -> dict[str, Any] | _Failure:
+    def _attempt(self, send: _Send, path: str, label: str) -> dict[str, Any] | _Failure:
         try:
-            response = self._client.get(url)
+            response = self._client.request(
+                send.method, send.url, json=send.json_body, data=send.form, headers=send.headers
+            )
         except httpx.TimeoutException as exc:
             return _Failure("timeout", f"timed out after {self.timeout:g} s ({type(exc).__name__})")
         except httpx.TransportError as exc:
@@ -262,7 +295,7 @@ class ApiClient:
             self.stats.errors["auth"] += 1
             raise ProviderAuthError(
                 self.redact(
-                    f"{self.account}: the admin key was rejected (HTTP {status}: "
+                    f"{self.account}: the {self.credential} was rejected (HTTP {status}: "
                     f"{self._provider_message(response)}); check {self.key_hint}"
                 ),
                 account=self.account,
@@ -273,17 +306,17 @@ class ApiClient:
             reason = RETRY_STATUSES[status]
             what = "rate limited" if reason == "rate_limited" else "server error"
             now = self._response_date(response)
+            waits = (retry_after_seconds(response.headers.get(h), now) for h in self.retry_after_headers)
             return _Failure(
-                reason,
-                f"{what} (HTTP {status})",
-                retry_after_seconds(response.headers.get("retry-after"), now),
+                reason, f"{what} (HTTP {status})", next((w for w in waits if w is not None), None)
             )
         if not 200 <= status < 300:
             self.stats.errors["client_error"] += 1
             hint = "; check the base_url" if status in (301, 302, 307, 308, 404) else ""
             raise ProviderResponseError(
                 self.redact(
-                    f"{self.account}: GET {path} failed with HTTP {status}: {self._provider_message(response)}{hint}"
+                    f"{self.account}: {send.method} {path} failed with HTTP {status}: "
+                    f"{self._provider_message(response)}{hint}"
                 ),
                 account=self.account,
                 endpoint=label,
@@ -328,6 +361,8 @@ class ApiClient:
             error = body.get("error")
             if isinstance(error, dict) and isinstance(error.get("message"), str):
                 text = error["message"]
+            elif isinstance(error, str) and isinstance(body.get("error_description"), str):
+                text = body["error_description"]  # an OAuth 2.0 error (RFC 6749 5.2), e.g. AADSTS...
             elif isinstance(error, str):
                 text = error
             elif isinstance(body.get("message"), str):
