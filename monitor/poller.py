@@ -143,6 +143,9 @@ class AccountPoller:
                 fetch_start, fetch_end = self.window_start(ledger, endpoint, now), now
             try:
                 for page in self._pages(endpoint, fetch_start, fetch_end, observed_at, now):
+                    shares = self.provider.list_price_shares()
+                    if shares:  # a relay's group ratios, read with the page
+                        self.pricer.set_shares(self.provider.account, shares)
                     priced = self.pricer.price_rows(page.rows)
                     ledger.write_page(page, priced)
                     outcome.pages += 1

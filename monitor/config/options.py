@@ -71,7 +71,12 @@ def _read(reader: Reader, at: At, option: Option) -> Any:
     if option.kind == "secret":
         return reader.secret(at)
     parse, expected = _PARSERS[option.kind]
-    return reader.value(at, parse, expected=expected)
+    value = reader.value(at, parse, expected=expected)
+    problem = None if value is None or option.check is None else option.check(value)
+    if problem is not None:
+        reader.problem(at, problem)
+        return None
+    return value
 
 
 def read_options(

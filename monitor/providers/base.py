@@ -228,8 +228,8 @@ def offset_pages(
 ) -> Iterator[list[Any]]:
     """Offset paging: `fetch(page number)` -> (items, total or None), from page `first` on.
 
-    Stops at an empty page, a short page (fewer than `page_size` items) or once `total` items were
-    read. A `total` that changes between pages means the list moved under the offsets (rows added or
+    Stops at an empty page, a short page (fewer than `page_size` items; 0 when the server's page size
+    is unknown) or once `total` items were read. A `total` that changes between pages means the list moved under the offsets (rows added or
     removed inside the window): `error` is raised rather than risking a row read twice or missed,
     and the caller may start the window again. More than `max_pages` pages is also an error.
     """

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from monitor.providers import anthropic, openai
+from monitor.providers import anthropic, newapi, openai
 from monitor.providers.base import Provider
 from monitor.providers.schema import Build, ProviderType
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig
 
 TYPES: Mapping[str, ProviderType] = MappingProxyType(
-    {t.name: t for t in sorted((openai.TYPE, anthropic.TYPE), key=lambda t: t.name)}
+    {t.name: t for t in sorted((openai.TYPE, anthropic.TYPE, newapi.TYPE), key=lambda t: t.name)}
 )
 """Every provider type by its config `type` name, in alphabetical order."""
 

@@ -39,12 +39,14 @@ class Option:
 
     `fix` says what to write, for the message when a required key is missing ("a management key, as
     ${OPENROUTER_MANAGEMENT_KEY}"). `default` is the value (as written in YAML) when the key is left out.
+    `check` may look at the parsed value and return a problem ("... (how to fix)"), else None.
     """
 
     kind: str
     fix: str
     required: bool = False
     default: str | None = None
+    check: Callable[[Any], str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in OPTION_KINDS:

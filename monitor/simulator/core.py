@@ -15,6 +15,7 @@ from decimal import Decimal
 from types import MappingProxyType, TracebackType
 
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
+from monitor.simulator.newapi_api import NewApiSim
 from monitor.simulator.prices import (
     SHORT_CONTEXT,
     PriceBook,
@@ -51,6 +52,9 @@ BENCHMARK_OPENAI_MODELS = (
 )
 """Ten priced OpenAI model names, for `openai_models=` in benchmarks."""
 EMBEDDING_MODEL = "text-embedding-3-small"
+NEWAPI_ACCESS_TOKEN = "simRelayAccessToken0123456789abc"  # noqa: S105 - made up, the simulator's own
+"""The relay user's system access token (32 characters, like new-api's)."""
+NEWAPI_USER_ID = 42
 HISTORY_DAYS = 30
 PROVIDERS = ("openai", "anthropic")
 _PRICED_BY_INPUT = "input"  # a (tier, context window) exists for a model when it has an input price
@@ -117,6 +121,15 @@ class Simulator:
         self.openai_key, self.anthropic_key = openai_key, anthropic_key
         keys = {"openai": openai_key, "anthropic": anthropic_key}
         self._gateway = Gateway(self._usage, clock, keys, lambda: self.timeout_hold)
+        self.newapi = NewApiSim(
+            seed=seed,
+            history_start=self.history_start,
+            access_token=NEWAPI_ACCESS_TOKEN,
+            user_id=NEWAPI_USER_ID,
+            scale=scale,
+        )
+        """The new-api relay user's books (ground truth: `newapi.truth(start, end, now)`)."""
+        self._gateway.mount(self.newapi)
         self._address = (host, port)
         self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
@@ -184,6 +197,11 @@ class Simulator:
     @property
     def anthropic_base_url(self) -> str:
         return f"{self.url}/anthropic"
+
+    @property
+    def newapi_base_url(self) -> str:
+        """The relay console's base (config `base_url` for type newapi: no /v1)."""
+        return f"{self.url}{self.newapi.prefix}"
 
     # ---- scripting ----------------------------------------------------------------------------------
 

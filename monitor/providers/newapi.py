@@ -1,0 +1,460 @@
+"""new-api and one-api relays (laozhang.ai, apiyi.com, ...): the user's request log as usage, the
+relay's own charge (quota / quota_per_unit) as billed cost, group ratios as the share of list price
+the relay charges, and the prepaid balance. Facts and sources: docs/providers.md, "Relays".
+
+The log is read one UTC day at a time with fixed window ends (offset paging over a table that grows
+at the top), whole days, so a day's charge is complete; usage rows and the day's bill come from the
+same read. A page count that changes while paging restarts the day.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from monitor.errors import ProviderAuthError, ProviderResponseError
+from monitor.providers.base import (
+    DAY,
+    ProviderDefaults,
+    align_down,
+    aligned_window,
+    bucket_seconds,
+    build_page,
+    check_endpoint,
+    offset_pages,
+    select_endpoints,
+    windows,
+)
+from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats, parse_json
+from monitor.providers.payload import Fields
+from monitor.providers.schema import Build, Option, ProviderType, common_settings
+from monitor.records import Balance, BilledCost, UsagePage, UsageRow, tokens_of
+
+if TYPE_CHECKING:
+    from monitor.config.model import ProviderConfig
+
+log = logging.getLogger(__name__)
+
+LOG_PATH = "/api/log/self"
+STATUS_PATH = "/api/status"
+SELF_PATH = "/api/user/self"
+GROUPS_PATH = "/api/user/self/groups"
+ENDPOINT = "log"
+PAGE_SIZE = 100
+"""new-api caps page_size at 100 (channel-apis.md 1.5)."""
+CONSUME = "2"
+"""Log type 2: consumption (top-ups, management and errors are other types)."""
+QUOTA_PER_UNIT = Decimal(500_000)
+"""Quota units per USD when /api/status does not say (the default of both new-api and one-api)."""
+RESTARTS = 3
+"""Times a day is read again when the log moved under the offsets, before giving up."""
+AUTH_WORDS = ("无权进行此操作", "未登录", "access token", "new-api-user", "封禁", "unauthorized")
+"""Words of the relay's messages that mean the access token or user id was refused."""
+HTML_HINT = (
+    "a relay that answers with a web page instead of JSON usually means base_url is not the console's "
+    "base (leave out /v1)"
+)
+
+LineKey = tuple[str, str, str]
+"""(group, token name, model) of a day's charge."""
+
+
+@dataclass
+class _Day:
+    """What one read of a day's log gave: usage per (bucket, group, token, model) and quota per line."""
+
+    rows: dict[tuple[int, str, str, str], UsageRow]
+    quota: dict[LineKey, int]
+
+
+class NewApiProvider(ProviderDefaults):
+    """One relay user (new-api or one-api): `Authorization: <access token>` and `New-Api-User: <id>`."""
+
+    provider = "newapi"
+    has_balances = True
+
+    def __init__(
+        self,
+        *,
+        account: str,
+        base_url: str,
+        access_token: str,
+        user_id: int,
+        bucket_width: str = "1h",
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_pages: int = MAX_PAGES,
+        endpoints: Iterable[str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        transport: httpx.BaseTransport | None = None,
+        key_hint: str = "the access_token and user_id of this provider",
+    ) -> None:
+        self.account = account
+        self.bucket_width = bucket_seconds(bucket_width)
+        self.endpoints = select_endpoints(endpoints, (ENDPOINT,), account)
+        self._client = ApiClient(
+            account=account,
+            base_url=base_url,
+            headers={"Authorization": access_token, "New-Api-User": str(user_id)},
+            secrets=(access_token,),
+            key_hint=key_hint,
+            credential="access token",
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_pages=max_pages,
+            sleep=sleep,
+            rng=rng,
+            transport=transport,
+        )
+        self.stats: ApiStats = self._client.stats
+        self._key_hint = key_hint
+        self._shares: dict[str, Decimal] = {}
+        self._item_shares: dict[str, Decimal] = {}
+        self._quota_per_unit: Decimal | None = None
+        self._read: dict[int, tuple[int, _Day]] = {}
+        self._one_api: bool | None = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def list_price_shares(self) -> Mapping[str, Decimal]:
+        """Each group's ratio (the relay's "30% off" is 0.7); rows without a group take the user's."""
+        return {**self._item_shares, **self._shares}
+
+    # ---- usage and the relay's charge ------------------------------------------------------------
+
+    def fetch_usage(
+        self, endpoint: str, start: int, end: int, *, observed_at: int, now: int
+    ) -> Iterator[UsagePage]:
+        """The log from the UTC day of `start` to `end`, one page per day (every bucket of it, whole)."""
+        check_endpoint(endpoint, self.endpoints, self.account)
+        self._read_shares()
+        width = self.bucket_width
+        start, end = aligned_window(align_down(start, DAY), end, width)
+        for a, b in windows(start, end, DAY):
+            seen_until = min(b, now)
+            if seen_until <= a:
+                break
+            day = self._day(a, seen_until, now)
+            yield build_page(
+                provider=self.provider,
+                account=self.account,
+                endpoint=endpoint,
+                bucket_width=width,
+                spans=[(s, s + width) for s in range(a, seen_until, width)],
+                rows=day.rows.values(),
+                observed_at=observed_at,
+                now=now,
+                start=a,
+            )
+
+    def fetch_costs(self, start: int, end: int, *, now: int) -> Iterator[list[BilledCost]]:
+        """The relay's charge per UTC day (quota / quota_per_unit, exact), by group, token and model.
+
+        Days read by `fetch_usage` at the same `now` are not read again.
+        """
+        per_unit = self._per_unit()
+        first = align_down(start, DAY)
+        for a in range(first, max(min(end, now), first + 1), DAY):
+            cached = self._read.get(a)
+            day = (
+                cached[1] if cached is not None and cached[0] == now else self._day(a, min(a + DAY, now), now)
+            )
+            yield [
+                BilledCost(
+                    provider=self.provider,
+                    account=self.account,
+                    day_start=a,
+                    project=group,
+                    line_item=token,
+                    amount_pico=_quota_pico(quota, per_unit),
+                    model=model,
+                )
+                for (group, token, model), quota in sorted(day.quota.items())
+                if quota
+            ]
+
+    def fetch_balances(self, *, now: int) -> list[Balance]:
+        """The user's remaining quota, and all it was granted (remaining + used), in USD."""
+        per_unit = self._per_unit()
+        user = self._fields(SELF_PATH).obj(self._data(SELF_PATH, [], "balances"), "data")
+        f = self._fields("balances")
+        left = f.count(user, "quota", "data", required=True)
+        used = f.count(user, "used_quota", "data")
+        return [
+            Balance(
+                provider=self.provider,
+                account=self.account,
+                key="",
+                balance_pico=_quota_pico(left, per_unit),
+                limit_pico=_quota_pico(left + used, per_unit),
+                observed_at=now,
+            )
+        ]
+
+    def _day(self, a: int, seen_until: int, now: int) -> _Day:
+        """Read the log of [a, seen_until) (within one UTC day), again if it moved while paging."""
+        for attempt in range(1, RESTARTS + 1):
+            try:
+                day = self._read_window(a, seen_until)
+            except _Moved as moved:
+                if attempt == RESTARTS:
+                    raise self._fields(ENDPOINT).error(
+                        f"day {a}", f"{moved}; tried {RESTARTS} times"
+                    ) from None
+                log.info("%s: the log moved while paging (%s); reading the day again", self.account, moved)
+                continue
+            self._read = {k: v for k, v in self._read.items() if v[0] == now}
+            self._read[a] = (now, day)
+            return day
+        raise AssertionError("unreachable")
+
+    def _read_window(self, a: int, seen_until: int) -> _Day:
+        f = self._fields(ENDPOINT)
+        params = [
+            ("type", CONSUME),
+            ("start_timestamp", str(a)),
+            ("end_timestamp", str(seen_until - 1)),  # both ends inclusive; fixed, so pages hold still
+            ("page_size", str(PAGE_SIZE)),
+        ]
+        day = _Day({}, {})
+
+        def fetch(number: int) -> tuple[list[Any], int | None]:
+            data = self._data(LOG_PATH, [("p", str(number)), *params], ENDPOINT)
+            if isinstance(data, list):  # one-api: a bare list, pages counted from 0, no total
+                return data, None
+            page = f.obj(data, f"page {number}.data")
+            total = page.get("total")
+            if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+                raise f.error(f"page {number}.data.total", f"expected a count, got {total!r:.40}")
+            return f.items(page, "items", f"page {number}.data"), total
+
+        first = self._first_page(fetch)
+        for number, items in enumerate(
+            offset_pages(
+                fetch,
+                first=first,
+                page_size=0 if self._one_api else PAGE_SIZE,  # one-api ignores page_size (10 a page)
+                max_pages=self._client.max_pages,
+                error=_Moved,
+            ),
+            start=first,
+        ):
+            for i, raw in enumerate(items):
+                self._add(f, day, raw, f"page {number}.data.items[{i}]", (a, seen_until))
+        return day
+
+    def _first_page(self, fetch: Callable[[int], tuple[list[Any], int | None]]) -> int:
+        """new-api numbers pages from 1, one-api from 0: the first answer's shape tells which."""
+        if self._one_api is None:
+            probe = self._data(LOG_PATH, [("p", "1"), ("type", CONSUME), ("page_size", "1")], ENDPOINT)
+            self._one_api = isinstance(probe, list)
+        return 0 if self._one_api else 1
+
+    def _add(self, f: Fields, day: _Day, raw: Any, where: str, window: tuple[int, int]) -> None:
+        item = f.obj(raw, where)
+        kind = item.get("type", 2)
+        if kind != 2:
+            raise f.error(f"{where}.type", f"asked for consumption (type 2) only, got {kind!r:.20}")
+        at = f.timestamp(item, "created_at", where)
+        if not window[0] <= at < window[1]:
+            raise f.error(f"{where}.created_at", f"{at} is outside the window asked for {list(window)}")
+        other = _other(f, item, where)
+        prompt = f.count(item, "prompt_tokens", where, required=True)
+        cached = f.count(other, "cache_tokens", f"{where}.other")
+        claude = other.get("claude") is True or other.get("usage_semantic") == "anthropic"
+        if claude:  # Anthropic's input_tokens: cache reads and writes are not in prompt_tokens
+            tokens = tokens_of(
+                input=prompt,
+                cached_input=cached,
+                cache_write=f.count(other, "cache_creation_tokens", f"{where}.other"),
+                output=f.count(item, "completion_tokens", where, required=True),
+            )
+        else:  # OpenAI's prompt_tokens include the cached ones
+            uncached = f.derived(prompt - cached, where, "prompt_tokens - other.cache_tokens")
+            tokens = tokens_of(
+                input=uncached,
+                cached_input=cached,
+                output=f.count(item, "completion_tokens", where, required=True),
+            )
+        group, token, model = (
+            f.text(item, "group", where),
+            f.text(item, "token_name", where),
+            f.text(item, "model_name", where),
+        )
+        self._note_ratio(f, group, other, where)
+        bucket = align_down(at, self.bucket_width)
+        key = (bucket, group, token, model)
+        seen = day.rows.get(key)
+        day.rows[key] = UsageRow(
+            provider=self.provider,
+            account=self.account,
+            endpoint=ENDPOINT,
+            bucket_start=bucket,
+            bucket_width=self.bucket_width,
+            project=group,
+            api_key=token,
+            model=model,
+            tokens=tokens if seen is None else tuple(x + y for x, y in zip(seen.tokens, tokens, strict=True)),
+            requests=1 if seen is None else seen.requests + 1,
+        )
+        line = (group, token, model)
+        day.quota[line] = day.quota.get(line, 0) + f.count(item, "quota", where, required=True)
+
+    # ---- the relay's settings --------------------------------------------------------------------
+
+    def _read_shares(self) -> None:
+        """Group ratios from /api/user/self/groups; rows without a group pay the user's group's ratio."""
+        try:
+            groups = self._data(GROUPS_PATH, [], "groups")
+        except ProviderResponseError as exc:
+            log.warning(
+                "%s: group ratios unavailable (%s); using the ratios the log items carry", self.account, exc
+            )
+            return
+        f = self._fields("groups")
+        shares: dict[str, Decimal] = {}
+        for name, info in f.obj(groups, "data").items():
+            ratio = f.obj(info, f"data.{name}").get("ratio")
+            if isinstance(ratio, bool) or not isinstance(ratio, int | Decimal) or ratio < 0:
+                raise f.error(f"data.{name}.ratio", f"expected a ratio >= 0, got {ratio!r:.40}")
+            shares[name] = Decimal(ratio)
+        user = f.obj(self._data(SELF_PATH, [], "groups"), "data")
+        own = f.text(user, "group", "data")
+        if own in shares:
+            shares[""] = shares[own]
+        self._shares = shares
+
+    def _note_ratio(self, f: Fields, group: str, other: Mapping[str, Any], where: str) -> None:
+        """A log item's own group_ratio, for groups /api/user/self/groups did not list."""
+        ratio = other.get("group_ratio")
+        if ratio is None or group in self._shares:
+            return
+        if isinstance(ratio, bool) or not isinstance(ratio, int | Decimal) or ratio < 0:
+            raise f.error(f"{where}.other.group_ratio", f"expected a ratio >= 0, got {ratio!r:.40}")
+        self._item_shares[group] = Decimal(ratio)
+
+    def _per_unit(self) -> Decimal:
+        """Quota units per USD from /api/status (public), read once."""
+        if self._quota_per_unit is None:
+            f = self._fields("status")
+            status = f.obj(self._data(STATUS_PATH, [], "status"), "data")
+            value = status.get("quota_per_unit")
+            if value is None:
+                self._quota_per_unit = QUOTA_PER_UNIT
+            elif isinstance(value, bool) or not isinstance(value, int | Decimal) or not value > 0:
+                raise f.error("data.quota_per_unit", f"expected a positive number, got {value!r:.40}")
+            else:
+                self._quota_per_unit = Decimal(value)
+        return self._quota_per_unit
+
+    # ---- the envelope ----------------------------------------------------------------------------
+
+    def _fields(self, endpoint: str) -> Fields:
+        return self._client.fields(endpoint)
+
+    def _data(self, path: str, params: list[tuple[str, str]], endpoint: str) -> Any:
+        """GET a management path and return its `data`; `success: false` is a failure with the relay's
+        message, even with HTTP 200 (new-api answers most errors that way)."""
+        try:
+            body = self._client.get_json(path, params, endpoint=endpoint)
+        except ProviderResponseError as exc:
+            if exc.reason != "bad_response":
+                raise
+            raise ProviderResponseError(
+                f"{exc} ({HTML_HINT})", account=self.account, endpoint=endpoint, reason=exc.reason
+            ) from None
+        success = body.get("success")
+        if success is False or (success is None and "data" not in body):
+            message = " ".join(str(body.get("message") or "no message").split())[:300]
+            if any(word in message.lower() for word in AUTH_WORDS):
+                self.stats.errors["auth"] += 1
+                raise ProviderAuthError(
+                    self._client.redact(
+                        f"{self.account}: the relay refused the access token ({message}); check {self._key_hint}"
+                    ),
+                    account=self.account,
+                    endpoint=endpoint,
+                    reason="auth",
+                )
+            self.stats.errors["client_error"] += 1
+            raise ProviderResponseError(
+                self._client.redact(
+                    f"{self.account}: GET {path}: the relay answered success: false ({message})"
+                ),
+                account=self.account,
+                endpoint=endpoint,
+                reason="client_error",
+            )
+        return body.get("data")
+
+
+class _Moved(Exception):
+    """The log changed under the offsets while a day was paged."""
+
+
+def _other(f: Fields, item: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A log item's `other`: a JSON object, or (older versions) a string holding one; empty if absent."""
+    value = item.get("other")
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = parse_json(value.encode())
+        except (ValueError, RecursionError):
+            raise f.error(f"{where}.other", "is a string but not JSON") from None
+    return f.obj(value, f"{where}.other")
+
+
+def _quota_pico(quota: int, per_unit: Decimal) -> int:
+    """`quota / per_unit` USD in picodollars, rounded half-even (exact for the usual 500,000)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return int((Decimal(quota) * 10**12 / per_unit).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _console_base(url: str) -> str | None:
+    if url.rstrip("/").endswith("/v1"):
+        return "ends with /v1, the relay's OpenAI-compatible API (use the console's base: leave out /v1)"
+    return None
+
+
+def _build(cfg: ProviderConfig, build: Build) -> NewApiProvider:
+    return NewApiProvider(
+        base_url=cfg.base_url,
+        access_token=TYPE.secret(cfg, "access_token"),
+        user_id=int(TYPE.option(cfg, "user_id")),
+        bucket_width=cfg.bucket_width,
+        endpoints=cfg.endpoints,
+        key_hint=f"{build.hint('access_token')} and its user_id",
+        **common_settings(cfg, build),
+    )
+
+
+TYPE = ProviderType(
+    name="newapi",
+    summary="a new-api or one-api relay user (system access token)",
+    build=_build,
+    endpoints=(ENDPOINT,),
+    options={
+        "base_url": Option(
+            "url",
+            "the relay console's base URL, like https://api.example.com",
+            required=True,
+            check=_console_base,
+        ),
+        "access_token": Option(
+            "secret", "${ENV_VAR} or ${file:/path} holding the system access token", required=True
+        ),
+        "user_id": Option("whole", "the relay user's numeric id, sent as New-Api-User", required=True),
+    },
+)
+"""The config `type: newapi` (see monitor.providers.registry)."""

@@ -1,0 +1,76 @@
+"""Shared helpers for the channel tests (relay, OpenRouter, Azure OpenAI): a config naming the simulator's
+channels, the daemon on a settable clock, and the ledger's view of one channel. Not a test module."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from monitor.config import Config, load_config
+from monitor.daemon import Daemon
+from monitor.records import TOKEN_TYPES
+from monitor.simulator import Simulator
+from monitor.simulator.core import NEWAPI_ACCESS_TOKEN, NEWAPI_USER_ID
+from monitor.store import Ledger, Scope
+from monitor.store.billed import BilledStore
+from tests.daemon_support import Clock, free_port, no_wait_factory
+
+DAY = 86_400
+
+
+def relay_entry(sim: Simulator, *, lookback: str = "10d", name: str = "relay", extra: str = "") -> str:
+    return f"""
+  - name: {name}
+    type: newapi
+    base_url: "{sim.newapi_base_url}"
+    access_token: ${{TEST_RELAY_TOKEN}}
+    user_id: {NEWAPI_USER_ID}
+    poll_interval: 60s
+    initial_lookback: {lookback}
+    timeout: 2s
+{extra}"""
+
+
+def channel_env(sim: Simulator) -> dict[str, str]:
+    return {"TEST_RELAY_TOKEN": NEWAPI_ACCESS_TOKEN}
+
+
+def write_channel_config(path: Path, sim: Simulator, db: Path, entries: str, extra: str = "") -> Path:
+    path.write_text(
+        f"""
+listen: "127.0.0.1:{free_port()}"
+storage:
+  path: "{db}"
+providers:{entries}
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def load_channels(path: Path, sim: Simulator) -> Config:
+    return load_config(path, environ={**os.environ, **channel_env(sim)})
+
+
+def channel_daemon(tmp_path: Path, sim: Simulator, clock: Clock, entries: str, extra: str = "") -> Daemon:
+    config = write_channel_config(tmp_path / "config.yaml", sim, tmp_path / "spend.db", entries, extra)
+    return Daemon(load_channels(config, sim), clock=clock, provider_factory=no_wait_factory)
+
+
+def ledger_usage(db: Path, provider: str, start: int, end: int) -> dict[str, Any]:
+    """Tokens (every TOKEN_TYPES name), requests and computed cost of one channel's rows in [start, end)."""
+    with Ledger.open(db) as ledger:
+        rows = ledger.spend_by(["provider"], start, end, Scope(provider=(provider,)))
+    if not rows:
+        return {"tokens": dict.fromkeys(TOKEN_TYPES, 0), "requests": 0, "cost": 0}
+    (row,) = rows
+    tokens = {t: int(row["tokens"].get(t, 0)) for t in TOKEN_TYPES}
+    return {"tokens": tokens, "requests": int(row["requests"]), "cost": int(row["cost_total"])}
+
+
+def ledger_billed_by_day(db: Path, account: str, start: int, end: int) -> dict[int, int]:
+    with Ledger.open(db) as ledger:
+        rows = BilledStore(ledger).billed_by(["day_start"], start, end, accounts=[account])
+    return {int(r["day_start"]): int(r["amount_pico"]) for r in rows if r["amount_pico"]}

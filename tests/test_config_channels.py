@@ -1,0 +1,83 @@
+"""`check-config` on the channels' own keys: each missing or wrong key is one line naming its key path,
+exit 2, and a valid entry loads with its defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.cli import main
+from monitor.config import load_config
+
+ENV = {"RELAY_TOKEN": "relayAccessTokenSECRET0123456789"}
+
+
+def entry(kind: str, *lines: str) -> str:
+    return "providers:\n  - name: chan\n" + f"    type: {kind}\n" + "".join(f"    {line}\n" for line in lines)
+
+
+RELAY = ("base_url: https://relay.test", "access_token: ${RELAY_TOKEN}", "user_id: 7")
+
+# fmt: off
+CASES: list[Any] = [
+    pytest.param(entry("newapi"), [
+        ":2: providers[0].base_url: required key is missing (add base_url: the relay console's base URL",
+        ":2: providers[0].access_token: required key is missing (add access_token: ${ENV_VAR} or ${file:/path} holding the system access token)",
+        ":2: providers[0].user_id: required key is missing (add user_id: the relay user's numeric id, sent as New-Api-User)",
+    ], id="newapi-missing-everything"),
+    pytest.param(entry("newapi", "base_url: https://relay.test/v1", *RELAY[1:]), [
+        ":4: providers[0].base_url: ends with /v1, the relay's OpenAI-compatible API (use the console's base: leave out /v1)",
+    ], id="newapi-base-url-with-v1"),
+    pytest.param(entry("newapi", *RELAY[:2], "user_id: admin"), [
+        ":6: providers[0].user_id: 'admin' is not a whole number",
+    ], id="newapi-user-id-word"),
+    pytest.param(entry("newapi", *RELAY, "api_key: ${RELAY_TOKEN}"), [
+        ":7: providers[0].api_key: only applies to anthropic and openai providers (remove it)",
+    ], id="newapi-with-api-key"),
+    pytest.param(entry("openai", "api_key: ${RELAY_TOKEN}", "user_id: 7"), [
+        ":5: providers[0].user_id: only applies to newapi providers (remove it)",
+    ], id="openai-with-user-id"),
+    pytest.param(entry("newapi", *RELAY, "endpoints: [completions]"), [
+        ":7: providers[0].endpoints[0]: unknown newapi endpoint 'completions' (expected one of: log)",
+    ], id="newapi-unknown-endpoint"),
+    pytest.param(entry("relay", *RELAY), [
+        ":3: providers[0].type: unknown provider 'relay'",
+    ], id="unknown-type"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("content", "expected"), CASES)
+def test_a_bad_channel_entry_is_one_line_per_problem_with_its_key_path(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    content: str,
+    expected: list[str],
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "config.yaml"
+    path.write_text(content, encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(expected), lines
+    for line, fragment in zip(lines, expected, strict=True):
+        assert line.startswith(f"spend-monitor: error: {path}{fragment}"), (line, fragment)
+    assert not any(value in line for line in lines for value in ENV.values())
+
+
+def test_a_relay_entry_loads_with_its_options(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(entry("newapi", *RELAY), encoding="utf-8")
+    (cfg,) = load_config(path, environ=ENV).providers
+    assert (cfg.type, cfg.base_url, cfg.api_key, cfg.options["user_id"]) == (
+        "newapi",
+        "https://relay.test",
+        None,
+        7,
+    )
+    assert cfg.options["access_token"].reveal() == ENV["RELAY_TOKEN"]
+    assert "relayAccessToken" not in repr(cfg)
