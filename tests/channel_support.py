@@ -11,7 +11,7 @@ from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.records import TOKEN_TYPES
 from monitor.simulator import Simulator
-from monitor.simulator.core import NEWAPI_ACCESS_TOKEN, NEWAPI_USER_ID
+from monitor.simulator.core import NEWAPI_ACCESS_TOKEN, NEWAPI_USER_ID, OPENROUTER_MANAGEMENT_KEY
 from monitor.store import Ledger, Scope
 from monitor.store.billed import BilledStore
 from tests.daemon_support import Clock, free_port, no_wait_factory
@@ -32,8 +32,20 @@ def relay_entry(sim: Simulator, *, lookback: str = "10d", name: str = "relay", e
 {extra}"""
 
 
+def openrouter_entry(sim: Simulator, *, lookback: str = "10d", name: str = "router", extra: str = "") -> str:
+    return f"""
+  - name: {name}
+    type: openrouter
+    api_key: ${{TEST_OPENROUTER_KEY}}
+    base_url: "{sim.openrouter_base_url}"
+    poll_interval: 60s
+    initial_lookback: {lookback}
+    timeout: 2s
+{extra}"""
+
+
 def channel_env(sim: Simulator) -> dict[str, str]:
-    return {"TEST_RELAY_TOKEN": NEWAPI_ACCESS_TOKEN}
+    return {"TEST_RELAY_TOKEN": NEWAPI_ACCESS_TOKEN, "TEST_OPENROUTER_KEY": OPENROUTER_MANAGEMENT_KEY}
 
 
 def write_channel_config(path: Path, sim: Simulator, db: Path, entries: str, extra: str = "") -> Path:

@@ -34,7 +34,7 @@ CASES: list[Any] = [
         ":6: providers[0].user_id: 'admin' is not a whole number",
     ], id="newapi-user-id-word"),
     pytest.param(entry("newapi", *RELAY, "api_key: ${RELAY_TOKEN}"), [
-        ":7: providers[0].api_key: only applies to anthropic and openai providers (remove it)",
+        ":7: providers[0].api_key: only applies to anthropic, openai and openrouter providers (remove it)",
     ], id="newapi-with-api-key"),
     pytest.param(entry("openai", "api_key: ${RELAY_TOKEN}", "user_id: 7"), [
         ":5: providers[0].user_id: only applies to newapi providers (remove it)",
@@ -42,6 +42,12 @@ CASES: list[Any] = [
     pytest.param(entry("newapi", *RELAY, "endpoints: [completions]"), [
         ":7: providers[0].endpoints[0]: unknown newapi endpoint 'completions' (expected one of: log)",
     ], id="newapi-unknown-endpoint"),
+    pytest.param(entry("openrouter"), [
+        ":2: providers[0].api_key: required key is missing (add api_key: ${ENV_VAR} or ${file:/path} holding a management key)",
+    ], id="openrouter-without-key"),
+    pytest.param(entry("openrouter", "api_key: ${RELAY_TOKEN}", "bucket_width: 1h"), [
+        ":5: providers[0].bucket_width: openrouter reports 1d buckets only (set 1d)",
+    ], id="openrouter-hourly"),
     pytest.param(entry("relay", *RELAY), [
         ":3: providers[0].type: unknown provider 'relay'",
     ], id="unknown-type"),
@@ -81,3 +87,10 @@ def test_a_relay_entry_loads_with_its_options(tmp_path: Path) -> None:
     )
     assert cfg.options["access_token"].reveal() == ENV["RELAY_TOKEN"]
     assert "relayAccessToken" not in repr(cfg)
+
+
+def test_an_openrouter_entry_defaults_to_daily_buckets_and_the_public_api(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(entry("openrouter", "api_key: ${RELAY_TOKEN}"), encoding="utf-8")
+    (cfg,) = load_config(path, environ=ENV).providers
+    assert (cfg.bucket_width, cfg.base_url) == ("1d", "https://openrouter.ai/api/v1")

@@ -181,6 +181,13 @@ def _backfill(args: argparse.Namespace) -> int:
                 f"{account}: backfilling {since.date()} .. {(until - timedelta(seconds=1)).date()}",
                 file=sys.stderr,
             )
+            if provider.history_days is not None and start < now - provider.history_days * 86400:
+                oldest = datetime.fromtimestamp(now - provider.history_days * 86400, UTC).date()
+                print(
+                    f"{account}: {provider.provider} keeps the last {provider.history_days} days only; "
+                    f"usage before {oldest} cannot be fetched",
+                    file=sys.stderr,
+                )
             width = provider.bucket_width
             starts = {
                 ep: resume_point(ledger, account, [ep], start=start, end=end, width=width)

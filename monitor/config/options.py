@@ -64,7 +64,9 @@ def option_keys() -> list[str]:
 
 
 def _owners(key: str) -> str:
-    return " and ".join(sorted(kind.name for kind in TYPES.values() if key in kind.options))
+    """ "newapi", "anthropic and openai", "anthropic, openai and openrouter": the types that take `key`."""
+    names = sorted(kind.name for kind in TYPES.values() if key in kind.options)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _read(reader: Reader, at: At, option: Option) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from monitor.providers import anthropic, newapi, openai
+from monitor.providers import anthropic, newapi, openai, openrouter
 from monitor.providers.base import Provider
 from monitor.providers.schema import Build, ProviderType
 
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig
 
 TYPES: Mapping[str, ProviderType] = MappingProxyType(
-    {t.name: t for t in sorted((openai.TYPE, anthropic.TYPE, newapi.TYPE), key=lambda t: t.name)}
+    {
+        t.name: t
+        for t in sorted((openai.TYPE, anthropic.TYPE, newapi.TYPE, openrouter.TYPE), key=lambda t: t.name)
+    }
 )
 """Every provider type by its config `type` name, in alphabetical order."""
 

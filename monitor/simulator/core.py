@@ -16,6 +16,7 @@ from types import MappingProxyType, TracebackType
 
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
 from monitor.simulator.newapi_api import NewApiSim
+from monitor.simulator.openrouter_api import OpenRouterSim
 from monitor.simulator.prices import (
     SHORT_CONTEXT,
     PriceBook,
@@ -55,6 +56,9 @@ EMBEDDING_MODEL = "text-embedding-3-small"
 NEWAPI_ACCESS_TOKEN = "simRelayAccessToken0123456789abc"  # noqa: S105 - made up, the simulator's own
 """The relay user's system access token (32 characters, like new-api's)."""
 NEWAPI_USER_ID = 42
+OPENROUTER_MANAGEMENT_KEY = "sk-or-v1-mgmt-sim0123456789abcdef0123456789abcdef"
+"""OpenRouter management key the simulated account accepts (an inference key gets 403)."""
+OPENROUTER_INFERENCE_KEY = "sk-or-v1-sim-inference0123456789abcdef0123456789"
 HISTORY_DAYS = 30
 PROVIDERS = ("openai", "anthropic")
 _PRICED_BY_INPUT = "input"  # a (tier, context window) exists for a model when it has an input price
@@ -130,6 +134,15 @@ class Simulator:
         )
         """The new-api relay user's books (ground truth: `newapi.truth(start, end, now)`)."""
         self._gateway.mount(self.newapi)
+        self.openrouter = OpenRouterSim(
+            seed=seed,
+            history_start=self.history_start,
+            management_key=OPENROUTER_MANAGEMENT_KEY,
+            inference_key=OPENROUTER_INFERENCE_KEY,
+            scale=scale,
+        )
+        """The OpenRouter account's books (ground truth: `openrouter.truth(start, end, now)`)."""
+        self._gateway.mount(self.openrouter)
         self._address = (host, port)
         self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
@@ -197,6 +210,11 @@ class Simulator:
     @property
     def anthropic_base_url(self) -> str:
         return f"{self.url}/anthropic"
+
+    @property
+    def openrouter_base_url(self) -> str:
+        """Config `base_url` for type openrouter (like https://openrouter.ai/api/v1)."""
+        return f"{self.url}{self.openrouter.prefix}"
 
     @property
     def newapi_base_url(self) -> str:
