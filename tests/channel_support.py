@@ -10,8 +10,13 @@ from typing import Any
 from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.records import TOKEN_TYPES
-from monitor.simulator import Simulator
-from monitor.simulator.core import NEWAPI_ACCESS_TOKEN, NEWAPI_USER_ID, OPENROUTER_MANAGEMENT_KEY
+from monitor.simulator import Simulator, azure_api
+from monitor.simulator.core import (
+    AZURE_CLIENT_SECRET,
+    NEWAPI_ACCESS_TOKEN,
+    NEWAPI_USER_ID,
+    OPENROUTER_MANAGEMENT_KEY,
+)
 from monitor.store import Ledger, Scope
 from monitor.store.billed import BilledStore
 from tests.daemon_support import Clock, free_port, no_wait_factory
@@ -44,8 +49,30 @@ def openrouter_entry(sim: Simulator, *, lookback: str = "10d", name: str = "rout
 {extra}"""
 
 
+def azure_entry(sim: Simulator, *, lookback: str = "10d", name: str = "azure", extra: str = "") -> str:
+    return f"""
+  - name: {name}
+    type: azure_openai
+    tenant_id: {azure_api.TENANT}
+    client_id: {azure_api.CLIENT_ID}
+    client_secret: ${{TEST_AZURE_SECRET}}
+    subscription_id: {azure_api.SUBSCRIPTION}
+    resource_group: {azure_api.RESOURCE_GROUP}
+    account: {azure_api.ACCOUNT}
+    login_url: "{sim.azure_login_url}"
+    management_url: "{sim.azure_management_url}"
+    poll_interval: 60s
+    initial_lookback: {lookback}
+    timeout: 2s
+{extra}"""
+
+
 def channel_env(sim: Simulator) -> dict[str, str]:
-    return {"TEST_RELAY_TOKEN": NEWAPI_ACCESS_TOKEN, "TEST_OPENROUTER_KEY": OPENROUTER_MANAGEMENT_KEY}
+    return {
+        "TEST_RELAY_TOKEN": NEWAPI_ACCESS_TOKEN,
+        "TEST_OPENROUTER_KEY": OPENROUTER_MANAGEMENT_KEY,
+        "TEST_AZURE_SECRET": AZURE_CLIENT_SECRET,
+    }
 
 
 def write_channel_config(path: Path, sim: Simulator, db: Path, entries: str, extra: str = "") -> Path:

@@ -19,6 +19,14 @@ def entry(kind: str, *lines: str) -> str:
 
 
 RELAY = ("base_url: https://relay.test", "access_token: ${RELAY_TOKEN}", "user_id: 7")
+AZURE = (
+    "tenant_id: contoso.onmicrosoft.com",
+    "client_id: 0B1F2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D",
+    "client_secret: ${RELAY_TOKEN}",
+    "subscription_id: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+    "resource_group: rg-llm",
+    "account: contoso-openai",
+)
 
 # fmt: off
 CASES: list[Any] = [
@@ -48,6 +56,22 @@ CASES: list[Any] = [
     pytest.param(entry("openrouter", "api_key: ${RELAY_TOKEN}", "bucket_width: 1h"), [
         ":5: providers[0].bucket_width: openrouter reports 1d buckets only (set 1d)",
     ], id="openrouter-hourly"),
+    pytest.param(entry("azure_openai", "client_secret: ${RELAY_TOKEN}"), [
+        ":2: providers[0].tenant_id: required key is missing (add tenant_id: the Microsoft Entra tenant (directory) id or domain)",
+        ":2: providers[0].client_id: required key is missing (add client_id: the service principal's application (client) id)",
+        ":2: providers[0].subscription_id: required key is missing (add subscription_id: the subscription of the Azure OpenAI resource)",
+        ":2: providers[0].resource_group: required key is missing (add resource_group: the resource group of the Azure OpenAI resource)",
+        ":2: providers[0].account: required key is missing (add account: the Azure OpenAI resource's name)",
+    ], id="azure-missing-fields"),
+    pytest.param(entry("azure_openai", *AZURE[:1], "client_id: my-app", *AZURE[2:]), [
+        ":5: providers[0].client_id: 'my-app' is not a GUID (expected a GUID like 00000000-0000-0000-0000-000000000000)",
+    ], id="azure-client-id-not-a-guid"),
+    pytest.param(entry("azure_openai", *AZURE[:4], "resource_group: ../../other", *AZURE[5:]), [
+        ":8: providers[0].resource_group: '../../other' is not a resource name",
+    ], id="azure-resource-group-with-a-path"),
+    pytest.param(entry("azure_openai", *AZURE[:2], "client_secret: ${UNSET_AZURE_SECRET}", *AZURE[3:]), [
+        ":6: providers[0].client_secret: environment variable UNSET_AZURE_SECRET is not set",
+    ], id="azure-secret-unset"),
     pytest.param(entry("relay", *RELAY), [
         ":3: providers[0].type: unknown provider 'relay'",
     ], id="unknown-type"),
@@ -94,3 +118,15 @@ def test_an_openrouter_entry_defaults_to_daily_buckets_and_the_public_api(tmp_pa
     path.write_text(entry("openrouter", "api_key: ${RELAY_TOKEN}"), encoding="utf-8")
     (cfg,) = load_config(path, environ=ENV).providers
     assert (cfg.bucket_width, cfg.base_url) == ("1d", "https://openrouter.ai/api/v1")
+
+
+def test_an_azure_entry_defaults_to_the_public_cloud_and_hourly_buckets(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(entry("azure_openai", *AZURE), encoding="utf-8")
+    (cfg,) = load_config(path, environ=ENV).providers
+    assert cfg.bucket_width == "1h"
+    assert (cfg.options["login_url"], cfg.options["management_url"]) == (
+        "https://login.microsoftonline.com",
+        "https://management.azure.com",
+    )
+    assert cfg.options["client_id"] == "0b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"

@@ -34,7 +34,7 @@ EXPECTED: dict[str, list[str]] = {
         "(expected an http:// or https:// URL with a host, like https://api.example.com/v1)"
     ],
     "unknown_provider_type": [
-        "{f}:7: providers[1].type: unknown provider 'azure' (expected one of: anthropic, newapi, openai, openrouter)"
+        "{f}:7: providers[1].type: unknown provider 'azure' (expected one of: anthropic, azure_openai, newapi, openai, openrouter)"
     ],
     "duplicate_names": [
         "{f}:5: providers[1].name: duplicate name 'openai-prod' (also used at line 2; names must be unique)",

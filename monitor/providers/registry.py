@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from monitor.providers import anthropic, newapi, openai, openrouter
+from monitor.providers import anthropic, azure_openai, newapi, openai, openrouter
 from monitor.providers.base import Provider
 from monitor.providers.schema import Build, ProviderType
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 TYPES: Mapping[str, ProviderType] = MappingProxyType(
     {
         t.name: t
-        for t in sorted((openai.TYPE, anthropic.TYPE, newapi.TYPE, openrouter.TYPE), key=lambda t: t.name)
+        for t in sorted(
+            (openai.TYPE, anthropic.TYPE, newapi.TYPE, openrouter.TYPE, azure_openai.TYPE),
+            key=lambda t: t.name,
+        )
     }
 )
 """Every provider type by its config `type` name, in alphabetical order."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
 
+from monitor.simulator.azure_api import AzureSim
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
 from monitor.simulator.newapi_api import NewApiSim
 from monitor.simulator.openrouter_api import OpenRouterSim
@@ -59,6 +60,8 @@ NEWAPI_USER_ID = 42
 OPENROUTER_MANAGEMENT_KEY = "sk-or-v1-mgmt-sim0123456789abcdef0123456789abcdef"
 """OpenRouter management key the simulated account accepts (an inference key gets 403)."""
 OPENROUTER_INFERENCE_KEY = "sk-or-v1-sim-inference0123456789abcdef0123456789"
+AZURE_CLIENT_SECRET = "simAzure~ClientSecret.0123456789abcdefGHIJ"  # noqa: S105 - made up, the simulator's own
+"""The service principal's client secret (tenant, client, subscription: monitor.simulator.azure_api)."""
 HISTORY_DAYS = 30
 PROVIDERS = ("openai", "anthropic")
 _PRICED_BY_INPUT = "input"  # a (tier, context window) exists for a model when it has an input price
@@ -143,6 +146,11 @@ class Simulator:
         )
         """The OpenRouter account's books (ground truth: `openrouter.truth(start, end, now)`)."""
         self._gateway.mount(self.openrouter)
+        self.azure = AzureSim(
+            seed=seed, history_start=self.history_start, client_secret=AZURE_CLIENT_SECRET, scale=scale
+        )
+        """The Azure OpenAI resource's metrics and bill (ground truth: `azure.truth(start, end, now)`)."""
+        self._gateway.mount(self.azure)
         self._address = (host, port)
         self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
@@ -215,6 +223,16 @@ class Simulator:
     def openrouter_base_url(self) -> str:
         """Config `base_url` for type openrouter (like https://openrouter.ai/api/v1)."""
         return f"{self.url}{self.openrouter.prefix}"
+
+    @property
+    def azure_login_url(self) -> str:
+        """Config `login_url` for type azure_openai (like https://login.microsoftonline.com)."""
+        return f"{self.url}{self.azure.prefix}/login"
+
+    @property
+    def azure_management_url(self) -> str:
+        """Config `management_url` for type azure_openai (like https://management.azure.com)."""
+        return f"{self.url}{self.azure.prefix}/arm"
 
     @property
     def newapi_base_url(self) -> str:

@@ -30,9 +30,9 @@ logger = logging.getLogger(__name__)
 OPENAI_PREFIX = "/openai/v1"
 ANTHROPIC_PREFIX = "/anthropic"
 _STATUS_FAULTS = ("429", "429-no-retry-after", "500", "502", "503", "401", "403")
-CHANNEL_FAULTS = ("success-false", "html")
+CHANNEL_FAULTS = ("success-false", "html", "token-expired", "aadsts")
 """Faults only the channels answer (a relay's HTTP 200 `success: false`, its web page instead of
-JSON); elsewhere they pass through unchanged."""
+JSON; Azure's expired token and an AADSTS error); elsewhere they pass through unchanged."""
 FAULTS: tuple[str, ...] = (*_STATUS_FAULTS, "timeout", "reset", "truncated", *DRIFTS, *CHANNEL_FAULTS)
 _SECRET_HEADERS = ("authorization", "x-api-key", "proxy-authorization", "cookie")
 REDACTED = "[redacted]"
