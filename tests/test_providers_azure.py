@@ -5,6 +5,7 @@ series per deployment, and the Cost Management query (columns by name, nextLink,
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -39,8 +40,6 @@ def metric(name: str, series: dict[str, list[dict[str, Any]]]) -> dict[str, Any]
 
 
 def point(hour: int, total: Any = None) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
     out: dict[str, Any] = {"timeStamp": datetime.fromtimestamp(DAY0 + hour * 3600, UTC).isoformat()}
     if total is not None:
         out["total"] = total
