@@ -5,8 +5,8 @@ series per deployment, and the Cost Management query (columns by name, nextLink,
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
