@@ -24,12 +24,15 @@ from monitor.providers import Provider
 from monitor.records import UsagePage
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore, days_between
+from monitor.store.channels import ChannelStore
 
 log = logging.getLogger(__name__)
 
 
 COSTS_ENDPOINT = "costs"
 """The pseudo-endpoint name of the providers' billed-cost report in poll results and metrics."""
+BALANCES_ENDPOINT = "balances"
+"""The pseudo-endpoint name of a channel's prepaid balances in poll results and metrics."""
 
 
 class PollInterrupted(SpendMonitorError):
@@ -184,9 +187,27 @@ class AccountPoller:
                     type(exc).__name__,
                     exc_info=True,
                 )
+        shares = self.provider.list_price_shares()
+        if shares:  # kept, so that `reprice` prices the relay's groups as the poll did
+            ChannelStore(ledger).write_shares(self.provider.account, shares, observed_at=now)
         if self.fetch_costs and window is None and result.healthy and not result.interrupted:
             result.endpoints.append(self.poll_costs(ledger, now, costs_start))
+        if self.provider.has_balances and window is None and result.healthy and not result.interrupted:
+            result.endpoints.append(self.poll_balances(ledger, now))
         return result
+
+    def poll_balances(self, ledger: Ledger, now: int) -> EndpointResult:
+        """Read the channel's prepaid balances and keep the newest."""
+        outcome = EndpointResult(BALANCES_ENDPOINT)
+        try:
+            balances = self.provider.fetch_balances(now=now)
+        except SpendMonitorError as exc:
+            outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
+            log.warning("%s/balances: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
+            return outcome
+        ChannelStore(ledger).write_balances(self.provider.account, balances, observed_at=now)
+        outcome.rows = len(balances)
+        return outcome
 
     def poll_costs(self, ledger: Ledger, now: int, start: int) -> EndpointResult:
         """Fetch the provider's billed cost per day from `start` (a day) and replace those days."""

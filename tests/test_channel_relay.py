@@ -11,12 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from monitor.daemon import Daemon
 from monitor.records import TOKEN_TYPES
 from monitor.simulator import Simulator
 from monitor.simulator.newapi_api import GROUPS, LogItem
 from monitor.store import Ledger
-from tests.channel_support import DAY, channel_daemon, ledger_billed_by_day, ledger_usage, relay_entry
+from monitor.store.alerts import AlertStore
+from monitor.store.channels import ChannelStore
+from tests.channel_support import (
+    DAY,
+    channel_daemon,
+    channel_env,
+    ledger_billed_by_day,
+    ledger_usage,
+    relay_entry,
+)
 from tests.daemon_support import T0, Clock
 
 LIST_USD_PER_M: dict[str, dict[str, Decimal]] = {
@@ -146,3 +156,45 @@ def test_a_wrong_access_token_is_refused_with_http_200(tmp_path: Path, sim: Simu
         log.reason == "auth"
         and "relay refused the access token (无权进行此操作，access token 无效)" in log.error
     )
+
+
+def test_the_balance_is_kept_and_alerts_once_when_it_crosses(
+    tmp_path: Path, sim: Simulator, clock: Clock
+) -> None:
+    now = int(clock())
+    before, after = sim.newapi.balance_quota(now), sim.newapi.balance_quota(now + DAY)
+    below = Decimal(before + after) / 2 / sim.newapi.quota_per_unit  # crossed during the next day
+    top = f"""
+balances:
+  - {{account: relay, below_usd: {below.quantize(Decimal("0.01"))}}}
+alerts:
+  - {{type: webhook, url: "http://127.0.0.1:9/hook", secret: whsec-relay}}
+"""
+    d = channel_daemon(tmp_path, sim, clock, relay_entry(sim), top)
+    _daemons.append(d)
+    assert d.poll_account("relay").ok
+    with Ledger.open(tmp_path / "spend.db") as ledger:
+        (balance,) = ChannelStore(ledger).balances()
+        assert AlertStore(ledger).entries() == []
+    assert balance.balance_pico == before * 2_000_000 and balance.limit_pico == 500 * 10**12
+    clock.advance(DAY)
+    assert d.poll_account("relay").ok
+    clock.advance(600)
+    assert d.poll_account("relay").ok
+    with Ledger.open(tmp_path / "spend.db") as ledger:
+        entries = AlertStore(ledger).entries()
+    assert [(e.key.kind, e.event) for e in entries] == [("balance_low", "firing")]
+    assert b'llm_account_balance_usd{account="relay",key="",provider="newapi"}' in d.exposition.render()[0]
+
+
+def test_reprice_keeps_the_relays_group_ratios(
+    tmp_path: Path, sim: Simulator, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert daemon(tmp_path, sim, clock).poll_account("relay").ok
+    env = channel_env(sim)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        assert main(["reprice", "--config", str(tmp_path / "config.yaml")]) == 0
+    assert capsys.readouterr().err.strip().startswith("changed 0 of ")
+    assert_ledger_is_the_relays_log(tmp_path, sim, clock)

@@ -3,6 +3,7 @@ exit 2, and a valid entry loads with its defaults."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,22 @@ CASES: list[Any] = [
     pytest.param(entry("azure_openai", *AZURE[:2], "client_secret: ${UNSET_AZURE_SECRET}", *AZURE[3:]), [
         ":6: providers[0].client_secret: environment variable UNSET_AZURE_SECRET is not set",
     ], id="azure-secret-unset"),
+    pytest.param(entry("newapi", *RELAY) + "balances:\n  - {account: chan}\n", [
+        ":8: balances[0]: says when to alert nowhere (add below_usd: an amount, or runway_days: a number of days)",
+    ], id="balance-without-threshold"),
+    pytest.param(entry("newapi", *RELAY) + "balances:\n  - {account: chann, below_usd: 50}\n", [
+        ":8: balances[0].account: no provider account is named 'chann' (did you mean 'chan'? expected one of: chan)",
+    ], id="balance-unknown-account"),
+    pytest.param(entry("openai", "api_key: ${RELAY_TOKEN}") + "balances:\n  - {account: chan, below_usd: 50}\n", [
+        ":6: balances[0].account: 'chan' is an openai account, which has no prepaid balance (only newapi and openrouter accounts report one)",
+    ], id="balance-of-an-openai-account"),
+    pytest.param(entry("newapi", *RELAY) + "balances:\n  - {account: chan, below_usd: -5, runway_days: 0}\n", [
+        ":8: balances[0].below_usd: '-5' is out of range",
+        ":8: balances[0].runway_days: '0' is out of range (expected a whole number from 1 to 366)",
+    ], id="balance-bad-numbers"),
+    pytest.param(entry("newapi", *RELAY) + "balances:\n  - {account: chan, below_usd: 5}\n  - {account: chan, runway_days: 3}\n", [
+        ":9: balances[1]: account 'chan' already has a balances entry at line 8 (merge them)",
+    ], id="balance-twice"),
     pytest.param(entry("relay", *RELAY), [
         ":3: providers[0].type: unknown provider 'relay'",
     ], id="unknown-type"),
@@ -130,3 +147,11 @@ def test_an_azure_entry_defaults_to_the_public_cloud_and_hourly_buckets(tmp_path
         "https://management.azure.com",
     )
     assert cfg.options["client_id"] == "0b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def test_a_balances_entry_loads(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    text = entry("newapi", *RELAY) + "balances:\n  - {account: chan, below_usd: 50.5, runway_days: 7}\n"
+    path.write_text(text, encoding="utf-8")
+    (balance,) = load_config(path, environ=ENV).balances
+    assert (balance.account, balance.below_usd, balance.runway_days) == ("chan", Decimal("50.5"), 7)

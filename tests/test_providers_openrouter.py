@@ -185,3 +185,15 @@ def test_dollars_as_text_are_refused() -> None:
     p = provider(account([activity(TODAY - DAY, usage="0.5")]))
     with pytest.raises(ProviderResponseError, match=r"data\[0\]\.usage: expected a number of dollars"):
         list(p.fetch_costs(TODAY - DAY, NOW, now=NOW))
+
+
+def test_keys_of_one_name_are_told_apart_by_their_hash() -> None:
+    keys = [
+        {"name": "app", "hash": "aaaa1111ffff", "usage_daily": 1, "limit": None},
+        {"name": "app", "hash": "bbbb2222ffff", "usage_daily": 2, "limit": None},
+    ]
+    (_, today) = provider(account([], keys=keys)).fetch_costs(TODAY, NOW, now=NOW)
+    assert [c.line_item for c in today] == [
+        "today so far: key app (aaaa1111)",
+        "today so far: key app (bbbb2222)",
+    ]

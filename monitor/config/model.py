@@ -164,6 +164,16 @@ class AnomalyConfig:
 
 
 @dataclass(frozen=True)
+class BalanceConfig:
+    """An alert on a channel's prepaid balance: when it falls below `below_usd`, or when at the recent
+    daily spend it would run out within `runway_days`. At least one of the two is set."""
+
+    account: str
+    below_usd: Decimal | None = None
+    runway_days: int | None = None
+
+
+@dataclass(frozen=True)
 class ReconciliationConfig:
     """How far computed cost may drift from the provider's billed cost before it is reported."""
 
@@ -182,6 +192,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     providers: tuple[ProviderConfig, ...] = ()
     budgets: tuple[BudgetConfig, ...] = ()
+    balances: tuple[BalanceConfig, ...] = ()
     alerts: tuple[AlertChannelConfig, ...] = ()
     pricing: PricingConfig = field(default_factory=PricingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)

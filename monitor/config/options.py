@@ -63,10 +63,14 @@ def option_keys() -> list[str]:
     return sorted({key for kind in TYPES.values() for key in kind.options})
 
 
-def _owners(key: str) -> str:
-    """ "newapi", "anthropic and openai", "anthropic, openai and openrouter": the types that take `key`."""
-    names = sorted(kind.name for kind in TYPES.values() if key in kind.options)
+def listed(names: list[str]) -> str:
+    """Names for a message: "newapi", "anthropic and openai", "anthropic, openai and openrouter"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _owners(key: str) -> str:
+    """The types that take `key`, listed."""
+    return listed(sorted(kind.name for kind in TYPES.values() if key in kind.options))
 
 
 def _read(reader: Reader, at: At, option: Option) -> Any:

@@ -124,7 +124,8 @@ def _report_repeats(reader: Reader, items: list[At], values: list[Any], what: st
         seen.add(value)
 
 
-def _usd(text: str) -> Decimal:
+def usd_amount(text: str) -> Decimal:
+    """A positive USD amount, exact to the picodollar."""
     amount = decimal_between(Decimal(0), low_open=True)(text)
     try:
         usd_to_pico(amount)
@@ -135,7 +136,7 @@ def _usd(text: str) -> Decimal:
 
 _BUDGET_FIELDS: Mapping[str, Field] = {
     "name": NAME_FIELD,
-    "amount_usd": (_usd, "an amount in USD"),
+    "amount_usd": (usd_amount, "an amount in USD"),
     "period": (one_of(PERIODS, "period"), "a period"),
 }
 

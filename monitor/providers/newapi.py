@@ -444,6 +444,7 @@ TYPE = ProviderType(
     summary="a new-api or one-api relay user (system access token)",
     build=_build,
     endpoints=(ENDPOINT,),
+    balances=True,
     options={
         "base_url": Option(
             "url",

@@ -89,7 +89,7 @@ class OpenRouterProvider(ProviderDefaults):
         )
         self.stats: ApiStats = self._client.stats
         self._activity: tuple[int, list[dict[str, Any]]] | None = None
-        self._keys: tuple[int, list[dict[str, Any]]] | None = None
+        self._keys: tuple[int, list[tuple[str, dict[str, Any]]]] | None = None
         self._pending: set[int] = set()
         self._warned_history = False
 
@@ -178,15 +178,13 @@ class OpenRouterProvider(ProviderDefaults):
         bought = f.pico(_money(f, data, "total_credits", "data"), "data.total_credits")
         used = f.pico(_money(f, data, "total_usage", "data"), "data.total_usage")
         balances = [Balance(self.provider, self.account, "", bought - used, bought, now)]
-        keys = self._keys_list(now)
         k = self._client.fields("keys")
-        for i, key in enumerate(keys):
+        for i, (name, key) in enumerate(self._keys_list(now)):
             where = f"keys[{i}]"
             if key.get("limit") is None:
                 continue
             limit = k.pico(_money(k, key, "limit", where), f"{where}.limit")
             left = k.pico(_money(k, key, "limit_remaining", where), f"{where}.limit_remaining")
-            name = k.text(key, "name", where) or k.text(key, "label", where)
             balances.append(Balance(self.provider, self.account, name, left, limit, now))
         return balances
 
@@ -229,8 +227,9 @@ class OpenRouterProvider(ProviderDefaults):
             requests=f.count(raw, "requests", where, required=True),
         )
 
-    def _keys_list(self, now: int) -> list[dict[str, Any]]:
-        """Every API key (`/keys`, 100 a page by offset, disabled ones too), read once per `now`."""
+    def _keys_list(self, now: int) -> list[tuple[str, dict[str, Any]]]:
+        """Every API key (`/keys`, 100 a page by offset, disabled ones too) with a name unique in the
+        account (its name, else label, else hash; a repeated one gets its hash's start), once per `now`."""
         if self._keys is None or self._keys[0] != now:
             f = self._client.fields("keys")
 
@@ -247,17 +246,26 @@ class OpenRouterProvider(ProviderDefaults):
             pages = offset_pages(
                 fetch, first=0, page_size=KEYS_PAGE, max_pages=self._client.max_pages, error=moved
             )
-            self._keys = (now, [key for page in pages for key in page])
+            keys = [key for page in pages for key in page]
+            names = [
+                f.text(k, "name", f"keys[{i}]")
+                or f.text(k, "label", f"keys[{i}]")
+                or f.text(k, "hash", "")[:12]
+                for i, k in enumerate(keys)
+            ]
+            repeated = {n for n in names if names.count(n) > 1}
+            unique = [
+                f"{n} ({f.text(k, 'hash', f'keys[{i}]')[:8]})" if n in repeated else n
+                for i, (n, k) in enumerate(zip(names, keys, strict=True))
+            ]
+            self._keys = (now, list(zip(unique, keys, strict=True)))
         return self._keys[1]
 
     def _spent_today(self, now: int) -> list[tuple[str, int]]:
         f = self._client.fields("keys")
         spent = []
-        for i, key in enumerate(self._keys_list(now)):
+        for i, (name, key) in enumerate(self._keys_list(now)):
             where = f"keys[{i}]"
-            name = (
-                f.text(key, "name", where) or f.text(key, "label", where) or f.text(key, "hash", where)[:12]
-            )
             spent.append((name, f.pico(_money(f, key, "usage_daily", where), f"{where}.usage_daily")))
         return spent
 
@@ -299,6 +307,7 @@ TYPE = ProviderType(
     build=_build,
     endpoints=(ENDPOINT,),
     bucket_widths=("1d",),
+    balances=True,
     options={
         "api_key": Option("secret", "${ENV_VAR} or ${file:/path} holding a management key", required=True),
         "base_url": Option("url", "the API base URL", default=DEFAULT_BASE_URL),

@@ -87,6 +87,8 @@ class ProviderType:
     endpoints: tuple[str, ...]
     options: Mapping[str, Option] = field(default_factory=_no_options)
     bucket_widths: tuple[str, ...] = ("1m", "1h", "1d")
+    balances: bool = False
+    """Whether the type reports a prepaid balance (config `balances` may name its entries)."""
 
     def secret(self, cfg: ProviderConfig, key: str) -> str:
         """The revealed value of secret option `key`; ValueError when the entry has none."""
