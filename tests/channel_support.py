@@ -93,9 +93,27 @@ def load_channels(path: Path, sim: Simulator) -> Config:
     return load_config(path, environ={**os.environ, **channel_env(sim)})
 
 
+RUNNING: list[Daemon] = []
+"""Daemons `channel_daemon` made; a test module's autouse fixture calls `stop_daemons` after each test."""
+
+
 def channel_daemon(tmp_path: Path, sim: Simulator, clock: Clock, entries: str, extra: str = "") -> Daemon:
     config = write_channel_config(tmp_path / "config.yaml", sim, tmp_path / "spend.db", entries, extra)
-    return Daemon(load_channels(config, sim), clock=clock, provider_factory=no_wait_factory)
+    daemon = Daemon(load_channels(config, sim), clock=clock, provider_factory=no_wait_factory)
+    RUNNING.append(daemon)
+    return daemon
+
+
+def stop_daemons() -> None:
+    """Stop every daemon `channel_daemon` made (a restart test stops the first one itself first)."""
+    while RUNNING:
+        RUNNING.pop().stop()
+
+
+def restart(daemon: Daemon) -> None:
+    """Stop `daemon` as a restart does, before another one opens its ledger."""
+    daemon.stop()
+    RUNNING.remove(daemon)
 
 
 def ledger_usage(db: Path, provider: str, start: int, end: int) -> dict[str, Any]:

@@ -13,7 +13,16 @@ import pytest
 from monitor.daemon import Daemon
 from monitor.records import tokens_of
 from monitor.simulator import Simulator
-from tests.channel_support import DAY, azure_entry, channel_daemon, ledger_billed_by_day, ledger_usage
+from tests.channel_support import (
+    DAY,
+    RUNNING,
+    azure_entry,
+    channel_daemon,
+    ledger_billed_by_day,
+    ledger_usage,
+    restart,
+    stop_daemons,
+)
 from tests.daemon_support import T0, Clock
 
 HOUR = 3600
@@ -30,20 +39,14 @@ def sim(clock: Clock) -> Iterator[Simulator]:
         yield s
 
 
-_daemons: list[Daemon] = []
-
-
 @pytest.fixture(autouse=True)
 def _stop_daemons() -> Iterator[None]:
     yield
-    while _daemons:
-        _daemons.pop().stop()
+    stop_daemons()
 
 
 def daemon(tmp_path: Path, sim: Simulator, clock: Clock) -> Daemon:
-    d = channel_daemon(tmp_path, sim, clock, azure_entry(sim))
-    _daemons.append(d)
-    return d
+    return channel_daemon(tmp_path, sim, clock, azure_entry(sim))
 
 
 def pico(usd: object) -> int:
@@ -71,7 +74,7 @@ def test_a_ten_day_first_poll_and_a_restart_equal_the_metrics_and_the_bill(
     sim.azure.cost_page_rows = 20  # the bill comes in pages, followed by nextLink
     assert daemon(tmp_path, sim, clock).poll_account("azure").ok
     assert_ledger_is_the_resources_metrics_and_bill(tmp_path, sim, clock)
-    _daemons.pop().stop()
+    restart(RUNNING[-1])
     clock.advance(3 * HOUR + 5)
     assert daemon(tmp_path, sim, clock).poll_account("azure").ok
     assert_ledger_is_the_resources_metrics_and_bill(tmp_path, sim, clock)

@@ -16,10 +16,13 @@ from monitor.store import Ledger
 from monitor.store.billed import BilledStore
 from tests.channel_support import (
     DAY,
+    RUNNING,
     channel_daemon,
     ledger_billed_by_day,
     ledger_usage,
     openrouter_entry,
+    restart,
+    stop_daemons,
 )
 from tests.daemon_support import T0, Clock
 
@@ -37,20 +40,14 @@ def sim(clock: Clock) -> Iterator[Simulator]:
         yield s
 
 
-_daemons: list[Daemon] = []
-
-
 @pytest.fixture(autouse=True)
 def _stop_daemons() -> Iterator[None]:
     yield
-    while _daemons:
-        _daemons.pop().stop()
+    stop_daemons()
 
 
 def daemon(tmp_path: Path, sim: Simulator, clock: Clock, lookback: str = "10d") -> Daemon:
-    d = channel_daemon(tmp_path, sim, clock, openrouter_entry(sim, lookback=lookback))
-    _daemons.append(d)
-    return d
+    return channel_daemon(tmp_path, sim, clock, openrouter_entry(sim, lookback=lookback))
 
 
 def pico(usd: object) -> int:
@@ -76,7 +73,7 @@ def test_a_ten_day_first_poll_and_a_restart_equal_the_activity(
     start = (T0 - 10 * DAY) // DAY * DAY
     assert daemon(tmp_path, sim, clock).poll_account("router").ok
     assert_ledger_is_the_accounts_activity(tmp_path, sim, clock, start)
-    _daemons.pop().stop()
+    restart(RUNNING[-1])
     clock.advance(4 * HOUR + 11)
     assert daemon(tmp_path, sim, clock).poll_account("router").ok
     assert_ledger_is_the_accounts_activity(tmp_path, sim, clock, start)

@@ -21,11 +21,14 @@ from monitor.store.alerts import AlertStore
 from monitor.store.channels import ChannelStore
 from tests.channel_support import (
     DAY,
+    RUNNING,
     channel_daemon,
     channel_env,
     ledger_billed_by_day,
     ledger_usage,
     relay_entry,
+    restart,
+    stop_daemons,
 )
 from tests.daemon_support import T0, Clock
 
@@ -54,20 +57,14 @@ def sim(clock: Clock) -> Iterator[Simulator]:
         yield s
 
 
-_daemons: list[Daemon] = []
-
-
 @pytest.fixture(autouse=True)
 def _stop_daemons() -> Iterator[None]:
     yield
-    while _daemons:
-        _daemons.pop().stop()
+    stop_daemons()
 
 
 def daemon(tmp_path: Path, sim: Simulator, clock: Clock, extra: str = "") -> Daemon:
-    d = channel_daemon(tmp_path, sim, clock, relay_entry(sim, extra=extra))
-    _daemons.append(d)
-    return d
+    return channel_daemon(tmp_path, sim, clock, relay_entry(sim, extra=extra))
 
 
 def first_day(clock: Clock) -> int:
@@ -106,7 +103,7 @@ def test_a_ten_day_first_poll_and_a_restart_equal_the_relays_log(
 ) -> None:
     assert daemon(tmp_path, sim, clock).poll_account("relay").ok
     assert_ledger_is_the_relays_log(tmp_path, sim, clock)
-    _daemons.pop().stop()
+    restart(RUNNING[-1])
     clock.advance(5 * 3600 + 17)
     assert daemon(tmp_path, sim, clock).poll_account("relay").ok
     assert_ledger_is_the_relays_log(tmp_path, sim, clock)
@@ -171,7 +168,6 @@ alerts:
   - {{type: webhook, url: "http://127.0.0.1:9/hook", secret: whsec-relay}}
 """
     d = channel_daemon(tmp_path, sim, clock, relay_entry(sim), top)
-    _daemons.append(d)
     assert d.poll_account("relay").ok
     with Ledger.open(tmp_path / "spend.db") as ledger:
         (balance,) = ChannelStore(ledger).balances()

@@ -26,6 +26,7 @@ from tests.channel_support import (
     ledger_usage,
     openrouter_entry,
     relay_entry,
+    restart,
 )
 from tests.daemon_support import T0, Clock
 
@@ -56,7 +57,7 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Dae
                 assert daemon.poll_account(account).ok
             yield tmp, daemon, sim, clock
         finally:
-            daemon.stop()
+            restart(daemon)
 
 
 def test_metrics_label_each_channel_by_its_type_and_name(

@@ -15,6 +15,7 @@ import pytest
 
 from monitor.errors import ProviderAuthError, ProviderResponseError
 from monitor.providers.azure_openai import AzureOpenAIProvider
+from monitor.providers.base import HttpOptions
 from monitor.records import tokens_of
 
 SECRET = "azureClientSECRET~0123456789abcdefghij"
@@ -80,7 +81,9 @@ def usage_api(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=METRICS)
 
 
-def provider(transport: httpx.MockTransport, **kwargs: Any) -> AzureOpenAIProvider:
+def provider(
+    transport: httpx.MockTransport, *, sleep: Callable[[float], None] = lambda _s: None
+) -> AzureOpenAIProvider:
     options: dict[str, Any] = {
         "account": "azure",
         "tenant_id": "tenant-1",
@@ -91,11 +94,9 @@ def provider(transport: httpx.MockTransport, **kwargs: Any) -> AzureOpenAIProvid
         "resource": "acct",
         "login_url": "https://login.test",
         "management_url": "https://arm.test",
-        "transport": transport,
-        "sleep": lambda _s: None,
+        "http": HttpOptions(sleep=sleep, transport=transport),
         "key_hint": "providers[4].client_secret",
     }
-    options.update(kwargs)
     return AzureOpenAIProvider(**options)
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from monitor.errors import ProviderAuthError, ProviderResponseError, ProviderTransientError
+from monitor.providers.base import HttpOptions
 from monitor.providers.newapi import NewApiProvider
 from monitor.records import UsagePage, tokens_of
 
@@ -81,18 +82,17 @@ def one_page(*items: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response
     return logs
 
 
-def provider(handler: Handler, **kwargs: Any) -> NewApiProvider:
-    options: dict[str, Any] = {
-        "account": "relay",
-        "base_url": "https://relay.test",
-        "access_token": TOKEN,
-        "user_id": 7,
-        "sleep": lambda _s: None,
-        "transport": httpx.MockTransport(handler),
-        "key_hint": "providers[2].access_token and its user_id",
-    }
-    options.update(kwargs)
-    return NewApiProvider(**options)
+def provider(
+    handler: Handler, *, sleep: Callable[[float], None] = lambda _s: None, max_attempts: int = 5
+) -> NewApiProvider:
+    return NewApiProvider(
+        account="relay",
+        base_url="https://relay.test",
+        access_token=TOKEN,
+        user_id=7,
+        http=HttpOptions(sleep=sleep, max_attempts=max_attempts, transport=httpx.MockTransport(handler)),
+        key_hint="providers[2].access_token and its user_id",
+    )
 
 
 def fetch(p: NewApiProvider, start: int = DAY0, end: int = NOW) -> list[UsagePage]:

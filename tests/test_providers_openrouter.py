@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from monitor.errors import ProviderAuthError, ProviderResponseError
+from monitor.providers.base import HttpOptions
 from monitor.providers.openrouter import OpenRouterProvider
 from monitor.records import tokens_of
 
@@ -76,8 +77,7 @@ def provider(transport: httpx.MockTransport) -> OpenRouterProvider:
         account="router",
         api_key=KEY,
         base_url="https://openrouter.test/api/v1",
-        transport=transport,
-        sleep=lambda _s: None,
+        http=HttpOptions(sleep=lambda _s: None, transport=transport),
         key_hint="providers[3].api_key",
     )
 

@@ -26,6 +26,7 @@ from monitor.providers.base import (
     build_page,
     check_endpoint,
     read_buckets,
+    read_instant,
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
@@ -219,18 +220,7 @@ def _nested(f: Fields, r: dict[str, Any], key: str, where: str) -> dict[str, Any
 
 def _span(f: Fields, bucket: dict[str, Any], where: str) -> tuple[int, int]:
     """A bucket's start and end, RFC 3339 -> unix seconds."""
-    return _instant(f, bucket, "starting_at", where), _instant(f, bucket, "ending_at", where)
-
-
-def _instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
-    text = f.text(obj, key, where)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise f.error(f"{where}.{key}", f"expected an RFC 3339 time with a zone, got {text!r:.40}")
-    return int(when.timestamp())
+    return read_instant(f, bucket, "starting_at", where), read_instant(f, bucket, "ending_at", where)
 
 
 def _build(cfg: ProviderConfig, build: Build) -> AnthropicProvider:

@@ -9,30 +9,29 @@ two are. Deployments map to models through the deployments list.
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from monitor.providers.azure_auth import TokenSource
 from monitor.providers.base import (
     DAY,
+    DEFAULT_HTTP,
+    HttpOptions,
     ProviderDefaults,
     aligned_window,
     build_page,
     check_endpoint,
     link_pages,
+    read_instant,
     select_endpoints,
     windows,
 )
-from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
+from monitor.providers.http import ApiClient, ApiStats
 from monitor.providers.payload import Fields
-from monitor.providers.schema import Build, Option, ProviderType, common_settings
+from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
 if TYPE_CHECKING:
@@ -79,13 +78,8 @@ class AzureOpenAIProvider(ProviderDefaults):
         resource: str,
         login_url: str = LOGIN_URL,
         management_url: str = MANAGEMENT_URL,
-        timeout: float = 30.0,
-        max_attempts: int = 5,
-        max_pages: int = MAX_PAGES,
         endpoints: Iterable[str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http: HttpOptions = DEFAULT_HTTP,
         key_hint: str = "the tenant_id, client_id and client_secret of this provider",
     ) -> None:
         self.account = account
@@ -93,19 +87,13 @@ class AzureOpenAIProvider(ProviderDefaults):
         self.endpoints = select_endpoints(endpoints, (ENDPOINT,), account)
 
         def client(base_url: str, hint: str, credential: str) -> ApiClient:
-            return ApiClient(
+            return http.client(
                 account=account,
                 base_url=base_url,
                 headers={},
                 secrets=(client_secret,),
                 key_hint=hint,
                 credential=credential,
-                timeout=timeout,
-                max_attempts=max_attempts,
-                max_pages=max_pages,
-                sleep=sleep,
-                rng=rng,
-                transport=transport,
                 retry_after_headers=THROTTLE_HEADERS,
             )
 
@@ -208,7 +196,7 @@ class AzureOpenAIProvider(ProviderDefaults):
                 for k, raw_point in enumerate(f.items(series, "data", f"{where}.timeseries[{j}]")):
                     spot = f"{where}.timeseries[{j}].data[{k}]"
                     point = f.obj(raw_point, spot)
-                    at = _instant(f, point, "timeStamp", spot)
+                    at = read_instant(f, point, "timeStamp", spot)
                     if not a <= at < b:
                         continue  # a point outside the span asked for belongs to another page
                     if at % HOUR:
@@ -348,17 +336,6 @@ def _iso(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
-    text = f.text(obj, key, where)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise f.error(f"{where}.{key}", f"expected an ISO 8601 time with a zone, got {text!r:.40}")
-    return int(when.timestamp())
-
-
 def _dimension(f: Fields, series: dict[str, Any], name: str, where: str) -> str:
     """A timeseries' dimension value; Azure lower-cases dimension names, so compare without case."""
     for i, raw in enumerate(f.items(series, "metadatavalues", where)):
@@ -409,7 +386,8 @@ def _build(cfg: ProviderConfig, build: Build) -> AzureOpenAIProvider:
         management_url=option("management_url"),
         endpoints=cfg.endpoints,
         key_hint=f"the tenant_id, client_id and client_secret of {build.where}",
-        **common_settings(cfg, build),
+        account=cfg.name,
+        http=http_options(cfg, build),
     )
 
 

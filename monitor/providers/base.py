@@ -8,12 +8,17 @@ Adapters import this module, never each other nor their package's `__init__`. Th
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from monitor.providers.http import ApiClient, ApiStats
+import httpx
+
+from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow
 
@@ -80,6 +85,51 @@ class ProviderDefaults:
 
     def list_price_shares(self) -> Mapping[str, Decimal]:
         return {}
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How an adapter's HTTP client behaves: its limits, and the seams the daemon and tests inject (a
+    sleep that raises when the daemon stops, the backoff jitter, a transport)."""
+
+    timeout: float = 30.0
+    max_attempts: int = 5
+    max_pages: int = MAX_PAGES
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random | None = None
+    transport: httpx.BaseTransport | None = None
+
+    def client(
+        self,
+        *,
+        account: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        secrets: Sequence[str],
+        key_hint: str,
+        credential: str,
+        retry_after_headers: Sequence[str] = ("retry-after",),
+    ) -> ApiClient:
+        """An ApiClient with these settings; `credential` names what a 401/403 refused."""
+        return ApiClient(
+            account=account,
+            base_url=base_url,
+            headers=headers,
+            secrets=secrets,
+            key_hint=key_hint,
+            credential=credential,
+            retry_after_headers=retry_after_headers,
+            timeout=self.timeout,
+            max_attempts=self.max_attempts,
+            max_pages=self.max_pages,
+            sleep=self.sleep,
+            rng=self.rng,
+            transport=self.transport,
+        )
+
+
+DEFAULT_HTTP = HttpOptions()
+"""The settings of an adapter built without a config: 30 s per request, 5 attempts, real sleeps."""
 
 
 def bucket_seconds(width: str) -> int:
@@ -179,9 +229,16 @@ def build_page(
     )
 
 
-def bucket_spans(start: int, end: int, width: int) -> list[tuple[int, int]]:
-    """Every (bucket start, bucket end) of width `width` in [start, end) (both aligned)."""
-    return [(s, s + width) for s in range(start, end, width)]
+def read_instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
+    """An RFC 3339 time with a zone (`2026-11-20T00:00:00Z`) as unix seconds."""
+    text = f.text(obj, key, where)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise f.error(f"{where}.{key}", f"expected an RFC 3339 time with a zone, got {text!r:.40}")
+    return int(when.timestamp())
 
 
 def read_buckets(

@@ -10,18 +10,16 @@ same read. A page count that changes while paging restarts the day.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from monitor.errors import ProviderAuthError, ProviderResponseError
 from monitor.providers.base import (
     DAY,
+    DEFAULT_HTTP,
+    HttpOptions,
     ProviderDefaults,
     align_down,
     aligned_window,
@@ -32,9 +30,9 @@ from monitor.providers.base import (
     select_endpoints,
     windows,
 )
-from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats, parse_json
+from monitor.providers.http import ApiStats, parse_json
 from monitor.providers.payload import Fields
-from monitor.providers.schema import Build, Option, ProviderType, common_settings
+from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow, tokens_of
 
 if TYPE_CHECKING:
@@ -88,31 +86,20 @@ class NewApiProvider(ProviderDefaults):
         access_token: str,
         user_id: int,
         bucket_width: str = "1h",
-        timeout: float = 30.0,
-        max_attempts: int = 5,
-        max_pages: int = MAX_PAGES,
         endpoints: Iterable[str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http: HttpOptions = DEFAULT_HTTP,
         key_hint: str = "the access_token and user_id of this provider",
     ) -> None:
         self.account = account
         self.bucket_width = bucket_seconds(bucket_width)
         self.endpoints = select_endpoints(endpoints, (ENDPOINT,), account)
-        self._client = ApiClient(
+        self._client = http.client(
             account=account,
             base_url=base_url,
             headers={"Authorization": access_token, "New-Api-User": str(user_id)},
             secrets=(access_token,),
             key_hint=key_hint,
             credential="access token",
-            timeout=timeout,
-            max_attempts=max_attempts,
-            max_pages=max_pages,
-            sleep=sleep,
-            rng=rng,
-            transport=transport,
         )
         self.stats: ApiStats = self._client.stats
         self._key_hint = key_hint
@@ -435,7 +422,8 @@ def _build(cfg: ProviderConfig, build: Build) -> NewApiProvider:
         bucket_width=cfg.bucket_width,
         endpoints=cfg.endpoints,
         key_hint=f"{build.hint('access_token')} and its user_id",
-        **common_settings(cfg, build),
+        account=cfg.name,
+        http=http_options(cfg, build),
     )
 
 

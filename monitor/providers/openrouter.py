@@ -10,17 +10,15 @@ counted twice. A finished day `/activity` does not list yet keeps what was store
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from monitor.providers.base import (
     DAY,
+    DEFAULT_HTTP,
+    HttpOptions,
     ProviderDefaults,
     align_down,
     build_page,
@@ -28,9 +26,9 @@ from monitor.providers.base import (
     offset_pages,
     select_endpoints,
 )
-from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
+from monitor.providers.http import ApiStats
 from monitor.providers.payload import Fields
-from monitor.providers.schema import Build, Option, ProviderType, common_settings
+from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow, tokens_of
 
 if TYPE_CHECKING:
@@ -61,31 +59,20 @@ class OpenRouterProvider(ProviderDefaults):
         account: str,
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 30.0,
-        max_attempts: int = 5,
-        max_pages: int = MAX_PAGES,
         endpoints: Iterable[str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http: HttpOptions = DEFAULT_HTTP,
         key_hint: str = "the api_key of this provider",
     ) -> None:
         self.account = account
         self.bucket_width = DAY
         self.endpoints = select_endpoints(endpoints, (ENDPOINT,), account)
-        self._client = ApiClient(
+        self._client = http.client(
             account=account,
             base_url=base_url,
             headers={"Authorization": f"Bearer {api_key}"},
             secrets=(api_key,),
             key_hint=key_hint,
             credential="management key",
-            timeout=timeout,
-            max_attempts=max_attempts,
-            max_pages=max_pages,
-            sleep=sleep,
-            rng=rng,
-            transport=transport,
         )
         self.stats: ApiStats = self._client.stats
         self._activity: tuple[int, list[dict[str, Any]]] | None = None
@@ -297,7 +284,8 @@ def _build(cfg: ProviderConfig, build: Build) -> OpenRouterProvider:
         base_url=cfg.base_url or DEFAULT_BASE_URL,
         endpoints=cfg.endpoints,
         key_hint=build.hint("api_key"),
-        **common_settings(cfg, build),
+        account=cfg.name,
+        http=http_options(cfg, build),
     )
 
 

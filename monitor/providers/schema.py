@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from monitor.providers.base import HttpOptions
+
 if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig
     from monitor.providers.base import Provider
@@ -116,3 +118,14 @@ def common_settings(cfg: ProviderConfig, build: Build) -> dict[str, Any]:
         "rng": build.rng,
         "transport": build.transport,
     }
+
+
+def http_options(cfg: ProviderConfig, build: Build) -> HttpOptions:
+    """The HTTP settings of an entry's adapter: its timeout and attempts, the daemon's sleep and jitter."""
+    return HttpOptions(
+        timeout=cfg.timeout,
+        max_attempts=cfg.max_attempts,
+        sleep=build.sleep,
+        rng=build.rng,
+        transport=build.transport,
+    )
