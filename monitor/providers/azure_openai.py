@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.providers.azure_auth import TokenSource
+from monitor.providers.azure_costs import VERSION as COSTS_VERSION
+from monitor.providers.azure_costs import cost_lines, cost_query, iso
+from monitor.providers.azure_metrics import METRICS, metric_counts
+from monitor.providers.azure_metrics import VERSION as METRICS_VERSION
 from monitor.providers.base import (
     DAY,
     DEFAULT_HTTP,
@@ -25,7 +27,6 @@ from monitor.providers.base import (
     build_page,
     check_endpoint,
     link_pages,
-    read_instant,
     select_endpoints,
     windows,
 )
@@ -43,15 +44,7 @@ LOGIN_URL = "https://login.microsoftonline.com"
 MANAGEMENT_URL = "https://management.azure.com"
 ENDPOINT = "metrics"
 HOUR = 3600
-METRICS_VERSION = "2023-10-01"
 DEPLOYMENTS_VERSION = "2023-05-01"
-COSTS_VERSION = "2023-11-01"
-METRICS: dict[str, str] = {
-    "ProcessedPromptTokens": "input",
-    "GeneratedTokens": "output",
-    "AzureOpenAIRequests": "",
-}
-"""REST metric name -> token type ("" = requests). `ProcessedInferenceTokens` is only a display name."""
 THROTTLE_HEADERS = (
     "retry-after",
     "x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after",
@@ -167,7 +160,7 @@ class AzureOpenAIProvider(ProviderDefaults):
         f = self._arm.fields(ENDPOINT)
         params = [
             ("api-version", METRICS_VERSION),
-            ("timespan", f"{_iso(a)}/{_iso(b)}"),
+            ("timespan", f"{iso(a)}/{iso(b)}"),
             ("interval", "PT1H"),
             ("metricnames", ",".join(METRICS)),
             ("aggregation", "Total"),
@@ -179,31 +172,7 @@ class AzureOpenAIProvider(ProviderDefaults):
         body = self._tokens.call(
             now, lambda t: self._arm.request_json("GET", path, params, endpoint=ENDPOINT, headers=_bearer(t))
         )
-        counts: dict[tuple[int, str], dict[str, int]] = {}
-        for i, raw in enumerate(f.items(body, "value", "")):
-            where = f"value[{i}]"
-            metric = f.obj(raw, where)
-            name = f.text(f.obj(metric.get("name"), f"{where}.name"), "value", f"{where}.name")
-            if metric.get("errorCode", "Success") != "Success":
-                problem = f.text(metric, "errorMessage", where) or f.text(metric, "errorCode", where)
-                raise f.error(where, f"Azure Monitor could not read {name}: {problem}")
-            kind = METRICS.get(name)
-            if kind is None:
-                continue
-            for j, raw_series in enumerate(f.items(metric, "timeseries", where)):
-                series = f.obj(raw_series, f"{where}.timeseries[{j}]")
-                deployment = _dimension(f, series, "modeldeploymentname", f"{where}.timeseries[{j}]")
-                for k, raw_point in enumerate(f.items(series, "data", f"{where}.timeseries[{j}]")):
-                    spot = f"{where}.timeseries[{j}].data[{k}]"
-                    point = f.obj(raw_point, spot)
-                    at = read_instant(f, point, "timeStamp", spot)
-                    if not a <= at < b:
-                        continue  # a point outside the span asked for belongs to another page
-                    if at % HOUR:
-                        raise f.error(f"{spot}.timeStamp", f"{at} is not on an hour")
-                    total = _whole(f, point.get("total"), f"{spot}.total")
-                    slot = counts.setdefault((at, deployment), {"input": 0, "output": 0, "": 0})
-                    slot[kind] += total
+        counts = metric_counts(f, body, a, b)
         return [
             UsageRow(
                 provider=self.provider,
@@ -227,58 +196,17 @@ class AzureOpenAIProvider(ProviderDefaults):
         first = start - start % DAY
         last = max(min(end, now), first + 1)
         last = last - last % DAY + DAY
-        body = {
-            "type": "ActualCost",
-            "timeframe": "Custom",
-            "timePeriod": {"from": _iso(first), "to": _iso(last - 1)},
-            "dataset": {
-                "granularity": "Daily",
-                "aggregation": {"totalCost": {"name": "Cost", "function": "Sum"}},
-                "grouping": [
-                    {"type": "Dimension", "name": "ResourceId"},
-                    {"type": "Dimension", "name": "Meter"},
-                ],
-            },
-        }
         path = f"{self._group}/providers/Microsoft.CostManagement/query"
         f = self._arm.fields("costs")
+        body = cost_query(first, last)
         pages = self._paged(
             "POST", path, [("api-version", COSTS_VERSION)], "costs", now, body=body, key="properties"
         )
         for number, (page,) in enumerate(pages, start=1):
-            yield [line for line in self._cost_lines(f, page, number) if first <= line.day_start < last]
-
-    def _cost_lines(self, f: Fields, page: dict[str, Any], number: int) -> Iterator[BilledCost]:
-        where = f"page {number}.properties"
-        columns = [
-            f.text(f.obj(c, f"{where}.columns[{i}]"), "name", where).lower()
-            for i, c in enumerate(f.items(page, "columns", where))
-        ]
-        index = {name: i for i, name in enumerate(columns)}
-        cost_column = "cost" if "cost" in index else "pretaxcost"
-        missing = [c for c in (cost_column, "usagedate", "resourceid", "meter", "currency") if c not in index]
-        if missing:
-            raise f.error(f"{where}.columns", f"no {', '.join(missing)} column (got {', '.join(columns)})")
-        for i, raw in enumerate(f.items(page, "rows", where)):
-            spot = f"{where}.rows[{i}]"
-            if not isinstance(raw, list) or len(raw) != len(columns):
-                raise f.error(spot, f"expected a list of {len(columns)} values")
-            row = dict(zip(columns, raw, strict=True))
-            if str(row["resourceid"]).lower() != self._resource.lower():
-                continue  # another resource of the resource group
-            currency = str(row["currency"])
-            if currency.upper() != "USD":
-                raise f.error(
-                    f"{spot}.Currency", f"the bill is in {currency:.10}; only USD bills are supported"
-                )
-            yield BilledCost(
-                provider=self.provider,
-                account=self.account,
-                day_start=_usage_date(f, row["usagedate"], f"{spot}.UsageDate"),
-                project="",
-                line_item=str(row["meter"]),
-                amount_pico=f.pico(_money(f, row[cost_column], f"{spot}.Cost"), f"{spot}.Cost"),
+            lines = cost_lines(
+                f, page, number, resource=self._resource, provider=self.provider, account=self.account
             )
+            yield [line for line in lines if first <= line.day_start < last]
 
     # ---- ARM requests ----------------------------------------------------------------------------
 
@@ -330,45 +258,6 @@ def _bearer(token: str) -> dict[str, str]:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
-
-
-def _iso(t: int) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _dimension(f: Fields, series: dict[str, Any], name: str, where: str) -> str:
-    """A timeseries' dimension value; Azure lower-cases dimension names, so compare without case."""
-    for i, raw in enumerate(f.items(series, "metadatavalues", where)):
-        meta = f.obj(raw, f"{where}.metadatavalues[{i}]")
-        label = f.obj(meta.get("name"), f"{where}.metadatavalues[{i}].name")
-        if f.text(label, "value", where).lower() == name:
-            return f.text(meta, "value", f"{where}.metadatavalues[{i}]")
-    raise f.error(where, f"the series has no {name} dimension")
-
-
-def _whole(f: Fields, value: Any, where: str) -> int:
-    """A metric total: a double that must be a whole count; missing (no data in the hour) is 0."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0 or value != int(value):
-        raise f.error(where, f"expected a whole count, got {value!r:.40}")
-    return f.count({"n": int(value)}, "n", where)
-
-
-def _money(f: Fields, value: Any, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise f.error(where, f"expected a number, got {value!r:.40}")
-    return Decimal(value)
-
-
-def _usage_date(f: Fields, value: Any, where: str) -> int:
-    """Cost Management's `UsageDate`, a number YYYYMMDD, as the unix start of that UTC day."""
-    text = str(value)
-    try:
-        day = datetime.strptime(text, "%Y%m%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise f.error(where, f"expected a date as YYYYMMDD, got {text!r:.20}") from None
-    return int(day.timestamp())
 
 
 def _build(cfg: ProviderConfig, build: Build) -> AzureOpenAIProvider:

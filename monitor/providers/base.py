@@ -229,6 +229,13 @@ def build_page(
     )
 
 
+def read_dollars(f: Fields, value: Any, where: str) -> Decimal:
+    """A dollar amount: a JSON number, parsed as a Decimal by the client (never a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise f.error(where, f"expected a number of dollars, got {value!r:.40}")
+    return Decimal(value)
+
+
 def read_instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
     """An RFC 3339 time with a zone (`2026-11-20T00:00:00Z`) as unix seconds."""
     text = f.text(obj, key, where)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from monitor.errors import ProviderAuthError, ProviderResponseError
 from monitor.providers.base import (
     DAY,
     DEFAULT_HTTP,
@@ -30,10 +29,11 @@ from monitor.providers.base import (
     select_endpoints,
     windows,
 )
-from monitor.providers.http import ApiStats, parse_json
+from monitor.providers.http import ApiStats
+from monitor.providers.newapi_wire import RelayApi, item_ratio, item_tokens, other_of, quota_pico
 from monitor.providers.payload import Fields
 from monitor.providers.schema import Build, Option, ProviderType, http_options
-from monitor.records import Balance, BilledCost, UsagePage, UsageRow, tokens_of
+from monitor.records import Balance, BilledCost, UsagePage, UsageRow
 
 if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig
@@ -41,24 +41,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOG_PATH = "/api/log/self"
-STATUS_PATH = "/api/status"
-SELF_PATH = "/api/user/self"
-GROUPS_PATH = "/api/user/self/groups"
 ENDPOINT = "log"
 PAGE_SIZE = 100
 """new-api caps page_size at 100 (channel-apis.md 1.5)."""
 CONSUME = "2"
 """Log type 2: consumption (top-ups, management and errors are other types)."""
-QUOTA_PER_UNIT = Decimal(500_000)
-"""Quota units per USD when /api/status does not say (the default of both new-api and one-api)."""
 RESTARTS = 3
 """Times a day is read again when the log moved under the offsets, before giving up."""
-AUTH_WORDS = ("无权进行此操作", "未登录", "access token", "new-api-user", "封禁", "unauthorized")
-"""Words of the relay's messages that mean the access token or user id was refused."""
-HTML_HINT = (
-    "a relay that answers with a web page instead of JSON usually means base_url is not the console's "
-    "base (leave out /v1)"
-)
 
 LineKey = tuple[str, str, str]
 """(group, token name, model) of a day's charge."""
@@ -102,10 +91,9 @@ class NewApiProvider(ProviderDefaults):
             credential="access token",
         )
         self.stats: ApiStats = self._client.stats
-        self._key_hint = key_hint
+        self._api = RelayApi(self._client, key_hint=key_hint)
         self._shares: dict[str, Decimal] = {}
         self._item_shares: dict[str, Decimal] = {}
-        self._quota_per_unit: Decimal | None = None
         self._read: dict[int, tuple[int, _Day]] = {}
         self._one_api: bool | None = None
 
@@ -123,7 +111,7 @@ class NewApiProvider(ProviderDefaults):
     ) -> Iterator[UsagePage]:
         """The log from the UTC day of `start` to `end`, one page per day (every bucket of it, whole)."""
         check_endpoint(endpoint, self.endpoints, self.account)
-        self._read_shares()
+        self._shares = self._api.group_shares() or self._shares
         width = self.bucket_width
         start, end = aligned_window(align_down(start, DAY), end, width)
         for a, b in windows(start, end, DAY):
@@ -148,7 +136,7 @@ class NewApiProvider(ProviderDefaults):
 
         Days read by `fetch_usage` at the same `now` are not read again.
         """
-        per_unit = self._per_unit()
+        per_unit = self._api.per_unit()
         first = align_down(start, DAY)
         for a in range(first, max(min(end, now), first + 1), DAY):
             cached = self._read.get(a)
@@ -162,7 +150,7 @@ class NewApiProvider(ProviderDefaults):
                     day_start=a,
                     project=group,
                     line_item=token,
-                    amount_pico=_quota_pico(quota, per_unit),
+                    amount_pico=quota_pico(quota, per_unit),
                     model=model,
                 )
                 for (group, token, model), quota in sorted(day.quota.items())
@@ -171,18 +159,15 @@ class NewApiProvider(ProviderDefaults):
 
     def fetch_balances(self, *, now: int) -> list[Balance]:
         """The user's remaining quota, and all it was granted (remaining + used), in USD."""
-        per_unit = self._per_unit()
-        user = self._fields(SELF_PATH).obj(self._data(SELF_PATH, [], "balances"), "data")
-        f = self._fields("balances")
-        left = f.count(user, "quota", "data", required=True)
-        used = f.count(user, "used_quota", "data")
+        per_unit = self._api.per_unit()
+        left, used = self._api.user()
         return [
             Balance(
                 provider=self.provider,
                 account=self.account,
                 key="",
-                balance_pico=_quota_pico(left, per_unit),
-                limit_pico=_quota_pico(left + used, per_unit),
+                balance_pico=quota_pico(left, per_unit),
+                limit_pico=quota_pico(left + used, per_unit),
                 observed_at=now,
             )
         ]
@@ -194,7 +179,7 @@ class NewApiProvider(ProviderDefaults):
                 day = self._read_window(a, seen_until)
             except _Moved as moved:
                 if attempt == RESTARTS:
-                    raise self._fields(ENDPOINT).error(
+                    raise self._client.fields(ENDPOINT).error(
                         f"day {a}", f"{moved}; tried {RESTARTS} times"
                     ) from None
                 log.info("%s: the log moved while paging (%s); reading the day again", self.account, moved)
@@ -205,7 +190,7 @@ class NewApiProvider(ProviderDefaults):
         raise AssertionError("unreachable")
 
     def _read_window(self, a: int, seen_until: int) -> _Day:
-        f = self._fields(ENDPOINT)
+        f = self._client.fields(ENDPOINT)
         params = [
             ("type", CONSUME),
             ("start_timestamp", str(a)),
@@ -215,7 +200,7 @@ class NewApiProvider(ProviderDefaults):
         day = _Day({}, {})
 
         def fetch(number: int) -> tuple[list[Any], int | None]:
-            data = self._data(LOG_PATH, [("p", str(number)), *params], ENDPOINT)
+            data = self._api.data(LOG_PATH, [("p", str(number)), *params], ENDPOINT)
             if isinstance(data, list):  # one-api: a bare list, pages counted from 0, no total
                 return data, None
             page = f.obj(data, f"page {number}.data")
@@ -242,7 +227,7 @@ class NewApiProvider(ProviderDefaults):
     def _first_page(self, fetch: Callable[[int], tuple[list[Any], int | None]]) -> int:
         """new-api numbers pages from 1, one-api from 0: the first answer's shape tells which."""
         if self._one_api is None:
-            probe = self._data(LOG_PATH, [("p", "1"), ("type", CONSUME), ("page_size", "1")], ENDPOINT)
+            probe = self._api.data(LOG_PATH, [("p", "1"), ("type", CONSUME), ("page_size", "1")], ENDPOINT)
             self._one_api = isinstance(probe, list)
         return 0 if self._one_api else 1
 
@@ -254,30 +239,12 @@ class NewApiProvider(ProviderDefaults):
         at = f.timestamp(item, "created_at", where)
         if not window[0] <= at < window[1]:
             raise f.error(f"{where}.created_at", f"{at} is outside the window asked for {list(window)}")
-        other = _other(f, item, where)
-        prompt = f.count(item, "prompt_tokens", where, required=True)
-        cached = f.count(other, "cache_tokens", f"{where}.other")
-        claude = other.get("claude") is True or other.get("usage_semantic") == "anthropic"
-        if claude:  # Anthropic's input_tokens: cache reads and writes are not in prompt_tokens
-            tokens = tokens_of(
-                input=prompt,
-                cached_input=cached,
-                cache_write=f.count(other, "cache_creation_tokens", f"{where}.other"),
-                output=f.count(item, "completion_tokens", where, required=True),
-            )
-        else:  # OpenAI's prompt_tokens include the cached ones
-            uncached = f.derived(prompt - cached, where, "prompt_tokens - other.cache_tokens")
-            tokens = tokens_of(
-                input=uncached,
-                cached_input=cached,
-                output=f.count(item, "completion_tokens", where, required=True),
-            )
-        group, token, model = (
-            f.text(item, "group", where),
-            f.text(item, "token_name", where),
-            f.text(item, "model_name", where),
-        )
-        self._note_ratio(f, group, other, where)
+        other = other_of(f, item, where)
+        tokens = item_tokens(f, item, other, where)
+        group, token, model = (f.text(item, name, where) for name in ("group", "token_name", "model_name"))
+        ratio = item_ratio(f, other, where)
+        if ratio is not None and group not in self._shares:  # a group /api/user/self/groups did not list
+            self._item_shares[group] = ratio
         bucket = align_down(at, self.bucket_width)
         key = (bucket, group, token, model)
         seen = day.rows.get(key)
@@ -296,116 +263,9 @@ class NewApiProvider(ProviderDefaults):
         line = (group, token, model)
         day.quota[line] = day.quota.get(line, 0) + f.count(item, "quota", where, required=True)
 
-    # ---- the relay's settings --------------------------------------------------------------------
-
-    def _read_shares(self) -> None:
-        """Group ratios from /api/user/self/groups; rows without a group pay the user's group's ratio."""
-        try:
-            groups = self._data(GROUPS_PATH, [], "groups")
-        except ProviderResponseError as exc:
-            log.warning(
-                "%s: group ratios unavailable (%s); using the ratios the log items carry", self.account, exc
-            )
-            return
-        f = self._fields("groups")
-        shares: dict[str, Decimal] = {}
-        for name, info in f.obj(groups, "data").items():
-            ratio = f.obj(info, f"data.{name}").get("ratio")
-            if isinstance(ratio, bool) or not isinstance(ratio, int | Decimal) or ratio < 0:
-                raise f.error(f"data.{name}.ratio", f"expected a ratio >= 0, got {ratio!r:.40}")
-            shares[name] = Decimal(ratio)
-        user = f.obj(self._data(SELF_PATH, [], "groups"), "data")
-        own = f.text(user, "group", "data")
-        if own in shares:
-            shares[""] = shares[own]
-        self._shares = shares
-
-    def _note_ratio(self, f: Fields, group: str, other: Mapping[str, Any], where: str) -> None:
-        """A log item's own group_ratio, for groups /api/user/self/groups did not list."""
-        ratio = other.get("group_ratio")
-        if ratio is None or group in self._shares:
-            return
-        if isinstance(ratio, bool) or not isinstance(ratio, int | Decimal) or ratio < 0:
-            raise f.error(f"{where}.other.group_ratio", f"expected a ratio >= 0, got {ratio!r:.40}")
-        self._item_shares[group] = Decimal(ratio)
-
-    def _per_unit(self) -> Decimal:
-        """Quota units per USD from /api/status (public), read once."""
-        if self._quota_per_unit is None:
-            f = self._fields("status")
-            status = f.obj(self._data(STATUS_PATH, [], "status"), "data")
-            value = status.get("quota_per_unit")
-            if value is None:
-                self._quota_per_unit = QUOTA_PER_UNIT
-            elif isinstance(value, bool) or not isinstance(value, int | Decimal) or not value > 0:
-                raise f.error("data.quota_per_unit", f"expected a positive number, got {value!r:.40}")
-            else:
-                self._quota_per_unit = Decimal(value)
-        return self._quota_per_unit
-
-    # ---- the envelope ----------------------------------------------------------------------------
-
-    def _fields(self, endpoint: str) -> Fields:
-        return self._client.fields(endpoint)
-
-    def _data(self, path: str, params: list[tuple[str, str]], endpoint: str) -> Any:
-        """GET a management path and return its `data`; `success: false` is a failure with the relay's
-        message, even with HTTP 200 (new-api answers most errors that way)."""
-        try:
-            body = self._client.get_json(path, params, endpoint=endpoint)
-        except ProviderResponseError as exc:
-            if exc.reason != "bad_response":
-                raise
-            raise ProviderResponseError(
-                f"{exc} ({HTML_HINT})", account=self.account, endpoint=endpoint, reason=exc.reason
-            ) from None
-        success = body.get("success")
-        if success is False or (success is None and "data" not in body):
-            message = " ".join(str(body.get("message") or "no message").split())[:300]
-            if any(word in message.lower() for word in AUTH_WORDS):
-                self.stats.errors["auth"] += 1
-                raise ProviderAuthError(
-                    self._client.redact(
-                        f"{self.account}: the relay refused the access token ({message}); check {self._key_hint}"
-                    ),
-                    account=self.account,
-                    endpoint=endpoint,
-                    reason="auth",
-                )
-            self.stats.errors["client_error"] += 1
-            raise ProviderResponseError(
-                self._client.redact(
-                    f"{self.account}: GET {path}: the relay answered success: false ({message})"
-                ),
-                account=self.account,
-                endpoint=endpoint,
-                reason="client_error",
-            )
-        return body.get("data")
-
 
 class _Moved(Exception):
     """The log changed under the offsets while a day was paged."""
-
-
-def _other(f: Fields, item: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """A log item's `other`: a JSON object, or (older versions) a string holding one; empty if absent."""
-    value = item.get("other")
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = parse_json(value.encode())
-        except (ValueError, RecursionError):
-            raise f.error(f"{where}.other", "is a string but not JSON") from None
-    return f.obj(value, f"{where}.other")
-
-
-def _quota_pico(quota: int, per_unit: Decimal) -> int:
-    """`quota / per_unit` USD in picodollars, rounded half-even (exact for the usual 500,000)."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return int((Decimal(quota) * 10**12 / per_unit).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def _console_base(url: str) -> str | None:

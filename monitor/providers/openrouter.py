@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from monitor.providers.base import (
@@ -24,6 +23,7 @@ from monitor.providers.base import (
     build_page,
     check_endpoint,
     offset_pages,
+    read_dollars,
     select_endpoints,
 )
 from monitor.providers.http import ApiStats
@@ -133,7 +133,7 @@ class OpenRouterProvider(ProviderDefaults):
                 day_start=r["day"],
                 project="",
                 line_item=f.text(r["raw"], "provider_name", where),
-                amount_pico=f.pico(_money(f, r["raw"], "usage", where), f"{where}.usage"),
+                amount_pico=_pico(f, r["raw"], "usage", where),
                 model=f.text(r["raw"], "model", where),
             )
             for r in rows
@@ -162,16 +162,16 @@ class OpenRouterProvider(ProviderDefaults):
         """The account's credits left (of all bought), and each key with a spending limit of its own."""
         f = self._client.fields("credits")
         data = f.obj(self._client.get_json("/credits", [], endpoint="credits").get("data"), "data")
-        bought = f.pico(_money(f, data, "total_credits", "data"), "data.total_credits")
-        used = f.pico(_money(f, data, "total_usage", "data"), "data.total_usage")
+        bought = _pico(f, data, "total_credits", "data")
+        used = _pico(f, data, "total_usage", "data")
         balances = [Balance(self.provider, self.account, "", bought - used, bought, now)]
         k = self._client.fields("keys")
         for i, (name, key) in enumerate(self._keys_list(now)):
             where = f"keys[{i}]"
             if key.get("limit") is None:
                 continue
-            limit = k.pico(_money(k, key, "limit", where), f"{where}.limit")
-            left = k.pico(_money(k, key, "limit_remaining", where), f"{where}.limit_remaining")
+            limit = _pico(k, key, "limit", where)
+            left = _pico(k, key, "limit_remaining", where)
             balances.append(Balance(self.provider, self.account, name, left, limit, now))
         return balances
 
@@ -253,7 +253,7 @@ class OpenRouterProvider(ProviderDefaults):
         spent = []
         for i, (name, key) in enumerate(self._keys_list(now)):
             where = f"keys[{i}]"
-            spent.append((name, f.pico(_money(f, key, "usage_daily", where), f"{where}.usage_daily")))
+            spent.append((name, _pico(f, key, "usage_daily", where)))
         return spent
 
 
@@ -270,12 +270,9 @@ def _date(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).date().isoformat()
 
 
-def _money(f: Fields, obj: dict[str, Any], key: str, where: str) -> Decimal:
-    """A dollar amount (a JSON number, parsed as a Decimal, never a float)."""
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise f.error(f"{where}.{key}", f"expected a number of dollars, got {value!r:.40}")
-    return Decimal(value)
+def _pico(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
+    """A dollar amount of `obj` (a JSON number, read as a Decimal) in picodollars."""
+    return f.pico(read_dollars(f, obj.get(key), f"{where}.{key}"), f"{where}.{key}")
 
 
 def _build(cfg: ProviderConfig, build: Build) -> OpenRouterProvider:
