@@ -22,19 +22,18 @@ What Azure does and this one copies (channel-apis.md section in brackets):
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
+from monitor.simulator.azure_arm import costs_reply, metrics_reply
 from monitor.simulator.channel import ChannelRequest, day_of, hour_rng, hour_volume
-from monitor.simulator.generate import DAY, HOUR
-from monitor.simulator.wire import Raw, Reply, decimal_text, first, integer
+from monitor.simulator.generate import HOUR
+from monitor.simulator.wire import Reply
 
 # deployment: (model, version, meter stem, USD per 1M: input, cached input, output)
 DEPLOYMENTS: dict[str, tuple[str, str, str, tuple[Decimal, Decimal, Decimal]]] = {
@@ -100,12 +99,9 @@ class AzureSim:
         with self._lock:
             return (self.client_secret, *self._tokens)
 
-    @property
-    def resource_id(self) -> str:
-        return (
-            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
-            f"/providers/Microsoft.CognitiveServices/accounts/{ACCOUNT}"
-        )
+    deployments = DEPLOYMENTS
+    group_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+    resource_id = f"{group_id}/providers/Microsoft.CognitiveServices/accounts/{ACCOUNT}"
 
     # ---- the books -------------------------------------------------------------------------------
 
@@ -222,10 +218,9 @@ class AzureSim:
         if path == f"{self.resource_id}/deployments" and request.method == "GET":
             return Reply(200, {"value": [_deployment(name) for name in DEPLOYMENTS]})
         if path == f"{self.resource_id}/providers/Microsoft.Insights/metrics" and request.method == "GET":
-            return self._metrics(request)
-        group = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
-        if path == f"{group}/providers/Microsoft.CostManagement/query" and request.method == "POST":
-            return self._costs(request)
+            return metrics_reply(self, request)
+        if path == f"{self.group_id}/providers/Microsoft.CostManagement/query" and request.method == "POST":
+            return costs_reply(self, request)
         return _arm_error(404, "ResourceNotFound", f"The resource '{path[:80]}' was not found.")
 
     def _token(self, request: ChannelRequest) -> Reply:
@@ -259,121 +254,6 @@ class AzureSim:
             "access_token": token,
         }
         return Reply(200, body)
-
-    def _metrics(self, request: ChannelRequest) -> Reply:
-        q = request.query
-        span = (first(q, "timespan") or "").split("/")
-        try:
-            start, end = (int(datetime.fromisoformat(t).timestamp()) for t in span)
-        except ValueError:
-            return Reply(400, {"code": "BadRequest", "message": "Invalid timespan"})
-        if first(q, "interval") != "PT1H" or first(q, "aggregation") != "Total":
-            return Reply(
-                400, {"code": "BadRequest", "message": "expected interval PT1H and aggregation Total"}
-            )
-        top = integer(q, "top") or 10
-        value = []
-        for metric in (first(q, "metricnames") or "").split(","):
-            if metric not in ("ProcessedPromptTokens", "GeneratedTokens", "AzureOpenAIRequests"):
-                return Reply(
-                    400,
-                    {
-                        "code": "BadRequest",
-                        "message": f"Failed to find metric configuration for provider: Microsoft.CognitiveServices, resource Type: accounts, metric: {metric}",
-                    },
-                )
-            series = []
-            for name in list(DEPLOYMENTS)[:top]:
-                data = []
-                for hour in range(start - start % HOUR, end, HOUR):
-                    h = self.visible(hour, request.now).get(name)
-                    n = (
-                        0
-                        if h is None
-                        else {"ProcessedPromptTokens": h.prompt, "GeneratedTokens": h.completion}.get(
-                            metric, h.requests
-                        )
-                    )
-                    point: dict[str, Any] = {
-                        "timeStamp": datetime.fromtimestamp(hour, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    }
-                    if n or hour % (2 * HOUR):  # no data: sometimes no total at all, sometimes 0.0
-                        point["total"] = Raw(f"{n}.0")
-                    data.append(point)
-                meta = [
-                    {
-                        "name": {"value": "modeldeploymentname", "localizedValue": "modeldeploymentname"},
-                        "value": name,
-                    }
-                ]
-                series.append({"metadatavalues": meta, "data": data})
-            value.append(
-                {
-                    "id": f"{self.resource_id}/providers/Microsoft.Insights/metrics/{metric}",
-                    "type": "Microsoft.Insights/metrics",
-                    "name": {"value": metric, "localizedValue": metric},
-                    "unit": "Count",
-                    "timeseries": series,
-                    "errorCode": "Success",
-                }
-            )
-        return Reply(
-            200,
-            {
-                "cost": 0,
-                "timespan": "/".join(span),
-                "interval": "PT1H",
-                "namespace": "microsoft.cognitiveservices/accounts",
-                "resourceregion": "eastus",
-                "value": value,
-            },
-        )
-
-    def _costs(self, request: ChannelRequest) -> Reply:
-        try:
-            query = json.loads(request.body)
-            period = query["timePeriod"]
-            start, end = (int(datetime.fromisoformat(period[k]).timestamp()) for k in ("from", "to"))
-        except (ValueError, KeyError, TypeError):
-            return _arm_error(400, "BadRequest", "Invalid query definition")
-        rows: list[list[Any]] = []
-        other = f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{RESOURCE_GROUP}/providers/microsoft.storage/storageaccounts/llmlogs"
-        for day in range(day_of(start), min(end, request.now) + 1, DAY):
-            costs: dict[str, Decimal] = {}
-            for hour in range(day, day + DAY, HOUR):
-                for meter, amount in self.meter_costs(hour, request.now).items():
-                    costs[meter] = costs.get(meter, Decimal(0)) + amount
-            stamp = int(datetime.fromtimestamp(day, UTC).strftime("%Y%m%d"))
-            for meter, amount in sorted(costs.items()):
-                rows.append([Raw(decimal_text(amount)), stamp, self.resource_id.lower(), meter, "USD"])
-            if costs:
-                rows.append([Raw("0.0125"), stamp, other, "LRS Data Stored", "USD"])
-        skip = integer(request.query, "$skiptoken") or 0
-        page = rows[skip : skip + self.cost_page_rows]
-        following = skip + self.cost_page_rows
-        link = None
-        if following < len(rows):
-            base = request.headers.get("host", "127.0.0.1")
-            link = f"http://{base}/azure/arm{request.path.removeprefix('/arm')}?api-version=2023-11-01&$skiptoken={following}"
-        columns = [
-            {"name": n, "type": t}
-            for n, t in (
-                ("Cost", "Number"),
-                ("UsageDate", "Number"),
-                ("ResourceId", "String"),
-                ("Meter", "String"),
-                ("Currency", "String"),
-            )
-        ]
-        props = {"nextLink": link, "columns": columns, "rows": page}
-        return Reply(
-            200,
-            {
-                "id": "subscriptions/x/providers/Microsoft.CostManagement/Query/1",
-                "type": "microsoft.costmanagement/Query",
-                "properties": props,
-            },
-        )
 
 
 def _deployment(name: str) -> dict[str, Any]:
