@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -512,6 +513,10 @@ class MarkingProvider:
 
     def close(self) -> None:
         self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        """Every other part of the Provider seam (balances, price shares, ...) is the inner adapter's."""
+        return getattr(self.inner, name)
 
 
 def worker_main(config_path: Path, clock_path: Path) -> int:

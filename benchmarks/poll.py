@@ -32,8 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import DAY, HOUR, SteppedClock, budgets_yaml, compare_with_truth, free_port, table, usd
-from monitor.config import ENDPOINTS, load_config
+from monitor.config import load_config
 from monitor.daemon import Daemon
+from monitor.providers import TYPES
 from monitor.simulator import BENCHMARK_OPENAI_MODELS, Simulator
 
 # 2026-11-25 10:30 UTC: a Wednesday morning, in the middle of an hour.
@@ -116,7 +117,7 @@ def run(projects: int, days: int, work: Path) -> int:
         finally:
             daemon.stop()
         for account, provider in accounts.items():
-            want = minimum_requests(provider, len(ENDPOINTS[provider]), cursor, int(clock()))
+            want = minimum_requests(provider, len(TYPES[provider].endpoints), cursor, int(clock()))
             (t0, rows0, req0), (t1, rows1, req1) = initial[account], steady[account]
             ok &= req1 <= want
             rows.append([account, f"{t0:.1f} s", rows0, req0, f"{t1:.2f} s", rows1, req1, want, req1 - want])

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor import __version__
 from monitor.alerts import OutboxWorker, build_channels
 from monitor.budgets import BudgetEngine, BudgetStatus
+from monitor.budgets.balances import evaluate_balances
 from monitor.config import Config, ProviderConfig, parse_duration
 from monitor.ledger_view import build_ledger_view
 from monitor.metrics import AccountRef, Exposition, MetricsServer, PollStats
@@ -247,6 +248,7 @@ class Daemon:
                 self.config.reconciliation.drift_threshold_percent,
                 now,
             )
+            evaluate_balances(ledger, alert_store, list(self.channels), self.config.balances, now)
             view = build_ledger_view(
                 ledger,
                 self.table,

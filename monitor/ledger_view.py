@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.budgets import BudgetStatus
 from monitor.metrics import (
+    BalanceRow,
     BilledRow,
     BudgetRow,
     DriftRow,
@@ -37,6 +38,7 @@ from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.billed import BilledStore
+from monitor.store.channels import ChannelStore
 
 PERIOD_GAUGES = ("day", "month")
 SPEND_DIMS = ("provider", "account", "project", "model")
@@ -153,5 +155,9 @@ def build_ledger_view(
         ],
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),
+        balances=[
+            BalanceRow(b.provider, b.account, b.key, b.balance_pico, b.limit_pico)
+            for b in ChannelStore(ledger).balances()
+        ],
         outbox_pending=alert_store.pending_count(),
     )

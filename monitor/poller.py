@@ -24,12 +24,15 @@ from monitor.providers import Provider
 from monitor.records import UsagePage
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore, days_between
+from monitor.store.channels import ChannelStore
 
 log = logging.getLogger(__name__)
 
 
 COSTS_ENDPOINT = "costs"
 """The pseudo-endpoint name of the providers' billed-cost report in poll results and metrics."""
+BALANCES_ENDPOINT = "balances"
+"""The pseudo-endpoint name of a channel's prepaid balances in poll results and metrics."""
 
 
 class PollInterrupted(SpendMonitorError):
@@ -143,6 +146,9 @@ class AccountPoller:
                 fetch_start, fetch_end = self.window_start(ledger, endpoint, now), now
             try:
                 for page in self._pages(endpoint, fetch_start, fetch_end, observed_at, now):
+                    shares = self.provider.list_price_shares()
+                    if shares:  # a relay's group ratios, read with the page
+                        self.pricer.set_shares(self.provider.account, shares)
                     priced = self.pricer.price_rows(page.rows)
                     ledger.write_page(page, priced)
                     outcome.pages += 1
@@ -181,9 +187,27 @@ class AccountPoller:
                     type(exc).__name__,
                     exc_info=True,
                 )
+        shares = self.provider.list_price_shares()
+        if shares:  # kept, so that `reprice` prices the relay's groups as the poll did
+            ChannelStore(ledger).write_shares(self.provider.account, shares, observed_at=now)
         if self.fetch_costs and window is None and result.healthy and not result.interrupted:
             result.endpoints.append(self.poll_costs(ledger, now, costs_start))
+        if self.provider.has_balances and window is None and result.healthy and not result.interrupted:
+            result.endpoints.append(self.poll_balances(ledger, now))
         return result
+
+    def poll_balances(self, ledger: Ledger, now: int) -> EndpointResult:
+        """Read the channel's prepaid balances and keep the newest."""
+        outcome = EndpointResult(BALANCES_ENDPOINT)
+        try:
+            balances = self.provider.fetch_balances(now=now)
+        except SpendMonitorError as exc:
+            outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
+            log.warning("%s/balances: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
+            return outcome
+        ChannelStore(ledger).write_balances(self.provider.account, balances, observed_at=now)
+        outcome.rows = len(balances)
+        return outcome
 
     def poll_costs(self, ledger: Ledger, now: int, start: int) -> EndpointResult:
         """Fetch the provider's billed cost per day from `start` (a day) and replace those days."""
@@ -196,9 +220,9 @@ class AccountPoller:
             outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
             log.warning("%s/costs: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
             return outcome
-        BilledStore(ledger).write_billed(
-            self.provider.account, costs, observed_at=now * 1000, days=days_between(start, now)
-        )
+        days = self.provider.replaced_days(days_between(start, now))
+        costs = [line for line in costs if line.day_start in days]
+        BilledStore(ledger).write_billed(self.provider.account, costs, observed_at=now * 1000, days=days)
         outcome.rows = len(costs)
         outcome.cost_pico = sum(c.amount_pico for c in costs)
         return outcome

@@ -161,3 +161,20 @@ class BilledCost:
     token_type: str = ""
     service_tier: str = ""
     context_window: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """A prepaid balance a channel reports (relay quota, OpenRouter credits or a key's spending limit).
+
+    `key` is "" for the account's own balance, else the name of a key with a limit of its own.
+    `balance_pico` is what is left; `limit_pico` the credit granted in all (None when the channel
+    states none). `observed_at` is unix seconds.
+    """
+
+    provider: str
+    account: str
+    key: str
+    balance_pico: int
+    limit_pico: int | None
+    observed_at: int

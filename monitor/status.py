@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from monitor.metrics.status_page import BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
+from monitor.metrics.status_page import BalanceLine, BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
+from monitor.store.billed import BilledStore
+from monitor.store.channels import ChannelStore
 
 TOP_MODELS = 10
 
@@ -56,6 +58,12 @@ def build_status_data(
     for r in by_model:
         key = (r["provider"], r["account"])
         accounts[key] = accounts.get(key, 0) + r["cost_total"]
+    billed = {
+        (r["provider"], r["account"]): int(r["amount_pico"])
+        for r in BilledStore(ledger).billed_by(("provider", "account"), start, end)
+    }
+    for key in billed:
+        accounts.setdefault(key, 0)
     models = sorted(by_model, key=lambda r: (-r["cost_total"], r["provider"], r["account"], r["model"]))
     saved: dict[tuple[str, str], int] = {}
     for (provider, account), pico in savings_by(
@@ -73,7 +81,9 @@ def build_status_data(
             BudgetLine(b.name, b.limit_pico, b.spend_pico, b.forecast_pico, to_unix(b.period_end))
             for b in budget_statuses
         ),
-        providers=tuple(SpendLine(p, a, pico) for (p, a), pico in sorted(accounts.items())),
+        providers=tuple(
+            SpendLine(p, a, pico, billed_pico=billed.get((p, a))) for (p, a), pico in sorted(accounts.items())
+        ),
         models=tuple(
             SpendLine(r["provider"], r["account"], r["cost_total"], r["model"])
             for r in models[:top_models]
@@ -81,4 +91,8 @@ def build_status_data(
         ),
         savings=tuple(SavingsLine(p, a, pico) for (p, a), pico in sorted(saved.items()) if pico),
         polls=tuple(PollLine(p.account, p.endpoint, p.finished, p.ok, p.error) for p in ledger.polls()),
+        balances=tuple(
+            BalanceLine(b.provider, b.account, b.key, b.balance_pico, b.limit_pico, b.observed_at)
+            for b in ChannelStore(ledger).balances()
+        ),
     )

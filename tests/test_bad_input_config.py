@@ -64,7 +64,7 @@ CASES: list[Any] = [
     pytest.param(after("storage: {pth: x.db}"), [(":5: storage.pth: ", "unknown key (did you mean 'path'?)")], id="storage-key-typo"),
     # -- providers -----------------------------------------------------------------------------
     pytest.param("providers: {name: openai-prod}\n", [(":1: providers: ", "is a mapping (expected a list of providers)")], id="providers-mapping"),
-    pytest.param("providers:\n  - openai-prod\n", [(":2: providers[0]: ", "is a single value (expected a mapping with name, type and api_key)")], id="provider-scalar"),
+    pytest.param("providers:\n  - openai-prod\n", [(":2: providers[0]: ", "is a single value (expected a mapping with name, type and that type's keys, such as api_key)")], id="provider-scalar"),
     pytest.param("providers: [null]\n", [(":1: providers[0]: ", "no value given")], id="provider-null"),
     pytest.param(PROVIDER.replace("openai-prod", '""'), [(":2: providers[0].name: ", "'' is not a valid name")], id="provider-name-empty"),
     pytest.param(PROVIDER.replace("openai-prod", "openai-💸"), [(":2: providers[0].name: ", "'openai-💸' is not a valid name (use only letters, digits")], id="provider-name-emoji"),

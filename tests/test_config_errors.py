@@ -19,7 +19,7 @@ EXPECTED: dict[str, list[str]] = {
     "unknown_key": ["{f}:5: providers[0].pol_interval: unknown key (did you mean 'poll_interval'?)"],
     "unknown_key_no_suggestion": [
         "{f}:5: colour: unknown key (expected one of: listen, timezone, month_start_day, week_start, log_level, "
-        "storage, providers, budgets, alerts, pricing, metrics, web, anomalies, reconciliation)"
+        "storage, providers, budgets, balances, alerts, pricing, metrics, web, anomalies, reconciliation)"
     ],
     "wrong_type": ["{f}:2: storage: is a list (expected a mapping with keys: path)"],
     "bad_duration": [
@@ -34,7 +34,7 @@ EXPECTED: dict[str, list[str]] = {
         "(expected an http:// or https:// URL with a host, like https://api.example.com/v1)"
     ],
     "unknown_provider_type": [
-        "{f}:7: providers[1].type: unknown provider 'azure' (expected one of: anthropic, openai)"
+        "{f}:7: providers[1].type: unknown provider 'azure' (expected one of: anthropic, azure_openai, newapi, openai, openrouter)"
     ],
     "duplicate_names": [
         "{f}:5: providers[1].name: duplicate name 'openai-prod' (also used at line 2; names must be unique)",

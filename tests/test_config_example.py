@@ -23,6 +23,7 @@ from monitor.config import (
     WebConfig,
     load_config,
 )
+from monitor.providers import TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.yaml"
@@ -40,8 +41,9 @@ SECTIONS = {
     "reconciliation": ReconciliationConfig,
 }
 KEYS = sorted(
-    {f.name for f in fields(Config) if f.name != "path"}
-    | {f.name for cls in SECTIONS.values() for f in fields(cls)}
+    ({f.name for f in fields(Config)} | {f.name for cls in SECTIONS.values() for f in fields(cls)})
+    - {"path", "options"}  # the file's path; `options` holds each provider type's own keys:
+    | {key for kind in TYPES.values() for key in kind.options}
 )
 
 

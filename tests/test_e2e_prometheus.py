@@ -1,7 +1,8 @@
 """End to end: the daemon on the simulator, scraped by a real Prometheus, and every PromQL
 expression of the shipped dashboards and alert rules run through Prometheus' HTTP API.
 
-The scenario is a bad day on purpose, so that every alert rule's condition holds and its
+The daemon polls the simulated channels too (a relay, OpenRouter, Azure OpenAI), so the overview's
+channel panels have data. The scenario is a bad day on purpose, so that every alert rule's condition holds and its
 expression returns a series: budgets overspent, one account with a rejected key, a price in the
 monitor's table 10% off the bill (drift), token kinds without a price (unpriced), an alert
 channel that is down (outbox stuck), a series limit that folds series, and a second replica that
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from monitor.simulator import Simulator
+from tests.channel_support import azure_entry, channel_env, openrouter_entry, relay_entry
 from tests.daemon_support import free_port, key_env, spawn, wait_ready, write_config
 from tests.promql import extract_promql_expressions
 
@@ -53,7 +55,7 @@ alerts:
     url: http://127.0.0.1:{dead_port}/hook
     secret: e2e-webhook-secret
 metrics:
-  series_limit: 400
+  series_limit: 900  # folds projects and models: the fixed series of six accounts take ~500
 """
 
 PROMETHEUS_CONFIG = """
@@ -83,7 +85,12 @@ def sim() -> Iterator[Simulator]:
 @pytest.fixture
 def daemon_url(tmp_path: Path, sim: Simulator) -> Iterator[str]:
     port, dead_port = free_port(), free_port()
-    extra = BAD_DAY.format(openai_url=sim.openai_base_url, dead_port=dead_port)
+    channels = (
+        relay_entry(sim, lookback="2d")
+        + openrouter_entry(sim, lookback="2d")
+        + azure_entry(sim, lookback="2d")
+    )
+    extra = channels.rstrip("\n") + BAD_DAY.format(openai_url=sim.openai_base_url, dead_port=dead_port)
     config = write_config(
         tmp_path / "c.yaml",
         sim,
@@ -94,7 +101,9 @@ def daemon_url(tmp_path: Path, sim: Simulator) -> Iterator[str]:
     )
     text = config.read_text().replace("poll_interval: 60s", "poll_interval: 10s")
     config.write_text(text)
-    proc = spawn(["run", "--config", str(config)], key_env(sim), tmp_path / "daemon.log")
+    proc = spawn(
+        ["run", "--config", str(config)], {**key_env(sim), **channel_env(sim)}, tmp_path / "daemon.log"
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}", timeout=120)
         yield f"http://127.0.0.1:{port}"
@@ -171,6 +180,7 @@ def test_every_dashboard_and_alert_expression_returns_a_series(prometheus: str) 
     _wait_until(prometheus, "sum(increase(spend_monitor_poll_errors_total[15m])) > 0")
     _wait_until(prometheus, "increase(llm_unpriced_tokens_total[1h]) > 0")
     _wait_until(prometheus, "llm_cost_drift_ratio")
+    _wait_until(prometheus, 'llm_account_balance_usd{provider="newapi"}')
     expressions = extract_promql_expressions()
     assert len(expressions) > 40
     empty = [f"{where}: {expr}" for where, expr in expressions if not _series(prometheus, expr)]

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from monitor.metrics import (
     AccountRef,
+    BalanceRow,
     BilledRow,
     BudgetRow,
     BuildInfo,
@@ -43,6 +44,8 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
     "llm_cache_savings_usd_total": ("counter", {P, A, "model"}),
     "llm_price_usd_per_million_tokens": ("gauge", {P, "model", "service_tier", "token_type"}),
+    "llm_account_balance_usd": ("gauge", {P, A, "key"}),
+    "llm_account_credit_limit_usd": ("gauge", {P, A, "key"}),
     "llm_budget_limit_usd": ("gauge", {"budget"}),
     "llm_budget_spend_usd": ("gauge", {"budget"}),
     "llm_budget_utilization_ratio": ("gauge", {"budget"}),
@@ -126,6 +129,10 @@ def rich_ledger() -> LedgerView:
                 alert_states=[("50", "actual", 0), ("100", "forecast", 1)],
             ),
             BudgetRow("idle", limit_pico=10**12, spend_pico=0, forecast_pico=0, period_end=1_735_689_600),
+        ],
+        balances=[
+            BalanceRow("newapi", "relay", "", 38_200_000_000_000, 500 * 10**12),
+            BalanceRow("openrouter", "router", "prod-app", 120 * 10**12, None),
         ],
         outbox_pending=3,
         ledger_rows=12345,
@@ -400,3 +407,13 @@ def test_docs_catalog_is_the_contract() -> None:
 
 def test_docs_catalog_matches_what_is_exported() -> None:
     assert exported(registry_for(rich_ledger())) == documented_catalog()
+
+
+def test_balances_are_exported_exactly_and_a_limit_only_where_one_is_known() -> None:
+    registry = registry_for(rich_ledger())
+    relay = {P: "newapi", A: "relay", "key": ""}
+    assert registry.get_sample_value("llm_account_balance_usd", relay) == 38.2
+    assert registry.get_sample_value("llm_account_credit_limit_usd", relay) == 500
+    key = {P: "openrouter", A: "router", "key": "prod-app"}
+    assert registry.get_sample_value("llm_account_balance_usd", key) == 120
+    assert registry.get_sample_value("llm_account_credit_limit_usd", key) is None

@@ -58,7 +58,10 @@ def test_an_anthropic_entry_builds_the_anthropic_adapter_with_its_version() -> N
         return httpx.Response(200, json={"data": [], "has_more": False, "next_page": None})
 
     cfg = config(
-        name="claude", type="anthropic", base_url="https://api.anthropic.test", anthropic_version="2024-01-01"
+        name="claude",
+        type="anthropic",
+        base_url="https://api.anthropic.test",
+        options={"anthropic_version": "2024-01-01"},
     )
     p = make_provider(cfg, transport=httpx.MockTransport(handler))
     assert isinstance(p, AnthropicProvider)

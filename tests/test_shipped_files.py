@@ -42,6 +42,8 @@ CATALOG = frozenset(
         "llm_unpriced_tokens_total",
         "llm_cache_savings_usd_total",
         "llm_price_usd_per_million_tokens",
+        "llm_account_balance_usd",
+        "llm_account_credit_limit_usd",
         "llm_budget_limit_usd",
         "llm_budget_spend_usd",
         "llm_budget_utilization_ratio",

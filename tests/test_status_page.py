@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from test_drift_support import ANTHROPIC, NOW, OPENAI, populated_ledger
 
 from monitor.metrics.status_page import (
+    BalanceLine,
     BudgetLine,
     PollLine,
     SavingsLine,
@@ -25,6 +26,7 @@ from monitor.reconciliation import savings_by
 from monitor.records import pico_to_usd, usd_to_pico
 from monitor.status import build_status_data
 from monitor.store import Ledger
+from monitor.store.billed import BilledStore
 
 HOSTILE = '<script>alert("x")</script>'
 QUOTES = "\"onmouseover='steal()' x=\""
@@ -139,11 +141,16 @@ def test_the_figures_built_from_a_ledger_equal_the_ledger(tmp_path: Path) -> Non
             r["account"]: r["cost_total"] for r in ledger.spend_by(("account",), MONTH_START, MONTH_END)
         }
         saved = savings_by(ledger, table, ("account",), start=MONTH_START, end=MONTH_END)
+        billed = {
+            r["account"]: r["amount_pico"]
+            for r in BilledStore(ledger).billed_by(("account",), MONTH_START, MONTH_END)
+        }
     parsed = page(data)
     figures = parsed.usd
     assert [Decimal(v) for row, v in figures if row == "month-spend"] == [pico_to_usd(month)]
+    assert billed  # each account row shows its spend, then what the provider billed
     assert [Decimal(v) for row, v in figures if row == "account"] == [
-        pico_to_usd(per_account[a]) for a in (ANTHROPIC, OPENAI)
+        pico_to_usd(x) for a in (ANTHROPIC, OPENAI) for x in (per_account[a], billed[a])
     ]
     assert [Decimal(v) for row, v in figures if row == "savings"] == [
         pico_to_usd(saved[(a,)]) for a in (ANTHROPIC, OPENAI)
@@ -161,3 +168,19 @@ def test_the_month_is_the_configured_timezones(tmp_path: Path) -> None:
             ledger, [], table=PriceTable.bundled(), now=december_in_tokyo, tz=ZoneInfo("Asia/Tokyo")
         )
     assert "Month to date (2026-12, Asia/Tokyo)" in "".join(page(data).text)
+
+
+def test_prepaid_balances_are_listed_with_their_limits() -> None:
+    data = StatusData(
+        generated_at=NOW,
+        month_start=MONTH_START,
+        month_spend_pico=0,
+        balances=(
+            BalanceLine("newapi", "relay", "", 38_204_000_000_000, 500 * 10**12, NOW),
+            BalanceLine("openrouter", "router", "<prod>", 5 * 10**12, None, NOW),
+        ),
+    )
+    parsed = page(data)
+    assert [Decimal(v) for row, v in parsed.usd if row == "balance"] == [Decimal("38.204"), 500, 5]
+    text = "".join(parsed.text)
+    assert "$38.20" in text and "(account)" in text and "<prod>" in text  # escaped, shown as text

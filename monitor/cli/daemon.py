@@ -16,7 +16,13 @@ from monitor.config import Config
 from monitor.daemon import Daemon
 from monitor.errors import ConfigError
 from monitor.records import UsagePage, pico_to_usd
-from monitor.simulator import Simulator
+from monitor.simulator import Simulator, azure_api
+from monitor.simulator.core import (
+    AZURE_CLIENT_SECRET,
+    NEWAPI_ACCESS_TOKEN,
+    NEWAPI_USER_ID,
+    OPENROUTER_MANAGEMENT_KEY,
+)
 from monitor.store import Ledger
 from monitor.store.progress import resume_point
 
@@ -73,6 +79,31 @@ providers:
     api_key: ${{SPEND_MONITOR_DEMO_ANTHROPIC_KEY}}
     base_url: "{anthropic_url}"
     poll_interval: {interval}
+  - name: relay-demo
+    type: newapi
+    base_url: "{newapi_url}"
+    access_token: ${{SPEND_MONITOR_DEMO_RELAY_TOKEN}}
+    user_id: {newapi_user}
+    poll_interval: {interval}
+  - name: openrouter-demo
+    type: openrouter
+    api_key: ${{SPEND_MONITOR_DEMO_OPENROUTER_KEY}}
+    base_url: "{openrouter_url}"
+    poll_interval: {interval}
+  - name: azure-demo
+    type: azure_openai
+    tenant_id: {azure_tenant}
+    client_id: {azure_client}
+    client_secret: ${{SPEND_MONITOR_DEMO_AZURE_SECRET}}
+    subscription_id: {azure_subscription}
+    resource_group: {azure_group}
+    account: {azure_account}
+    login_url: "{azure_login}"
+    management_url: "{azure_management}"
+    poll_interval: {interval}
+balances:
+  - {{account: relay-demo, below_usd: 480, runway_days: 30}}
+  - {{account: openrouter-demo, below_usd: 100}}
 budgets:
   - name: openai-monthly
     amount_usd: 650
@@ -84,6 +115,10 @@ budgets:
     amount_usd: 6000
     period: month
     scope: {{provider: anthropic}}
+  - name: channels-monthly
+    amount_usd: 400
+    period: month
+    scope: {{provider: [newapi, openrouter, azure_openai]}}
   - name: all-daily
     amount_usd: 300
     period: day
@@ -101,6 +136,16 @@ def _demo(args: argparse.Namespace) -> int:
                 db=db,
                 openai_url=sim.openai_base_url,
                 anthropic_url=sim.anthropic_base_url,
+                newapi_url=sim.newapi_base_url,
+                newapi_user=NEWAPI_USER_ID,
+                openrouter_url=sim.openrouter_base_url,
+                azure_tenant=azure_api.TENANT,
+                azure_client=azure_api.CLIENT_ID,
+                azure_subscription=azure_api.SUBSCRIPTION,
+                azure_group=azure_api.RESOURCE_GROUP,
+                azure_account=azure_api.ACCOUNT,
+                azure_login=sim.azure_login_url,
+                azure_management=sim.azure_management_url,
                 interval=args.poll_interval,
             ),
             encoding="utf-8",
@@ -108,6 +153,9 @@ def _demo(args: argparse.Namespace) -> int:
         environ = dict(os.environ)
         environ["SPEND_MONITOR_DEMO_OPENAI_KEY"] = sim.openai_key
         environ["SPEND_MONITOR_DEMO_ANTHROPIC_KEY"] = sim.anthropic_key
+        environ["SPEND_MONITOR_DEMO_RELAY_TOKEN"] = NEWAPI_ACCESS_TOKEN
+        environ["SPEND_MONITOR_DEMO_OPENROUTER_KEY"] = OPENROUTER_MANAGEMENT_KEY
+        environ["SPEND_MONITOR_DEMO_AZURE_SECRET"] = AZURE_CLIENT_SECRET
         config = load(args, config_path, environ=environ)
         print(f"simulator: {sim.url}", file=sys.stderr)
         print(f"ledger:    {db}", file=sys.stderr)
@@ -181,6 +229,13 @@ def _backfill(args: argparse.Namespace) -> int:
                 f"{account}: backfilling {since.date()} .. {(until - timedelta(seconds=1)).date()}",
                 file=sys.stderr,
             )
+            if provider.history_days is not None and start < now - provider.history_days * 86400:
+                oldest = datetime.fromtimestamp(now - provider.history_days * 86400, UTC).date()
+                print(
+                    f"{account}: {provider.provider} keeps the last {provider.history_days} days only; "
+                    f"usage before {oldest} cannot be fetched",
+                    file=sys.stderr,
+                )
             width = provider.bucket_width
             starts = {
                 ep: resume_point(ledger, account, [ep], start=start, end=end, width=width)

@@ -20,6 +20,7 @@ from monitor.periods import to_unix
 from monitor.pricing import Pricer, PriceTable
 from monitor.records import pico_to_usd
 from monitor.store import Ledger, RepriceResult
+from monitor.store.channels import ChannelStore
 
 COLUMNS = (
     "provider",
@@ -72,6 +73,8 @@ def _reprice(args: argparse.Namespace) -> int:
     pricer = Pricer(table, {p.name: p.discount_percent for p in config.providers})
     since = to_unix(datetime.combine(args.since, time(), tzinfo=UTC)) if args.since else None
     with Ledger.open(path) as ledger:
+        for account, shares in ChannelStore(ledger).shares().items():  # a relay's group ratios
+            pricer.set_shares(account, shares)
         result = ledger.reprice(pricer.price, since, args.dry_run)
     rows, total = _rows(result, args.format)
     if args.format == "json":

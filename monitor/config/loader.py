@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from monitor.config.balances import balance, check_unique
 from monitor.config.channels import alert_channels
 from monitor.config.model import (
     LOG_LEVELS,
@@ -49,6 +50,7 @@ _TOP_KEYS = (
     "storage",
     "providers",
     "budgets",
+    "balances",
     "alerts",
     "pricing",
     "metrics",
@@ -155,6 +157,10 @@ def _config(reader: Reader, root: At, path: Path) -> Config | None:
     providers = [provider(reader, at, names) for at in _entries(reader, items, "providers", non_empty=True)]
     budget_names: dict[str, At] = {}
     budgets = [budget(reader, at, budget_names, names) for at in _entries(reader, items, "budgets")]
+    configured = {**dict.fromkeys(names), **{p.name: p for p in providers if p is not None}}
+    balance_entries = [(at, balance(reader, at, configured)) for at in _entries(reader, items, "balances")]
+    check_unique(reader, balance_entries)
+    balances = [entry for _, entry in balance_entries]
     alerts = alert_channels(reader, _entries(reader, items, "alerts"))
     for key, (cls, fields) in _SCALAR_SECTIONS.items():
         if key in items:
@@ -163,12 +169,13 @@ def _config(reader: Reader, root: At, path: Path) -> Config | None:
         values["web"] = _web(reader, items["web"])
     if "pricing" in items:
         values["pricing"] = pricing_section(reader, items["pricing"], _existing_file)
-    if alerts is None or None in (*providers, *budgets, *values.values()):
+    if alerts is None or None in (*providers, *budgets, *balances, *values.values()):
         return None
     return Config(
         path=path,
         providers=tuple(p for p in providers if p is not None),
         budgets=tuple(b for b in budgets if b is not None),
+        balances=tuple(b for b in balances if b is not None),
         alerts=alerts,
         **values,
     )

@@ -13,32 +13,6 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-PROVIDER_TYPES: tuple[str, ...] = ("anthropic", "openai")
-
-DEFAULT_BASE_URLS: Mapping[str, str] = MappingProxyType(
-    {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
-)
-"""SDK conventions: OpenAI's base URL includes /v1, Anthropic's paths start with /v1/organizations."""
-
-ENDPOINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "openai": (
-            "completions",
-            "embeddings",
-            "moderations",
-            "images",
-            "audio_speeches",
-            "audio_transcriptions",
-            "vector_stores",
-            "code_interpreter_sessions",
-            "file_search_calls",
-            "web_search_calls",
-        ),
-        "anthropic": ("messages",),
-    }
-)
-"""Each provider type's usage endpoints; `ProviderConfig.endpoints = None` means all of them."""
-
 BUCKET_WIDTHS: tuple[str, ...] = ("1m", "1h", "1d")
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -78,14 +52,22 @@ def _empty_mapping() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
+def _empty_any_mapping() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class ProviderConfig:
-    """One provider account to poll. `name` is the account label in the ledger, metrics and alerts."""
+    """One provider account to poll. `name` is the account label in the ledger, metrics and alerts.
+
+    The keys of its `type` (monitor.providers.registry) beyond the common ones are in `options`
+    (secrets as `Secret`), except `api_key` and `base_url`, which have fields of their own.
+    """
 
     name: str
     type: str
-    api_key: Secret
-    base_url: str
+    api_key: Secret | None = None
+    base_url: str = ""
     poll_interval: float = 300.0
     bucket_width: str = "1h"
     revision_window: float = 172800.0
@@ -95,7 +77,7 @@ class ProviderConfig:
     discount_percent: Decimal = Decimal(0)
     endpoints: tuple[str, ...] | None = None
     fetch_costs: bool = True
-    anthropic_version: str = "2023-06-01"
+    options: Mapping[str, Any] = field(default_factory=_empty_any_mapping)
 
 
 @dataclass(frozen=True)
@@ -182,6 +164,16 @@ class AnomalyConfig:
 
 
 @dataclass(frozen=True)
+class BalanceConfig:
+    """An alert on a channel's prepaid balance: when it falls below `below_usd`, or when at the recent
+    daily spend it would run out within `runway_days`. At least one of the two is set."""
+
+    account: str
+    below_usd: Decimal | None = None
+    runway_days: int | None = None
+
+
+@dataclass(frozen=True)
 class ReconciliationConfig:
     """How far computed cost may drift from the provider's billed cost before it is reported."""
 
@@ -200,6 +192,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     providers: tuple[ProviderConfig, ...] = ()
     budgets: tuple[BudgetConfig, ...] = ()
+    balances: tuple[BalanceConfig, ...] = ()
     alerts: tuple[AlertChannelConfig, ...] = ()
     pricing: PricingConfig = field(default_factory=PricingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)

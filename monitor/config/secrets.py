@@ -1,12 +1,12 @@
 """Every secret a loaded config holds, for the log filter that keeps them out of every log line.
 
-Provider keys, webhook secrets, alert channel URLs (whole and in the pieces a library may log:
+Provider keys and every secret option of a channel type (access tokens, client secrets), webhook secrets, alert channel URLs (whole and in the pieces a library may log:
 urllib3 logs only the path of a Slack webhook) and channel header values (often tokens).
 """
 
 from __future__ import annotations
 
-from monitor.config.model import Config
+from monitor.config.model import Config, Secret
 from monitor.redaction import url_parts
 
 
@@ -14,7 +14,9 @@ def secret_values(config: Config) -> set[str]:
     """The secret strings of `config`, revealed only to be redacted."""
     found: set[str] = set()
     for provider in config.providers:
-        found.add(provider.api_key.reveal())
+        if provider.api_key is not None:
+            found.add(provider.api_key.reveal())
+        found.update(value.reveal() for value in provider.options.values() if isinstance(value, Secret))
     for channel in config.alerts:
         found |= url_parts(channel.url.reveal())
         if channel.secret is not None:

@@ -8,27 +8,24 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from monitor.config.model import (
     BUCKET_WIDTHS,
-    DEFAULT_BASE_URLS,
-    ENDPOINTS,
     PERIODS,
-    PROVIDER_TYPES,
     BudgetConfig,
     BudgetScope,
     ProviderConfig,
 )
+from monitor.config.options import option_keys, read_options
 from monitor.config.reader import NAME_FIELD, At, Field, Reader, quoted, read_scalars, require, unique
 from monitor.config.values import (
     DURATION_HINT,
     Invalid,
-    check_provider_url,
     decimal_between,
     duration_at_least,
     int_between,
@@ -37,6 +34,8 @@ from monitor.config.values import (
     parse_duration,
     suggest,
 )
+from monitor.providers.registry import TYPE_NAMES, TYPES
+from monitor.providers.schema import ProviderType
 from monitor.records import usd_to_pico
 
 logger = logging.getLogger(__name__)
@@ -49,15 +48,9 @@ def _lookback(text: str) -> str:
     return text
 
 
-def _api_version(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        raise Invalid("{value} is not a version date", "expected YYYY-MM-DD, like 2023-06-01")
-    return text.strip()
-
-
 _PROVIDER_FIELDS: Mapping[str, Field] = {
     "name": NAME_FIELD,
-    "type": (one_of(PROVIDER_TYPES, "provider"), "a provider type"),
+    "type": (one_of(TYPE_NAMES, "provider"), "a provider type"),
     "poll_interval": (duration_at_least(10), "a duration of at least 10s"),
     "bucket_width": (one_of(BUCKET_WIDTHS, "bucket width"), "1m, 1h or 1d"),
     "revision_window": (duration_at_least(0), DURATION_HINT),
@@ -66,55 +59,56 @@ _PROVIDER_FIELDS: Mapping[str, Field] = {
     "max_attempts": (int_between(1), "a whole number"),
     "discount_percent": (decimal_between(Decimal(0), Decimal(100)), "a percent"),
     "fetch_costs": (parse_bool, "true or false"),
-    "anthropic_version": (_api_version, "a date like 2023-06-01"),
 }
+"""The keys every provider type has; each type adds its own (monitor.providers.registry)."""
 
 
 def provider(reader: Reader, at: At, names: dict[str, At]) -> ProviderConfig | None:
     """One `providers[i]` entry; `names` collects every valid name seen, for uniqueness and budget scopes."""
-    items = reader.mapping(
-        at, [f.name for f in fields(ProviderConfig)], "a mapping with name, type and api_key"
-    )
+    allowed = [*_PROVIDER_FIELDS, "endpoints", *option_keys()]
+    items = reader.mapping(at, allowed, "a mapping with name, type and that type's keys, such as api_key")
     if items is None:
         return None
     values: dict[str, Any] = read_scalars(reader, items, _PROVIDER_FIELDS)
-    complete = require(
-        reader,
-        at,
-        items,
-        {
-            "name": "add name: a unique account label like openai-prod",
-            "type": f"add type: one of {', '.join(PROVIDER_TYPES)}",
-            "api_key": "add api_key: ${ENV_VAR} or ${file:/path} holding an admin API key",
-        },
-    )
-    name, kind = values.get("name"), values.get("type")
+    kind = TYPES.get(values.get("type") or "")
+    required = {
+        "name": "add name: a unique account label like openai-prod",
+        "type": f"add type: one of {', '.join(TYPE_NAMES)}",
+    }
+    complete = require(reader, at, items, required)
+    name = values.get("name")
     if name is not None:
         unique(reader, items["name"], name, names)
-    if "api_key" in items:
-        values["api_key"] = reader.secret(items["api_key"])
-    if "base_url" in items:
-        values["base_url"] = reader.value(items["base_url"], check_provider_url, expected="an http(s) URL")
-    elif kind is not None:
-        values["base_url"] = DEFAULT_BASE_URLS[kind]
+    options = read_options(reader, at, items, kind)
+    if kind is not None and "bucket_width" in values:
+        width = values["bucket_width"]
+        if width is not None and width not in kind.bucket_widths:
+            widths = ", ".join(kind.bucket_widths)
+            reader.problem(items["bucket_width"], f"{kind.name} reports {widths} buckets only (set {widths})")
+            values["bucket_width"] = None
+    elif kind is not None and "1h" not in kind.bucket_widths:
+        values["bucket_width"] = kind.bucket_widths[0]
     if "endpoints" in items:
         values["endpoints"] = _endpoints(reader, items["endpoints"], kind)
-    if "anthropic_version" in items and kind not in (None, "anthropic"):
-        reader.problem(items["anthropic_version"], "only applies to anthropic providers (remove it)")
-    if not complete or kind is None or any(value is None for value in values.values()):
+    if not complete or kind is None or options is None or any(value is None for value in values.values()):
         return None
-    return ProviderConfig(**values)
+    return ProviderConfig(
+        **values,
+        api_key=options.pop("api_key", None),
+        base_url=options.pop("base_url", ""),
+        options=MappingProxyType(options),
+    )
 
 
-def _endpoints(reader: Reader, at: At, kind: str | None) -> tuple[str, ...] | None:
+def _endpoints(reader: Reader, at: At, kind: ProviderType | None) -> tuple[str, ...] | None:
     items = reader.sequence(at, "a list of endpoint names")
     if items is None:
         return None
     if not items:
         reader.problem(at, "the list is empty (remove the key to poll every endpoint)")
         return None
-    known = ENDPOINTS.get(kind or "", ())
-    check = one_of(known, f"{kind} endpoint") if known else str
+    known = kind.endpoints if kind is not None else ()
+    check = one_of(known, f"{kind.name} endpoint") if kind is not None else str
     parsed = [reader.value(item, check, expected="an endpoint name") for item in items]
     _report_repeats(reader, items, parsed, "endpoint")
     if any(name is None for name in parsed):
@@ -130,7 +124,8 @@ def _report_repeats(reader: Reader, items: list[At], values: list[Any], what: st
         seen.add(value)
 
 
-def _usd(text: str) -> Decimal:
+def usd_amount(text: str) -> Decimal:
+    """A positive USD amount, exact to the picodollar."""
     amount = decimal_between(Decimal(0), low_open=True)(text)
     try:
         usd_to_pico(amount)
@@ -141,7 +136,7 @@ def _usd(text: str) -> Decimal:
 
 _BUDGET_FIELDS: Mapping[str, Field] = {
     "name": NAME_FIELD,
-    "amount_usd": (_usd, "an amount in USD"),
+    "amount_usd": (usd_amount, "an amount in USD"),
     "period": (one_of(PERIODS, "period"), "a period"),
 }
 
@@ -180,7 +175,7 @@ def _scope(reader: Reader, at: At, accounts: tuple[str, ...]) -> BudgetScope | N
     items = reader.mapping(at, [f.name for f in fields(BudgetScope)], "a mapping like {provider: openai}")
     if items is None:
         return None
-    known: dict[str, tuple[str, ...]] = {"provider": PROVIDER_TYPES, "account": accounts}
+    known: dict[str, tuple[str, ...]] = {"provider": TYPE_NAMES, "account": accounts}
     values: dict[str, tuple[str, ...]] = {}
     ok = True
     for key, item in items.items():

@@ -10,6 +10,7 @@ from monitor.metrics.exposition import Exposition
 from monitor.metrics.server import MetricsServer
 from monitor.metrics.snapshot import (
     AccountRef,
+    BalanceRow,
     BilledRow,
     BudgetRow,
     BuildInfo,
@@ -28,6 +29,7 @@ from monitor.metrics.snapshot import (
 
 __all__ = [
     "AccountRef",
+    "BalanceRow",
     "BilledRow",
     "BudgetRow",
     "BuildInfo",

@@ -199,7 +199,31 @@ def budget_metrics(ledger: LedgerView) -> list[Metric]:
     states = [((r.budget, t, k), float(s)) for r in budgets for t, k, s in sorted(r.alert_states)]
     doc = "1 while the budget alert is in ALARM, 0 in OK."
     metrics.append(_family("gauge", "llm_budget_alert_state", doc, ("budget", "threshold", "kind"), states))
-    return metrics
+    return metrics + balance_metrics(ledger)
+
+
+def balance_metrics(ledger: LedgerView) -> list[Metric]:
+    """Channels' prepaid balances and credit limits: few, never dropped by the series limit."""
+    labels = ("provider", "account", "key")
+    rows = sorted(ledger.balances, key=lambda b: (b.provider, b.account, b.key))
+    balance = [((b.provider, b.account, b.key), usd(b.balance_pico)) for b in rows]
+    limits = [((b.provider, b.account, b.key), usd(b.limit_pico)) for b in rows if b.limit_pico is not None]
+    return [
+        _family(
+            "gauge",
+            "llm_account_balance_usd",
+            'Prepaid balance left, USD (key "": the account\'s).',
+            labels,
+            balance,
+        ),
+        _family(
+            "gauge",
+            "llm_account_credit_limit_usd",
+            "Credit granted in all (the balance's limit), USD.",
+            labels,
+            limits,
+        ),
+    ]
 
 
 def _histogram(polls: PollView) -> Metric:

@@ -16,6 +16,7 @@ from monitor.records import TOKEN_TYPES, ZERO_TOKENS
 
 __all__ = [
     "AccountRef",
+    "BalanceRow",
     "BilledRow",
     "BudgetRow",
     "BuildInfo",
@@ -137,6 +138,18 @@ class BudgetRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """A channel's prepaid balance (`key` "" for the account, else a key with its own limit), picodollars;
+    `limit_pico` is None where the channel states no limit."""
+
+    provider: str
+    account: str
+    key: str
+    balance_pico: int
+    limit_pico: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerView:
     """Everything the metrics take from the ledger; rows with equal labels are added together."""
 
@@ -148,6 +161,7 @@ class LedgerView:
     cache_savings: Sequence[SavingsRow] = ()
     prices: Sequence[PriceRow] = ()
     budgets: Sequence[BudgetRow] = ()
+    balances: Sequence[BalanceRow] = ()
     outbox_pending: int = 0
     ledger_rows: int = 0
 

@@ -1,4 +1,5 @@
-"""The HTML status page served at `/`: month-to-date spend, budgets, top models, savings and polls.
+"""The HTML status page served at `/`: month-to-date spend (computed and billed), budgets, top models,
+savings, prepaid balances and polls.
 
 Server-rendered, dependency-free and readable without JavaScript (progress bars are CSS widths).
 Every value that came from outside (budget, account, project and model names, poll errors) is
@@ -32,12 +33,26 @@ class BudgetLine:
 
 @dataclass(frozen=True, slots=True)
 class SpendLine:
-    """Month-to-date spend of one provider account (`model` "") or one model."""
+    """Month-to-date spend of one provider account (`model` "") or one model; `billed_pico` is what the
+    provider billed for the account this month (None: no bill fetched)."""
 
     provider: str
     account: str
     spend_pico: int
     model: str = ""
+    billed_pico: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceLine:
+    """A channel's prepaid balance (`key` "" for the account) and its limit (None: none stated), picodollars."""
+
+    provider: str
+    account: str
+    key: str
+    balance_pico: int
+    limit_pico: int | None
+    observed_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,7 @@ class StatusData:
     models: Sequence[SpendLine] = field(default_factory=tuple)
     savings: Sequence[SavingsLine] = field(default_factory=tuple)
     polls: Sequence[PollLine] = field(default_factory=tuple)
+    balances: Sequence[BalanceLine] = field(default_factory=tuple)
 
 
 _STYLE = """
@@ -150,11 +166,35 @@ def _spend(lines: Sequence[SpendLine], with_model: bool) -> str:
     rows = [
         f'<tr class="{"model" if with_model else "account"}"><td>{_e(s.provider)}</td><td>{_e(s.account)}</td>'
         + (f"<td>{_e(s.model)}</td>" if with_model else "")
-        + f"{_usd_cell(s.spend_pico)}</tr>"
+        + f"{_usd_cell(s.spend_pico)}"
+        + (
+            ""
+            if with_model
+            else _usd_cell(s.billed_pico)
+            if s.billed_pico is not None
+            else '<td class="usd muted">-</td>'
+        )
+        + "</tr>"
         for s in lines
     ]
-    headers = ("provider", "account", *(("model",) if with_model else ()), "$spend")
+    headers = (
+        ("provider", "account", "model", "$spend")
+        if with_model
+        else ("provider", "account", "$spend", "$billed")
+    )
     return _table(headers, rows, "No usage this month yet.")
+
+
+def _balances(lines: Sequence[BalanceLine]) -> str:
+    rows = [
+        f'<tr class="balance"><td>{_e(b.provider)}</td><td>{_e(b.account)}</td><td>{_e(b.key or "(account)")}</td>'
+        f"{_usd_cell(b.balance_pico)}"
+        + (_usd_cell(b.limit_pico) if b.limit_pico is not None else '<td class="usd muted">-</td>')
+        + f"<td>{_e(_when(b.observed_at))}</td></tr>"
+        for b in lines
+    ]
+    headers = ("provider", "account", "key", "$balance", "$credit granted", "as of")
+    return _table(headers, rows, "No channel with a prepaid balance.")
 
 
 def _savings(lines: Sequence[SavingsLine]) -> str:
@@ -193,11 +233,15 @@ def render_status_page(data: StatusData) -> bytes:
         "<h2>Budgets</h2>",
         _budgets(data),
         "<h2>Spend by provider account</h2>",
+        '<p class="muted">Spend is computed from tokens and list prices; billed is what the provider '
+        "billed this month (for Azure OpenAI, OpenRouter and relays, their charge).</p>",
         _spend(data.providers, with_model=False),
         "<h2>Top models</h2>",
         _spend(data.models, with_model=True),
         "<h2>Savings</h2>",
         _savings(data.savings),
+        "<h2>Prepaid balances</h2>",
+        _balances(data.balances),
         "<h2>Last polls</h2>",
         _polls(data.polls),
         f'<p class="muted">Generated {_e(_when(data.generated_at))}'

@@ -62,6 +62,9 @@ class _Plan:
 class Pricer:
     """Prices UsageRows against a PriceTable; `discounts` maps account name -> percent off list.
 
+    A channel that charges a share of list price per project (a relay's group ratio) says so with
+    `set_shares`; an account's `discounts` entry overrides its shares.
+
     `unknown_models` collects the (provider, model) pairs no price matched. Each kind of gap (unknown
     model, missing tier, missing token price, missing unit price) is logged once as a WARNING.
     """
@@ -71,6 +74,7 @@ class Pricer:
         self._factors = {
             account: discount_factor(percent) for account, percent in (discounts or {}).items() if percent
         }
+        self._shares: dict[tuple[str, str], Fraction] = {}
         self._plans: dict[tuple[str, str, str, str, bool, str, int], _Plan] = {}
         self._warned: set[tuple[str, ...]] = set()
         self.unknown_models: set[tuple[str, str]] = set()
@@ -101,12 +105,24 @@ class Pricer:
             if unpriced:
                 self._warn_missing_tokens(entry, tokens)
         factor = plan.factor
+        if factor is None and self._shares:
+            factor = self._shares.get((row.account, row.project))
         if factor is not None:
             costs = tuple([apply_discount(cost, factor) if cost else 0 for cost in costs])
         if not row.units:
             return PricedRow(row, costs, 0, entry.id, unpriced)
         unit_cost, unpriced_units = self._price_units(entry, row.units, factor)
         return PricedRow(row, costs, unit_cost, entry.id, unpriced, unpriced_units)
+
+    def set_shares(self, account: str, shares: Mapping[str, Decimal]) -> None:
+        """The share of list price `account` pays per project from now on (e.g. {"vip": 0.7}), replacing
+        the account's earlier shares; a project without a share pays list price."""
+        for project, share in shares.items():
+            if not share.is_finite() or share < 0:
+                raise PricingError(f"{account}: the share of list price of {project!r} is {share}, not >= 0")
+        kept = {key: value for key, value in self._shares.items() if key[0] != account}
+        kept.update({(account, project): Fraction(share) for project, share in shares.items()})
+        self._shares = kept  # one reference swap: pollers of other accounts may be pricing meanwhile
 
     def price_rows(self, rows: Iterable[UsageRow]) -> list[PricedRow]:
         """Price many rows (one page); same results as calling `price` on each."""

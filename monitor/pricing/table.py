@@ -21,7 +21,7 @@ from typing import Any
 
 from monitor.errors import PricingError
 from monitor.pricing.files import read_price_file
-from monitor.pricing.resolve import FINE_TUNED_PREFIX, ResolvedModel, resolve_name
+from monitor.pricing.resolve import FINE_TUNED_PREFIX, ResolvedModel, resolve_name, resolve_upstream
 from monitor.pricing.rules import Rates, complete_tiers
 from monitor.pricing.schema import BlockSpec, ModelSpec, parse_models
 from monitor.pricing.tiers import context_floor, context_label
@@ -123,7 +123,11 @@ class PriceTable:
         return cls(specs, version, aliases)
 
     def resolve(self, provider: str, model: str) -> ResolvedModel | None:
-        """The table model that prices `model` ("" provider = any), or None; cached."""
+        """The table model that prices `model` ("" provider = any), or None; cached.
+
+        A provider the table has no prices of is a channel reselling other providers' models: its
+        rows name the upstream model, resolved with any provider's prices (resolve.resolve_upstream).
+        """
         key = (provider, model)
         try:
             return self._resolved[key]
@@ -131,7 +135,10 @@ class PriceTable:
             pass
         if len(self._resolved) >= _RESOLVE_CACHE_LIMIT:
             self._resolved.clear()
-        found = resolve_name(provider, model, self._known, self._providers, self._config_aliases)
+        if provider and provider not in self._providers:
+            found = resolve_upstream(model, self._known, self._providers, self._config_aliases)
+        else:
+            found = resolve_name(provider, model, self._known, self._providers, self._config_aliases)
         self._resolved[key] = found
         return found
 

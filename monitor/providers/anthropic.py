@@ -13,22 +13,29 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from monitor.providers import (
+from monitor.providers.base import (
     BUCKET_LIMITS,
+    ProviderDefaults,
     align_down,
     align_up,
     bucket_seconds,
     build_page,
+    check_endpoint,
     read_buckets,
+    read_instant,
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
+from monitor.providers.schema import Build, Option, ProviderType, common_settings
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
+
+if TYPE_CHECKING:
+    from monitor.config.model import ProviderConfig
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
@@ -54,7 +61,7 @@ def rfc3339(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class AnthropicProvider:
+class AnthropicProvider(ProviderDefaults):
     """The Anthropic Admin API usage and cost reports of one organization (`x-api-key` admin key)."""
 
     provider = "anthropic"
@@ -102,10 +109,7 @@ class AnthropicProvider:
         self, endpoint: str, start: int, end: int, *, observed_at: int, now: int
     ) -> Iterator[UsagePage]:
         """Pages of the messages usage report from `start` (aligned down) to `end` (aligned up)."""
-        if endpoint not in self.endpoints:
-            raise ValueError(
-                f"{self.account}: endpoint {endpoint!r} is not polled (polled: {self.endpoints})"
-            )
+        check_endpoint(endpoint, self.endpoints, self.account)
         width = self.bucket_width
         start = align_down(start, width)
         end = max(align_up(end, width), start + width)
@@ -216,15 +220,30 @@ def _nested(f: Fields, r: dict[str, Any], key: str, where: str) -> dict[str, Any
 
 def _span(f: Fields, bucket: dict[str, Any], where: str) -> tuple[int, int]:
     """A bucket's start and end, RFC 3339 -> unix seconds."""
-    return _instant(f, bucket, "starting_at", where), _instant(f, bucket, "ending_at", where)
+    return read_instant(f, bucket, "starting_at", where), read_instant(f, bucket, "ending_at", where)
 
 
-def _instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
-    text = f.text(obj, key, where)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise f.error(f"{where}.{key}", f"expected an RFC 3339 time with a zone, got {text!r:.40}")
-    return int(when.timestamp())
+def _build(cfg: ProviderConfig, build: Build) -> AnthropicProvider:
+    return AnthropicProvider(
+        api_key=TYPE.secret(cfg, "api_key"),
+        base_url=cfg.base_url or DEFAULT_BASE_URL,
+        bucket_width=cfg.bucket_width,
+        endpoints=cfg.endpoints,
+        anthropic_version=TYPE.option(cfg, "anthropic_version"),
+        key_hint=build.hint("api_key"),
+        **common_settings(cfg, build),
+    )
+
+
+TYPE = ProviderType(
+    name="anthropic",
+    summary="an Anthropic organization (Admin API key)",
+    build=_build,
+    endpoints=tuple(USAGE_PATHS),
+    options={
+        "api_key": Option("secret", "${ENV_VAR} or ${file:/path} holding an admin API key", required=True),
+        "base_url": Option("url", "the API base URL", default=DEFAULT_BASE_URL),
+        "anthropic_version": Option("version_date", "the anthropic-version header", default=DEFAULT_VERSION),
+    },
+)
+"""The config `type: anthropic` (see monitor.providers.registry)."""

@@ -30,7 +30,7 @@ from monitor.errors import ProviderResponseError, ProviderTransientError
 from monitor.net.response import Watchdog
 from monitor.net.retry import RetryPolicy, retry_after_seconds
 from monitor.providers.payload import Fields
-from monitor.providers.request import Envelope, Failure, PageRequest, Retry, parse_json
+from monitor.providers.request import Envelope, Failure, PageRequest, Retry, Send, parse_json
 from monitor.redaction import REDACTED, redact
 
 __all__ = ["REDACTED", "ApiClient", "ApiStats", "encode_query", "parse_json", "redact", "retry_after_seconds"]
@@ -87,6 +87,8 @@ class ApiClient:
     `sleep`, `rng` and `clock` (used only to read HTTP-date Retry-After values when the response has no
     Date header) are injectable so tests never wait. `key_hint` names where the key is configured.
     `timeout` is each request's total deadline; `cancel()` cuts a request in flight (shutdown).
+    `credential` names the secret in a 401/403 message ("admin key", "access token", ...);
+    `retry_after_headers` are read in order for the wait a 429 asks for (Azure has its own names).
     """
 
     def __init__(
@@ -109,6 +111,8 @@ class ApiClient:
         max_pages: int = MAX_PAGES,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_bucket_bytes: int = MAX_BUCKET_BYTES,
+        credential: str = "admin key",
+        retry_after_headers: Sequence[str] = ("retry-after",),
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -157,6 +161,8 @@ class ApiClient:
             timeout=timeout,
             max_response_bytes=max_response_bytes,
             max_bucket_bytes=max_bucket_bytes,
+            credential=credential,
+            retry_after_headers=tuple(retry_after_headers),
             errors=self.stats.errors,
             redact=self.redact,
             clock=clock,
@@ -185,9 +191,26 @@ class ApiClient:
         raises ProviderAuthError (401/403, at once), ProviderResponseError (other 4xx, bad or oversized
         body) or ProviderTransientError (retries exhausted).
         """
+        return self.request_json("GET", path, params, endpoint=endpoint)
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        endpoint: str = "",
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """`get_json` for any method: a JSON (`json_body`) or form (`form`) body, and `headers` added to
+        this request only (a token that changes between requests). Same retries, bounds and errors; a
+        form or header value never reaches a message (pass secrets in `secrets` so they are redacted)."""
         url = f"{path}?{encode_query(params)}" if params else path
+        send = Send(method, url, json_body, None if form is None else dict(form), dict(headers or {}))
         elements: list[Any] = []
-        stream = self._page(url, path, endpoint or path)
+        stream = self._page(send, path, endpoint or path)
         while True:
             try:
                 elements.append(next(stream)[1])
@@ -240,7 +263,7 @@ class ApiClient:
         while True:
             query = [*params, ("page", cursor)] if cursor else list(params)
             url = f"{path}?{encode_query(query)}" if query else path
-            stream = self._page(url, path, endpoint)
+            stream = self._page(Send("GET", url), path, endpoint)
             while True:
                 try:
                     index, element = next(stream)
@@ -275,7 +298,7 @@ class ApiClient:
             cursor = next_page
             number += 1
 
-    def _page(self, url: str, path: str, label: str) -> Generator[tuple[int, Any], None, Envelope]:
+    def _page(self, send: Send, path: str, label: str) -> Generator[tuple[int, Any], None, Envelope]:
         """One page: yields (index, element) of `data` as they arrive and returns the other members.
 
         A failed attempt is retried; elements already handed on are not handed on again.
@@ -286,7 +309,7 @@ class ApiClient:
             self.stats.requests += 1
             self.stats.requests_by_endpoint[label] += 1
             try:
-                return (yield from self._request.attempt(url, path, label, done))
+                return (yield from self._request.attempt(send, path, label, done))
             except Retry as retry:
                 failure, done = retry.failure, retry.done
             self.stats.errors[failure.reason] += 1
@@ -295,8 +318,9 @@ class ApiClient:
             wait = self.retry.delay(attempt, self._rng, failure.retry_after)
             self.stats.retries += 1
             log.warning(
-                "%s: GET %s: %s; retry %d of %d in %.1f s",
+                "%s: %s %s: %s; retry %d of %d in %.1f s",
                 self.account,
+                send.method,
                 path,
                 self.redact(failure.detail),
                 attempt,
@@ -305,7 +329,7 @@ class ApiClient:
             )
             self._sleep(wait)
         message = self.redact(
-            f"{self.account}: GET {path}: {failure.detail}; gave up after {self.max_attempts} attempt(s)"
+            f"{self.account}: {send.method} {path}: {failure.detail}; gave up after {self.max_attempts} attempt(s)"
         )
         error = ProviderResponseError if failure.reason == "bad_response" else ProviderTransientError
         raise error(message, account=self.account, endpoint=label, reason=failure.reason)

@@ -14,22 +14,28 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from monitor.providers import (
+from monitor.providers.base import (
     BUCKET_LIMITS,
+    ProviderDefaults,
     align_down,
     align_up,
     bucket_seconds,
     build_page,
+    check_endpoint,
     read_buckets,
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
+from monitor.providers.schema import Build, Option, ProviderType, common_settings
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
+
+if TYPE_CHECKING:
+    from monitor.config.model import ProviderConfig
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 USAGE_PREFIX = "/organization/usage"
@@ -176,7 +182,7 @@ ENDPOINTS: dict[str, _Endpoint] = {
 """Every usage endpoint with the `group_by` values that identify a price (see docs/providers.md)."""
 
 
-class OpenAIProvider:
+class OpenAIProvider(ProviderDefaults):
     """The OpenAI organization usage and costs APIs of one account (admin key, `Authorization: Bearer`)."""
 
     provider = "openai"
@@ -223,10 +229,7 @@ class OpenAIProvider:
         self, endpoint: str, start: int, end: int, *, observed_at: int, now: int
     ) -> Iterator[UsagePage]:
         """Pages of `endpoint` for the buckets from `start` (aligned down) to `end` (aligned up)."""
-        if endpoint not in self.endpoints:
-            raise ValueError(
-                f"{self.account}: endpoint {endpoint!r} is not polled (polled: {self.endpoints})"
-            )
+        check_endpoint(endpoint, self.endpoints, self.account)
         spec = ENDPOINTS[endpoint]
         width = self.bucket_width
         start = align_down(start, width)
@@ -324,3 +327,27 @@ class OpenAIProvider:
 def _span(f: Fields, bucket: dict[str, Any], where: str) -> tuple[int, int]:
     """A bucket's start and end, unix seconds."""
     return f.timestamp(bucket, "start_time", where), f.timestamp(bucket, "end_time", where)
+
+
+def _build(cfg: ProviderConfig, build: Build) -> OpenAIProvider:
+    return OpenAIProvider(
+        api_key=TYPE.secret(cfg, "api_key"),
+        base_url=cfg.base_url or DEFAULT_BASE_URL,
+        bucket_width=cfg.bucket_width,
+        endpoints=cfg.endpoints,
+        key_hint=build.hint("api_key"),
+        **common_settings(cfg, build),
+    )
+
+
+TYPE = ProviderType(
+    name="openai",
+    summary="an OpenAI organization (admin key)",
+    build=_build,
+    endpoints=tuple(ENDPOINTS),
+    options={
+        "api_key": Option("secret", "${ENV_VAR} or ${file:/path} holding an admin API key", required=True),
+        "base_url": Option("url", "the API base URL", default=DEFAULT_BASE_URL),
+    },
+)
+"""The config `type: openai` (see monitor.providers.registry)."""

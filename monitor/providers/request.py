@@ -1,4 +1,4 @@
-"""One GET attempt of a provider page: the status rules, the total deadline, the bounded streamed body.
+"""One attempt of a provider request: the status rules, the total deadline, the bounded streamed body.
 
 `PageRequest.attempt` yields the elements of the page's `data` as they are parsed and returns the
 other members; a failure worth another attempt is raised as `Retry` (with how many elements were
@@ -38,6 +38,18 @@ def parse_json(content: bytes) -> Any:
 
 
 @dataclass(frozen=True)
+class Send:
+    """What one request sends: method and URL (path and query), and an optional JSON or form body and
+    per-request headers (a bearer token that changes between requests)."""
+
+    method: str
+    url: str
+    json_body: Any = None
+    form: dict[str, str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Failure:
     reason: str
     detail: str
@@ -71,6 +83,8 @@ class PageRequest:
     timeout: float
     max_response_bytes: int
     max_bucket_bytes: int
+    credential: str
+    retry_after_headers: tuple[str, ...]
     errors: Counter[str]
     redact: Callable[[str], str]
     clock: Callable[[], float]
@@ -81,24 +95,27 @@ class PageRequest:
         self.idle.set()
 
     def attempt(
-        self, url: str, path: str, label: str, skip: int
+        self, send: Send, path: str, label: str, skip: int
     ) -> Generator[tuple[int, Any], None, Envelope]:
-        """GET `url`; yields (index, element) for the elements from `skip` on; returns the envelope."""
+        """Send `send`; yields (index, element) for the elements from `skip` on; returns the envelope."""
         if self.watchdog.cancelled:
-            raise self._cancelled(path, label)
+            raise self._cancelled(send.method, path, label)
         index = 0
         self.idle.clear()
         try:
             with (
                 self.watchdog.running(self.timeout),
                 self.client.stream(
-                    "GET",
-                    url,
+                    send.method,
+                    send.url,
+                    json=send.json_body,
+                    data=send.form,
+                    headers=send.headers,
                     timeout=min(self.timeout, self.watchdog.remaining()),
                     extensions={"trace": self.watchdog.trace},
                 ) as response,
             ):
-                self._check_status(response, path, label, skip)
+                self._check_status(response, send.method, path, label, skip)
                 page = PageStream(
                     iter_body(response, self.max_response_bytes),
                     key="data",
@@ -115,12 +132,14 @@ class PageRequest:
         except (httpx.TransportError, JSONStreamError, RecursionError) as exc:
             # A cut connection ends a body without a length like a normal end: ask the watchdog first.
             if self.watchdog.cancelled:
-                raise self._cancelled(path, label) from None
+                raise self._cancelled(send.method, path, label) from None
             raise Retry(self._failure(exc), max(index, skip)) from None
         except (ResponseTooLarge, ElementTooLarge, UnsupportedEncoding) as exc:
             self.errors["bad_response"] += 1
             raise ProviderResponseError(
-                self.redact(f"{self.account}: GET {path} ({label}): the response is refused: {exc}"),
+                self.redact(
+                    f"{self.account}: {send.method} {path} ({label}): the response is refused: {exc}"
+                ),
                 account=self.account,
                 endpoint=label,
                 reason="bad_response",
@@ -137,15 +156,15 @@ class PageRequest:
             return Failure("bad_response", f"the response body is {what} ({type(exc).__name__}: {exc})")
         return Failure("connection", f"connection failed ({type(exc).__name__}: {exc})")
 
-    def _cancelled(self, path: str, label: str) -> ProviderTransientError:
+    def _cancelled(self, method: str, path: str, label: str) -> ProviderTransientError:
         return ProviderTransientError(
-            f"{self.account}: GET {path}: cancelled, the daemon is stopping",
+            f"{self.account}: {method} {path}: cancelled, the daemon is stopping",
             account=self.account,
             endpoint=label,
             reason="connection",
         )
 
-    def _check_status(self, response: httpx.Response, path: str, label: str, done: int) -> None:
+    def _check_status(self, response: httpx.Response, method: str, path: str, label: str, done: int) -> None:
         status = response.status_code
         if 200 <= status < 300:
             return
@@ -154,7 +173,8 @@ class PageRequest:
             self.errors["auth"] += 1
             raise ProviderAuthError(
                 self.redact(
-                    f"{self.account}: the admin key was rejected (HTTP {status}: {message}); check {self.key_hint}"
+                    f"{self.account}: the {self.credential} was rejected (HTTP {status}: {message}); "
+                    f"check {self.key_hint}"
                 ),
                 account=self.account,
                 endpoint=label,
@@ -163,12 +183,14 @@ class PageRequest:
         if transient_status(status):
             reason = "rate_limited" if status == 429 else "server_error"
             what = "rate limited" if reason == "rate_limited" else "server error"
-            after = retry_after_seconds(response.headers.get("retry-after"), self._response_date(response))
+            now = self._response_date(response)
+            waits = (retry_after_seconds(response.headers.get(h), now) for h in self.retry_after_headers)
+            after = next((w for w in waits if w is not None), None)
             raise Retry(Failure(reason, f"{what} (HTTP {status})", after), done)
         self.errors["client_error"] += 1
         hint = "; check the base_url" if status in (301, 302, 307, 308, 404) else ""
         raise ProviderResponseError(
-            self.redact(f"{self.account}: GET {path} failed with HTTP {status}: {message}{hint}"),
+            self.redact(f"{self.account}: {method} {path} failed with HTTP {status}: {message}{hint}"),
             account=self.account,
             endpoint=label,
             reason="client_error",
@@ -198,6 +220,8 @@ def provider_message(response: httpx.Response) -> str:
         error = body.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             text = error["message"]
+        elif isinstance(error, str) and isinstance(body.get("error_description"), str):
+            text = body["error_description"]  # an OAuth 2.0 error (RFC 6749 5.2), e.g. AADSTS...
         elif isinstance(error, str):
             text = error
         elif isinstance(body.get("message"), str):

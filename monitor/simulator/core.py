@@ -14,7 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
 
+from monitor.simulator.azure_api import AzureSim
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
+from monitor.simulator.newapi_api import NewApiSim
+from monitor.simulator.openrouter_api import OpenRouterSim
 from monitor.simulator.prices import (
     SHORT_CONTEXT,
     PriceBook,
@@ -51,6 +54,14 @@ BENCHMARK_OPENAI_MODELS = (
 )
 """Ten priced OpenAI model names, for `openai_models=` in benchmarks."""
 EMBEDDING_MODEL = "text-embedding-3-small"
+NEWAPI_ACCESS_TOKEN = "simRelayAccessToken0123456789abc"  # noqa: S105 - made up, the simulator's own
+"""The relay user's system access token (32 characters, like new-api's)."""
+NEWAPI_USER_ID = 42
+OPENROUTER_MANAGEMENT_KEY = "sk-or-v1-mgmt-sim0123456789abcdef0123456789abcdef"
+"""OpenRouter management key the simulated account accepts (an inference key gets 403)."""
+OPENROUTER_INFERENCE_KEY = "sk-or-v1-sim-inference0123456789abcdef0123456789"
+AZURE_CLIENT_SECRET = "simAzure~ClientSecret.0123456789abcdefGHIJ"  # noqa: S105 - made up, the simulator's own
+"""The service principal's client secret (tenant, client, subscription: monitor.simulator.azure_api)."""
 HISTORY_DAYS = 30
 PROVIDERS = ("openai", "anthropic")
 _PRICED_BY_INPUT = "input"  # a (tier, context window) exists for a model when it has an input price
@@ -117,6 +128,29 @@ class Simulator:
         self.openai_key, self.anthropic_key = openai_key, anthropic_key
         keys = {"openai": openai_key, "anthropic": anthropic_key}
         self._gateway = Gateway(self._usage, clock, keys, lambda: self.timeout_hold)
+        self.newapi = NewApiSim(
+            seed=seed,
+            history_start=self.history_start,
+            access_token=NEWAPI_ACCESS_TOKEN,
+            user_id=NEWAPI_USER_ID,
+            scale=scale,
+        )
+        """The new-api relay user's books (ground truth: `newapi.truth(start, end, now)`)."""
+        self._gateway.mount(self.newapi)
+        self.openrouter = OpenRouterSim(
+            seed=seed,
+            history_start=self.history_start,
+            management_key=OPENROUTER_MANAGEMENT_KEY,
+            inference_key=OPENROUTER_INFERENCE_KEY,
+            scale=scale,
+        )
+        """The OpenRouter account's books (ground truth: `openrouter.truth(start, end, now)`)."""
+        self._gateway.mount(self.openrouter)
+        self.azure = AzureSim(
+            seed=seed, history_start=self.history_start, client_secret=AZURE_CLIENT_SECRET, scale=scale
+        )
+        """The Azure OpenAI resource's metrics and bill (ground truth: `azure.truth(start, end, now)`)."""
+        self._gateway.mount(self.azure)
         self._address = (host, port)
         self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
@@ -184,6 +218,26 @@ class Simulator:
     @property
     def anthropic_base_url(self) -> str:
         return f"{self.url}/anthropic"
+
+    @property
+    def openrouter_base_url(self) -> str:
+        """Config `base_url` for type openrouter (like https://openrouter.ai/api/v1)."""
+        return f"{self.url}{self.openrouter.prefix}"
+
+    @property
+    def azure_login_url(self) -> str:
+        """Config `login_url` for type azure_openai (like https://login.microsoftonline.com)."""
+        return f"{self.url}{self.azure.prefix}/login"
+
+    @property
+    def azure_management_url(self) -> str:
+        """Config `management_url` for type azure_openai (like https://management.azure.com)."""
+        return f"{self.url}{self.azure.prefix}/arm"
+
+    @property
+    def newapi_base_url(self) -> str:
+        """The relay console's base (config `base_url` for type newapi: no /v1)."""
+        return f"{self.url}{self.newapi.prefix}"
 
     # ---- scripting ----------------------------------------------------------------------------------
 

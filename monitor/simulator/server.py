@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.simulator import anthropic_api, openai_api
+from monitor.simulator.channel import ChannelApi, ChannelRequest
 from monitor.simulator.usage import SimulatedUsage
 from monitor.simulator.wire import DRIFTS, ApiRequest, Reply, drift, encode
 
@@ -29,7 +30,10 @@ logger = logging.getLogger(__name__)
 OPENAI_PREFIX = "/openai/v1"
 ANTHROPIC_PREFIX = "/anthropic"
 _STATUS_FAULTS = ("429", "429-no-retry-after", "500", "502", "503", "401", "403")
-FAULTS: tuple[str, ...] = (*_STATUS_FAULTS, "timeout", "reset", "truncated", *DRIFTS)
+CHANNEL_FAULTS = ("success-false", "html", "token-expired", "aadsts")
+"""Faults only the channels answer (a relay's HTTP 200 `success: false`, its web page instead of
+JSON; Azure's expired token and an AADSTS error); elsewhere they pass through unchanged."""
+FAULTS: tuple[str, ...] = (*_STATUS_FAULTS, "timeout", "reset", "truncated", *DRIFTS, *CHANNEL_FAULTS)
 _SECRET_HEADERS = ("authorization", "x-api-key", "proxy-authorization", "cookie")
 REDACTED = "[redacted]"
 LOG_LIMIT = 100_000
@@ -106,6 +110,7 @@ class Gateway:
         hold_seconds: Callable[[], float],
     ) -> None:
         self.usage, self.clock, self._keys, self._hold_seconds = usage, clock, dict(keys), hold_seconds
+        self.channels: dict[str, ChannelApi] = {}
         self._faults: list[_Fault] = []
         self._log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self._lock = threading.Lock()
@@ -140,19 +145,31 @@ class Gateway:
         with self._lock:
             self._log.clear()
 
+    def mount(self, api: ChannelApi) -> None:
+        """Serve a channel's API under its path prefix."""
+        self.channels[api.prefix] = api
+
     def _scrub(self, text: str) -> str:
-        for key in self._keys.values():
+        secrets = [*self._keys.values(), *(s for api in self.channels.values() for s in api.secrets)]
+        for key in sorted(secrets, key=len, reverse=True):
             if key:
                 text = text.replace(key, REDACTED)
         return text
 
-    def respond(self, method: str, target: str, raw_headers: Mapping[str, str]) -> Outcome:
+    def respond(self, method: str, target: str, raw_headers: Mapping[str, str], body: bytes = b"") -> Outcome:
         parts = urlsplit(target)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         headers = {k.lower(): v for k, v in raw_headers.items()}
         fault = self._take(path)
         name = fault.name if fault else None
-        outcome = self._outcome(method, path, query, headers, fault)
+        api = next((a for prefix, a in self.channels.items() if path.startswith(prefix + "/")), None)
+        if api is not None:
+            request = ChannelRequest(
+                method, path.removeprefix(api.prefix), query, headers, body, int(self.clock())
+            )
+            outcome = self._channel_outcome(api, request, fault)
+        else:
+            outcome = self._outcome(method, path, query, headers, fault)
         record = RequestRecord(
             method=method,
             path=path,
@@ -200,6 +217,22 @@ class Gateway:
             body = body[: max(1, len(body) // 2)]
         return Outcome(reply.status, body, {"Content-Type": reply.content_type, **reply.headers})
 
+    def _channel_outcome(self, api: ChannelApi, request: ChannelRequest, fault: _Fault | None) -> Outcome:
+        name = fault.name if fault else None
+        if name == "timeout":
+            return Outcome(None, action="hold", hold=self._hold_seconds())
+        if name == "reset":
+            return Outcome(None, action="reset")
+        reply = api.fault(name, fault.retry_after if fault else None) if name else None
+        if reply is None and name in _STATUS_FAULTS:
+            reply = Reply(int(name[:3]), {"error": {"message": f"simulated {name}"}})
+        if reply is None:
+            reply = api.handle(request)
+        body = reply.payload if isinstance(reply.payload, bytes) else encode(reply.payload)
+        if name == "truncated" and reply.status == 200:
+            body = body[: max(1, len(body) // 2)]
+        return Outcome(reply.status, body, {"Content-Type": reply.content_type, **reply.headers})
+
     def _api(
         self, provider: str, path: str, query: dict[str, list[str]], headers: dict[str, str], fast: bool
     ) -> Reply:
@@ -218,7 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         try:
-            outcome = self.server.gateway.respond(self.command, self.path, dict(self.headers.items()))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if 0 < length <= 1 << 20 else b""
+            outcome = self.server.gateway.respond(self.command, self.path, dict(self.headers.items()), body)
         except Exception:
             logger.exception("simulator failed to answer %s %s", self.command, urlsplit(self.path).path)
             outcome = Outcome(500, b'{"error":{"message":"simulator internal error"}}')
