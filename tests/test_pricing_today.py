@@ -180,3 +180,43 @@ def test_estimate_prices_the_fast_and_ultrafast_tiers(tier: str, total: str) -> 
 def test_estimate_refuses_a_tier_the_model_has_no_price_for() -> None:
     with pytest.raises(PricingError, match="has no ultrafast price"):
         estimate(TABLE, "gpt-6-luna", {"input": 1}, "ultrafast", at=DECEMBER)
+
+
+# ---- inference geo -------------------------------------------------------------------------------
+
+
+def test_a_us_inference_geo_costs_the_documented_multiple_of_every_token_price() -> None:
+    tokens = tokens_of(input=1_000_000, cached_input=1_000_000, cache_write=1_000_000, output=1_000_000)
+    priced = Pricer(TABLE).price(row("claude-opus-5-5", "anthropic", inference_geo="us", tokens=tokens))
+    assert pico_to_usd(priced.total) == Decimal("32.12")  # 1.1 x (4 + 0.20 + 5 + 20)
+    assert priced.price_id == "anthropic/claude-opus-5-5/standard/2026-09-22"
+
+
+@pytest.mark.parametrize("geo", ["", "global", "not_available"])
+def test_the_default_geos_cost_the_list_price(geo: str) -> None:
+    assert cost(row("claude-opus-5-5", "anthropic", inference_geo=geo)) == 4
+
+
+def test_the_geo_multiplier_leaves_web_search_fees_alone() -> None:
+    usage = row("claude-opus-5-5", "anthropic", inference_geo="us", units=(("web_search_requests", 100),))
+    priced = Pricer(TABLE).price(usage)
+    assert pico_to_usd(priced.unit_cost) == 1  # $10 per 1,000 searches, wherever the model ran
+    assert pico_to_usd(priced.total) == Decimal("5.4")
+
+
+def test_a_discount_and_a_geo_multiplier_both_apply() -> None:
+    priced = Pricer(TABLE, {"acct": Decimal(10)}).price(
+        row("claude-opus-5-5", "anthropic", inference_geo="us")
+    )
+    assert pico_to_usd(priced.total) == Decimal("3.96")  # 4 x 1.1 x 0.9
+
+
+def test_a_model_whose_block_lists_no_geo_multiplier_costs_the_same_in_every_geo() -> None:
+    start = at("2026-11-01")
+    us = cost(row("claude-sonnet-4-5", "anthropic", inference_geo="us", start=start))
+    assert us == cost(row("claude-sonnet-4-5", "anthropic", start=start)) == 3
+
+
+def test_estimate_applies_the_geo_multiplier() -> None:
+    result = estimate(TABLE, "claude-sonnet-5-5", {"input": 1_000_000}, at=DECEMBER, inference_geo="us")
+    assert (result.total, result.lines[0].usd_per_million) == (Decimal("2.2"), Decimal("2.2"))

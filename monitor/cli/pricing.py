@@ -57,6 +57,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--provider", default="", help="look the model up under this provider only")
     parser.add_argument(
+        "--inference-geo",
+        default="",
+        metavar="GEO",
+        help="where the request ran (Anthropic: global, us); applies the model's multiplier for it",
+    )
+    parser.add_argument(
         "--discount", type=Decimal, default=Decimal(0), metavar="PCT", help="percent off list price"
     )
     _add_date_argument(parser)
@@ -97,6 +103,7 @@ def _estimate(args: argparse.Namespace) -> int:
         discount=args.discount,
         provider=args.provider,
         context_window=args.context_window,
+        inference_geo=args.inference_geo,
     )
     entry = result.entry
     rows = [

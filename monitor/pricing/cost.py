@@ -56,7 +56,8 @@ class _Plan:
     entry: PriceEntry | None
     rates: tuple[int, ...]  # a missing price as 0; `missing` marks those token types with 1
     missing: tuple[int, ...] | None  # None when every token type has a price
-    factor: Fraction | None
+    factor: Fraction | None  # on token costs: the account's discount times the inference geo's multiplier
+    unit_factor: Fraction | None = None  # on units: the discount only (geo multipliers are token prices)
 
 
 class Pricer:
@@ -71,7 +72,7 @@ class Pricer:
         self._factors = {
             account: discount_factor(percent) for account, percent in (discounts or {}).items() if percent
         }
-        self._plans: dict[tuple[str, str, str, str, bool, str, int], _Plan] = {}
+        self._plans: dict[tuple[str, str, str, str, bool, str, str, int], _Plan] = {}
         self._warned: set[tuple[str, ...]] = set()
         self.unknown_models: set[tuple[str, str]] = set()
 
@@ -85,6 +86,7 @@ class Pricer:
                 row.service_tier,
                 row.batch,
                 row.context_window,
+                row.inference_geo,
                 row.bucket_start // _DAY,
             )
         )
@@ -104,9 +106,9 @@ class Pricer:
         if factor is not None:
             costs = tuple([apply_discount(cost, factor) if cost else 0 for cost in costs])
         if not row.units:
-            return PricedRow(row, costs, 0, entry.id, unpriced)
-        unit_cost, unpriced_units = self._price_units(entry, row.units, factor)
-        return PricedRow(row, costs, unit_cost, entry.id, unpriced, unpriced_units)
+            return PricedRow(row, costs, 0, entry.id, unpriced, (), entry.origin)
+        unit_cost, unpriced_units = self._price_units(entry, row.units, plan.unit_factor)
+        return PricedRow(row, costs, unit_cost, entry.id, unpriced, unpriced_units, entry.origin)
 
     def price_rows(self, rows: Iterable[UsageRow]) -> list[PricedRow]:
         """Price many rows (one page); same results as calling `price` on each."""
@@ -130,9 +132,7 @@ class Pricer:
             self._warn_unpriced(row, tier)
             plan = _Plan(None, ZERO_TOKENS, None, None)
         else:
-            rates = tuple(0 if rate is None else rate for rate in entry.rates)
-            missing = tuple(int(rate is None) for rate in entry.rates)
-            plan = _Plan(entry, rates, missing if any(missing) else None, self._factors.get(row.account))
+            plan = self._entry_plan(entry, row)
         key = (
             row.account,
             row.provider,
@@ -140,10 +140,28 @@ class Pricer:
             row.service_tier,
             row.batch,
             row.context_window,
+            row.inference_geo,
             row.bucket_start // _DAY,
         )
         self._plans[key] = plan
         return plan
+
+    def _entry_plan(self, entry: PriceEntry, row: UsageRow) -> _Plan:
+        """The rates of `entry` for `row`: the account's discount and the row's inference geo applied."""
+        geo = entry.geo_factor(row.inference_geo)
+        if geo is None:
+            self._warn_once(
+                ("geo", entry.id, row.inference_geo),
+                "%s (from %s) has no price for inference geo %r, which may cost more: its usage is "
+                "counted as unpriced tokens; %s",
+                entry.id, entry.origin, row.inference_geo[:40], _FIX,
+            )  # fmt: skip
+            return _Plan(None, ZERO_TOKENS, None, None)
+        rates = tuple(0 if rate is None else rate for rate in entry.rates)
+        missing = tuple(int(rate is None) for rate in entry.rates)
+        discount = self._factors.get(row.account)
+        factor = discount if geo == 1 else geo if discount is None else discount * geo
+        return _Plan(entry, rates, missing if any(missing) else None, factor, discount)
 
     def _price_units(
         self, entry: PriceEntry, units: tuple[tuple[str, int], ...], factor: Fraction | None

@@ -46,6 +46,8 @@ class BlockSpec:
     long_tiers: TierRates = field(default_factory=dict)
     inference_geo: dict[str, Decimal] = field(default_factory=dict)
     units: dict[str, int] = field(default_factory=dict)
+    origin: str = ""
+    """The price source the block comes from ("bundled", "files", ...); set by whoever loads it."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -28,7 +29,12 @@ from monitor.pricing.tiers import context_floor, context_label
 from monitor.records import SERVICE_TIERS, TOKEN_INDEX
 
 BUNDLED_PATH = Path(__file__).with_name("prices.yaml")
+BUNDLED, FILES = "bundled", "files"
+"""The price sources of the table: the bundled prices.yaml, and the user's price files and overrides."""
 _RESOLVE_CACHE_LIMIT = 100_000
+NEUTRAL_GEOS = frozenset({"", "global", "not_available"})
+"""Inference geos that never change a price: not reported, the default ("global"), or unknown."""
+_ONE = Fraction(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,10 @@ class PriceEntry:
 
     `rates` are picodollars per token (= micro-dollars per 1M tokens) in TOKEN_TYPES order, None where
     there is no price. `unit_rates` are picodollars per unit of non-token usage (e.g. web searches).
-    `context` is "" or a long-context label such as ">200k". `id` is stable and stored in the ledger.
+    `context` is "" or a long-context label such as ">200k". `id` is stable and stored in the ledger,
+    with `origin`: the price source that gave the entry ("bundled", "files", "genai-prices").
+    `geo_factors` multiply every price for a reported inference geo (the block's `inference_geo`); a
+    geo it does not list costs the same, and None means the source cannot tell (see `geo_factor`).
     """
 
     id: str
@@ -50,6 +59,22 @@ class PriceEntry:
     rates: Rates
     unit_rates: Mapping[str, int] = field(default_factory=dict, hash=False)
     note: str = ""
+    origin: str = ""
+    geo_factors: Mapping[str, Fraction] | None = field(default_factory=dict, hash=False)
+
+    def geo_factor(self, inference_geo: str) -> Fraction | None:
+        """What a row's inference geo multiplies this entry's prices by; None if the source cannot say.
+
+        "", "global" and "not_available" never change a price. A geo the entry's block lists takes its
+        multiplier (Anthropic's "us" 1.1x); one it does not list costs the same, since the table writes
+        multipliers wherever the provider documents one. A source that knows nothing about geos
+        (`geo_factors` None, e.g. the community source) prices only the neutral geos.
+        """
+        if inference_geo in NEUTRAL_GEOS:
+            return _ONE
+        if self.geo_factors is None:
+            return None
+        return self.geo_factors.get(inference_geo, _ONE)
 
     def usd_per_million(self, token_type: str) -> Decimal | None:
         """The list price of `token_type` in USD per 1M tokens, exactly; None if it has no price."""
@@ -110,13 +135,13 @@ class PriceTable:
         digest = hashlib.sha256()
         for path in extra_files:
             _, file_specs = read_price_file(Path(path))
-            specs.extend(file_specs)
+            specs.extend(with_origin(file_specs, FILES))
             digest.update(Path(path).read_bytes())
         if overrides:
             override_specs, problems = parse_models(list(overrides), "pricing.overrides")
             if problems:
                 raise PricingError("\n".join(problems))
-            specs.extend(override_specs)
+            specs.extend(with_origin(override_specs, FILES))
             digest.update(json.dumps(list(overrides), sort_keys=True, default=str).encode())
         if extra_files or overrides:
             version = f"{version}+local.{digest.hexdigest()[:8]}"
@@ -240,12 +265,13 @@ class PriceTable:
         note = " ".join(n for n in (note, block.note) if n)
         label = context_label(block.long_above) if block.long_above is not None else ""
         units = MappingProxyType(block.units)
+        geo = MappingProxyType({name: Fraction(factor) for name, factor in block.inference_geo.items()})
 
         def entry(tier: str, context: str, rates: Rates) -> PriceEntry:
             parts = [provider, model, tier, *([context] if context else []), block.effective_from.isoformat()]
             return PriceEntry(
                 "/".join(parts), provider, model, tier, context, block.effective_from, block.source,
-                rates, units, note,
+                rates, units, note, block.origin, geo,
             )  # fmt: skip
 
         entries: dict[tuple[str, str], PriceEntry] = {}
@@ -264,12 +290,20 @@ class PriceTable:
         self._starts.setdefault(key, []).append(start)
 
 
+def with_origin(specs: Sequence[ModelSpec], origin: str) -> Sequence[ModelSpec]:
+    """Mark every block of `specs` as coming from the price source `origin`; returns `specs`."""
+    for spec in specs:
+        for block in spec.blocks:
+            block.origin = origin
+    return specs
+
+
 @cache
 def _bundled_specs() -> tuple[str, tuple[ModelSpec, ...]]:
     version, specs = read_price_file(BUNDLED_PATH)
     if not version:
         raise PricingError(f"{BUNDLED_PATH}: missing 'version'")
-    return version, tuple(specs)
+    return version, tuple(with_origin(specs, BUNDLED))
 
 
 @cache

@@ -20,7 +20,8 @@ from monitor.simulator.prices import LONG_CONTEXT, REQUESTS_SLOT, SHORT_CONTEXT,
 Counts = tuple[int, ...]
 Cell = tuple[tuple[Any, ...], Counts]
 """OpenAI dims: (project_id, user_id, api_key_id, model, batch, service_tier);
-Anthropic dims: (workspace_id | None, api_key_id | None, model, service_tier, context_window)."""
+Anthropic dims: (workspace_id | None, api_key_id | None, model, service_tier, context_window,
+inference_geo, speed)."""
 
 HOUR = 3600
 DAY = 86400
@@ -320,5 +321,5 @@ def anthropic_messages(layout: Layout, seed: int, hour: int, scale: float) -> li
                     share = 1.0 if tier == "standard" else 0.3
                     requests = max(1, int(expected * share * (0.5 + _u(pick, 32))))
                 counts = _claude(prof, requests, rng, tier, window)
-                cells.append(((workspace, key, model, tier, window), counts))
+                cells.append(((workspace, key, model, tier, window, "global", "standard"), counts))
     return cells

@@ -244,7 +244,7 @@ class SimulatedUsage:
         if provider == "openai":
             tier = "batch" if dims[4] else ("priority" if dims[5] == "priority" else "standard")
             return dims[3], tier, ""
-        return dims[2], dims[3], dims[4]
+        return dims[2], "fast" if dims[6] == "fast" else dims[3], dims[4]
 
     def cell_costs(self, provider: str, hour: int, cell: Cell) -> list[int]:
         """Exact picodollars per count slot of one cell, at the prices in force at the hour's start."""
