@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import operator
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from monitor.errors import PricingError
-from monitor.pricing.table import PriceEntry, PriceTable
+from monitor.pricing.entry import PriceEntry
+from monitor.pricing.table import PriceTable
 from monitor.pricing.tiers import normalise_tier, parse_context_floor
 from monitor.records import TOKEN_TYPES, ZERO_TOKENS, PricedRow, UsageRow
 
@@ -73,8 +75,17 @@ class Pricer:
             account: discount_factor(percent) for account, percent in (discounts or {}).items() if percent
         }
         self._plans: dict[tuple[str, str, str, str, bool, str, str, int], _Plan] = {}
+        self._swap = threading.Lock()
         self._warned: set[tuple[str, ...]] = set()
         self.unknown_models: set[tuple[str, str]] = set()
+
+    def use(self, table: PriceTable) -> None:
+        """Price with `table` from now on (the daemon's community data was updated). Thread-safe: rows
+        priced concurrently use the old or the new table, never a plan of the old one afterwards."""
+        with self._swap:
+            self.table = table
+            self._plans = {}
+            self.unknown_models = set()
 
     def price(self, row: UsageRow) -> PricedRow:
         """The exact cost of one row, priced at the entry in force at the row's bucket start."""
@@ -116,8 +127,7 @@ class Pricer:
         return [price(row) for row in rows]
 
     def _plan(self, row: UsageRow) -> _Plan:
-        if len(self._plans) >= _PLAN_CACHE_LIMIT:
-            self._plans.clear()
+        table = self.table
         tier = normalise_tier(row.provider, row.service_tier, row.batch)
         model = row.model or row.endpoint
         if parse_context_floor(row.context_window) is None:
@@ -127,9 +137,9 @@ class Pricer:
                 "priced at the base (not long-context) price",
                 row.provider, row.context_window[:40], model[:80],
             )  # fmt: skip
-        entry = self.table.price_for(row.provider, model, tier, row.context_window, row.bucket_start)
+        entry = table.price_for(row.provider, model, tier, row.context_window, row.bucket_start)
         if entry is None:
-            self._warn_unpriced(row, tier)
+            self._warn_unpriced(table, row, tier)
             plan = _Plan(None, ZERO_TOKENS, None, None)
         else:
             plan = self._entry_plan(entry, row)
@@ -143,7 +153,11 @@ class Pricer:
             row.inference_geo,
             row.bucket_start // _DAY,
         )
-        self._plans[key] = plan
+        with self._swap:  # a plan of a table swapped out meanwhile is used once, never kept
+            if table is self.table:
+                if len(self._plans) >= _PLAN_CACHE_LIMIT:
+                    self._plans.clear()
+                self._plans[key] = plan
         return plan
 
     def _entry_plan(self, entry: PriceEntry, row: UsageRow) -> _Plan:
@@ -184,9 +198,9 @@ class Pricer:
             cost = apply_discount(cost, factor)
         return cost, tuple(unpriced)
 
-    def _warn_unpriced(self, row: UsageRow, tier: str) -> None:
+    def _warn_unpriced(self, table: PriceTable, row: UsageRow, tier: str) -> None:
         model = row.model or row.endpoint
-        resolved = self.table.resolve(row.provider, model)
+        resolved = table.resolve(row.provider, model)
         if resolved is None:
             self.unknown_models.add((row.provider, model))
             if not row.model:
@@ -204,10 +218,12 @@ class Pricer:
             )  # fmt: skip
             return
         day = datetime.fromtimestamp(row.bucket_start, UTC).date()
+        source = table.source_of(row.provider, model)
         self._warn_once(
             ("tier", resolved.provider, resolved.model, tier, row.context_window),
-            "no %r price for %s/%s (reported as %r, context %r) in force on %s: its usage is counted as unpriced tokens; %s",
-            tier, resolved.provider, resolved.model, model, row.context_window, day, _FIX,
+            "no %r price for %s/%s (reported as %r, context %r) in force on %s in price source %r, which "
+            "prices this model: its usage is counted as unpriced tokens; %s",
+            tier, resolved.provider, resolved.model, model, row.context_window, day, source, _FIX,
         )  # fmt: skip
 
     def _warn_missing_tokens(self, entry: PriceEntry, tokens: tuple[int, ...]) -> None:

@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from monitor.errors import PricingError, UnknownModelError
 from monitor.pricing.cost import apply_discount, discount_factor
+from monitor.pricing.entry import PriceEntry
 from monitor.pricing.resolve import ResolvedModel
-from monitor.pricing.table import PriceEntry, PriceTable
+from monitor.pricing.table import PriceTable
 from monitor.pricing.tiers import normalise_tier
 from monitor.records import SERVICE_TIERS, TOKEN_INDEX, TOKEN_TYPES, pico_to_usd
 

@@ -32,6 +32,8 @@ _CHUNK = (
     f"SELECT {_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? "
     f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
 )
+_UNPRICED_CHUNK = _CHUNK.replace(" ORDER BY", " AND price_id IS NULL ORDER BY")
+"""Only the rows no price matched: what a new price source can fill, without re-reading the rest."""
 _UPDATE = (
     "UPDATE usage SET "
     + ", ".join(
@@ -84,14 +86,18 @@ def reprice(
     pricer: Callable[[UsageRow], PricedRow],
     since: int | None,
     dry_run: bool,
+    *,
+    only_unpriced: bool = False,
 ) -> RepriceResult:
-    """Price every usage row with bucket_start >= since again; write the changed ones unless dry_run."""
+    """Price every usage row with bucket_start >= since again (with `only_unpriced`, only the rows
+    with no price id); write the changed ones unless dry_run."""
     acc: dict[tuple[str, str], list[int]] = {}
     floor = since if since is not None else FIRST_BUCKET
     after = key_before(floor)
+    sql = _UNPRICED_CHUNK if only_unpriced else _CHUNK
     while True:
         with transaction():
-            chunk = conn.execute(_CHUNK, (*after, floor, CHUNK_ROWS)).fetchall()
+            chunk = conn.execute(sql, (*after, floor, CHUNK_ROWS)).fetchall()
             if not chunk:
                 break
             updates = []
