@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.cli import output
 from monitor.cli.config import load
+from monitor.cli.prices_diff import add_diff_command
 from monitor.errors import PricingError
 from monitor.price_updates import cached_or_exported, configured_table
 from monitor.pricing import PriceEntry, PriceTable, estimate, unknown_model_error
@@ -89,6 +90,12 @@ def register(subparsers: Any) -> None:
     _add_date_argument(parser)
     output.add_format_argument(parser)
     parser.set_defaults(func=_prices)
+    add_diff_command(parser, _add_common, _at)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    _add_date_argument(parser)
+    output.add_format_argument(parser)
 
 
 def _estimate(args: argparse.Namespace) -> int:
