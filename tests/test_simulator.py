@@ -35,7 +35,7 @@ from test_simulator_support import (
 )
 
 from monitor.records import TOKEN_TYPES
-from monitor.simulator import Simulator
+from monitor.simulator import SEEDS_ANTHROPIC_MODELS, SEEDS_OPENAI_MODELS, Simulator
 
 START = TODAY - 2 * DAY
 COMPLETION_FIELDS = {
@@ -55,7 +55,15 @@ NUMBERS = sorted(COMPLETION_FIELDS - {"object", *ALL_OPENAI_GROUPS})
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    with Simulator(seed=7, clock=Clock(), extra_token_types=True) as simulator:
+    # The seeds' traffic: these tests price rows with the sheet alone (no geo, fast mode or dated change);
+    # today's traffic has its own tests (test_simulator_today.py).
+    with Simulator(
+        seed=7,
+        clock=Clock(),
+        extra_token_types=True,
+        openai_models=SEEDS_OPENAI_MODELS,
+        anthropic_models=SEEDS_ANTHROPIC_MODELS,
+    ) as simulator:
         yield simulator
 
 
@@ -122,13 +130,13 @@ def test_openai_identities_hold_in_every_row(client: httpx.Client, sim: Simulato
     )
 
 
-def test_the_generated_usage_has_batch_priority_fine_tuned_and_dated_models(
+def test_the_generated_usage_has_batch_fast_fine_tuned_and_dated_models(
     client: httpx.Client, sim: Simulator
 ) -> None:
     rows = rows_of(completions(client, sim, ["model", "batch", "service_tier"]))
     kinds = {(r["model"], r["batch"], r["service_tier"]) for r in rows}
     assert ("gpt-4.1-mini-2025-04-14", True, "default") in kinds
-    assert ("gpt-4.1-2025-04-14", False, "priority") in kinds
+    assert ("gpt-4.1-2025-04-14", False, "fast") in kinds  # OpenAI's Priority is called Fast since 2026-07-30
     assert any(model.startswith("ft:gpt-4.1-mini-2025-04-14:") for model, _, _ in kinds)
     assert {model for model, _, _ in kinds} >= {"gpt-4.1-nano-2025-04-14", "gpt-4.1-mini-2025-04-14"}
 

@@ -85,7 +85,7 @@ def anthropic_buckets(client: httpx.Client, sim: Simulator, path: str, **params:
 def openai_tier(row: dict[str, Any]) -> str:
     if row["batch"]:
         return "batch"
-    return "priority" if row["service_tier"] == "priority" else "standard"
+    return "fast" if row["service_tier"] in ("priority", "fast") else "standard"
 
 
 def price_openai_row(sim: Simulator, row: dict[str, Any]) -> int:
