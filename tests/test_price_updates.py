@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.price_updates import CACHE_NAME, PriceUpdates, community_prices, configured_table, export
 from monitor.pricing import Pricer, PriceTable
@@ -243,3 +244,30 @@ def test_a_config_without_the_community_source_runs_no_export(tmp_path: Path) ->
     jobs = Jobs()
     daemon.updates.start(jobs, lambda: None)
     assert (daemon.updates.current, jobs.added, (tmp_path / CACHE_NAME).exists()) == (None, [], False)
+
+
+def test_reprice_prices_rows_a_better_source_now_knows_and_records_the_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        f"storage:\n  path: {tmp_path / 'spend.db'}\nproviders:\n"
+        "  - {name: anthropic-prod, type: anthropic, api_key: sk-ant-admin-test}\n",
+        encoding="utf-8",
+    )
+    daemon = Daemonish(load_config(plain))  # the table alone: claude-fable-5-2 is unknown
+    daemon.write("claude-fable-5-2", "claude-opus-5-5")
+    chained = tmp_path / "chained.yaml"
+    chained.write_text(
+        plain.read_text() + "pricing:\n  sources: [bundled, files, genai-prices]\n", encoding="utf-8"
+    )
+
+    assert main(["reprice", "--config", str(chained), "--format", "json"]) == 0
+
+    lines = {line["model"]: line for line in json.loads(capsys.readouterr().out)["rows"]}
+    assert (lines["claude-fable-5-2"]["old_unpriced_tokens"], lines["claude-fable-5-2"]["new_usd"]) == (
+        10**6,
+        "8",
+    )
+    assert daemon.stored()["claude-fable-5-2"] == ("genai-prices", 8 * 10**12, 0)
+    assert daemon.stored()["claude-opus-5-5"][0] == "bundled"

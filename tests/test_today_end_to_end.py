@@ -4,6 +4,7 @@ what the usage rows cannot tell (OpenAI prompts above 272K tokens) shows up as d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -121,3 +122,36 @@ def test_openai_prompts_above_272k_tokens_show_up_as_drift_not_as_a_guess(tmp_pa
         fired = [e for e in alerts.entries() if e.key.budget == OPENAI and e.event == "firing"]
     assert openai_day.ratio is not None and openai_day.ratio * 100 < -threshold  # computed below billed
     assert fired and any(m["model"] == "gpt-6.1-sol" for e in fired for m in e.payload["models"])
+
+
+def test_a_model_only_the_community_source_knows_is_priced_from_it_end_to_end(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # The daemon as it runs: start() loads the genai-prices data (a child process) before the first poll.
+    models = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-fable-5-2")
+    with Simulator(seed=7, clock=clock, start=T0 - 10 * DAY, anthropic_models=models) as sim:
+        extra = "pricing:\n  sources: [bundled, files, genai-prices]\n"
+        config = load(write_config(tmp_path / "config.yaml", sim, tmp_path / "spend.db", extra=extra), sim)
+        daemon = Daemon(config, clock=clock, provider_factory=no_wait_factory)
+        daemon.start()
+        try:
+            deadline = time.monotonic() + 120
+            while not daemon.ready()[0] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert daemon.ready() == (True, "ready")
+        finally:
+            daemon.stop()
+        start = (int(clock()) - LOOKBACK) // HOUR * HOUR
+        assert_ledger_is_ground_truth(tmp_path / "spend.db", sim, start, (int(clock()) // HOUR + 1) * HOUR)
+    with Ledger.open(tmp_path / "spend.db") as ledger:
+        assert ledger.unpriced() == []
+        sources = dict(
+            ledger.db.conn.execute(
+                "SELECT DISTINCT model, price_source FROM usage WHERE provider = 'anthropic'"
+            )
+        )
+    assert sources == {
+        "claude-sonnet-5-5": "bundled",
+        "claude-opus-5-5": "bundled",
+        "claude-fable-5-2": "genai-prices",
+    }

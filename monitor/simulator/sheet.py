@@ -63,6 +63,9 @@ _ANTHROPIC: dict[str, tuple[_Claude, _Claude | None]] = {
     "claude-opus-4": _OPUS,
     "claude-sonnet-5-5": (_SONNET_5_5, _SONNET_5_5),  # one price across the 1M window
     "claude-opus-5-5": (_OPUS_5_5, _OPUS_5_5),
+    # Claude Fable 5.2 (platform.claude.com: 8 / 40, cache reads 0.025x): not in the bundled table of
+    # the pricing work, so tests use it as a model only the community source prices.
+    "claude-fable-5-2": (("8", "40", "0.2", "10", "16"), ("8", "40", "0.2", "10", "16")),
 }
 _FAST_MODE: dict[str, Decimal] = {"claude-opus-5-5": Decimal(2)}
 """Anthropic fast mode (speed "fast"): a multiple of every standard price, cache prices included."""
