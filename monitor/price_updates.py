@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from monitor.config import Config, PricingConfig
-from monitor.errors import SpendMonitorError
+from monitor.errors import PricingError, SpendMonitorError
 from monitor.pricing import CommunityPrices, Pricer, PriceTable
 from monitor.pricing.community import Converted, specs_of
 from monitor.pricing.sources import GENAI_PRICES
@@ -193,7 +193,7 @@ class PriceUpdates:
             self._install(community_prices(data))
             if cached is None:
                 write_cache(self.cache, data)
-        except CommunityDataError as exc:
+        except (CommunityDataError, PricingError) as exc:
             log.warning("%s; pricing goes on without the %s source until it loads", exc, GENAI_PRICES)
         if self.pricing.auto_update:
 
@@ -217,7 +217,8 @@ class PriceUpdates:
         try:
             data = export(fetch=True, url=self.pricing.update_url)
             prices = community_prices(data)
-        except CommunityDataError as exc:
+            table = configured_table(self.pricing, prices)
+        except (CommunityDataError, PricingError) as exc:
             if not self._failing:
                 kept = self.current.label if self.current else "no community data"
                 log.warning(
@@ -231,12 +232,12 @@ class PriceUpdates:
         write_cache(self.cache, {**data, "package": package_label()})
         if self.current is not None and prices.digest == self.current.digest:
             return False
-        self._install(prices)
+        self._install(prices, table)
         return True
 
-    def _install(self, prices: CommunityPrices) -> None:
+    def _install(self, prices: CommunityPrices, table: PriceTable | None = None) -> None:
         """Swap in the table with `prices` and price the stored rows that had no price."""
-        table = configured_table(self.pricing, prices)
+        table = table or configured_table(self.pricing, prices)
         self.current = prices
         self._use_table(table)
         log.info(

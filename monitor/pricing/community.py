@@ -100,7 +100,11 @@ def convert(raw: object, label: str = GENAI_PRICES) -> Converted:
         urls = provider_data.get("pricing_urls")
         url = urls[0] if isinstance(urls, list) and urls and isinstance(urls[0], str) else ""
         source = f"{label} ({url})" if url else label
-        for model in provider_data.get("models") or ():
+        models = provider_data.get("models")
+        if not isinstance(models, list):
+            problems.append(f"{provider}: `models` is not a list")
+            continue
+        for model in models:
             name = model.get("id") if isinstance(model, dict) else None
             if not isinstance(name, str) or not name.strip():
                 problems.append(f"{provider}: a model without an id")

@@ -78,18 +78,21 @@ def _block(provider: str, fields: Mapping[str, Any], source: str) -> dict[str, A
             long.setdefault(tier, {})[_TOKEN_TYPES[base]] = price
         else:
             tiers.setdefault(tier, {})[_TOKEN_TYPES[base]] = price
-    fast = fields.get("provider_specific_entry", {}).get("fast") if provider == "anthropic" else None
+    specific = fields.get("provider_specific_entry")
+    specific = specific if isinstance(specific, dict) and provider == "anthropic" else {}
+    fast = specific.get("fast")
     if fast is not None and "standard" in tiers and "fast" not in tiers:  # Anthropic fast mode: a multiplier
-        factor = Decimal(str(fast))
-        tiers["fast"] = {t: str(Decimal(p) * factor) for t, p in tiers["standard"].items()}
+        factor = Decimal(_per_million(fast, "provider_specific_entry.fast")) / 1_000_000
+        tiers["fast"] = {
+            t: format((Decimal(p) * factor).normalize(), "f") for t, p in tiers["standard"].items()
+        }
     if not tiers:
         return None
     block: dict[str, Any] = {"effective_from": NO_START.isoformat(), "source": source, **tiers}
     if len(thresholds) == 1 and long:
         block["long_context"] = {"above_tokens": thresholds.pop(), **long}
-    geo = fields.get("provider_specific_entry", {}).get("us") if provider == "anthropic" else None
-    if geo is not None:
-        block["inference_geo"] = {"us": str(geo)}
+    if specific.get("us") is not None:
+        block["inference_geo"] = {"us": str(specific["us"])}
     return block
 
 
