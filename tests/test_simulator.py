@@ -32,6 +32,7 @@ from test_simulator_support import (
     openai_buckets,
     price_anthropic_row,
     price_openai_row,
+    rows_of,
 )
 
 from monitor.records import TOKEN_TYPES
@@ -71,10 +72,6 @@ def sim() -> Iterator[Simulator]:
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=30) as c:
         yield c
-
-
-def rows_of(bucket_list: list[Any]) -> list[dict[str, Any]]:
-    return [row for bucket in bucket_list for row in bucket["results"]]
 
 
 def completions(client: httpx.Client, sim: Simulator, groups: list[str], **params: Any) -> list[Any]:

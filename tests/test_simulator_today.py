@@ -20,6 +20,7 @@ from test_simulator_support import (
     anthropic_buckets,
     iso,
     openai_buckets,
+    rows_of,
 )
 
 from monitor.simulator import DEFAULT_ANTHROPIC_MODELS, DEFAULT_OPENAI_MODELS, Simulator
@@ -46,13 +47,9 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def rows(found: list[Any]) -> list[dict[str, Any]]:
-    return [row for bucket in found for row in bucket["results"]]
-
-
 def completions(client: httpx.Client, sim: Simulator, start: int, end: int) -> list[dict[str, Any]]:
     params = {"start_time": start, "end_time": end, "bucket_width": "1d", "group_by[]": OPENAI_GROUPS}
-    return rows(openai_buckets(client, sim, COMPLETIONS, **params))
+    return rows_of(openai_buckets(client, sim, COMPLETIONS, **params))
 
 
 def messages(client: httpx.Client, sim: Simulator, **headers: str) -> httpx.Response:
@@ -123,7 +120,7 @@ def test_no_usage_of_a_model_before_its_release(client: httpx.Client) -> None:
 def test_claude_5_5_has_fast_mode_us_inference_and_both_cache_writes(
     client: httpx.Client, sim: Simulator
 ) -> None:
-    found = rows(messages(client, sim, **FAST_BETA).json()["data"])
+    found = rows_of(messages(client, sim, **FAST_BETA).json()["data"])
     kinds = {(r["model"], r["service_tier"], r["inference_geo"], r["speed"]) for r in found}
     assert ("claude-opus-5-5", "standard", "global", "fast") in kinds
     assert ("claude-sonnet-5-5", "standard", "us", "standard") in kinds
@@ -142,7 +139,7 @@ def test_grouping_by_speed_needs_the_fast_mode_beta_header(client: httpx.Client,
 def test_the_bill_names_fast_mode_and_us_inference_and_equals_ground_truth(
     client: httpx.Client, sim: Simulator
 ) -> None:
-    found = rows(
+    found = rows_of(
         anthropic_buckets(client, sim, COST_REPORT, starting_at=iso(START), **{"group_by[]": ["description"]})
     )
     descriptions = {r["description"] for r in found}

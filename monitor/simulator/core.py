@@ -239,9 +239,7 @@ class Simulator:
     ) -> Decimal | None:
         """The price (USD per 1M) the bill applies at unix second `at`: dated changes and the inference
         geo's multiplier included; None where the sheet has no price."""
-        if context_window is None:
-            context_window = SHORT_CONTEXT if model.startswith("claude") else ""
-        rates = self._book.rates(model, service_tier, context_window, at, inference_geo)
+        rates = self._book.rates(model, service_tier, _window(model, context_window), at, inference_geo)
         rate = rates[SLOT_OF[token_type]]
         return None if rate is None else Decimal(rate).scaleb(-6)
 
@@ -260,9 +258,7 @@ class Simulator:
         Bills (and ground-truth costs) follow; the monitor's own table does not, which is how drift is
         produced. `context_window` defaults to "" for OpenAI models and "0-200k" for Anthropic ones.
         """
-        if context_window is None:
-            context_window = SHORT_CONTEXT if model.startswith("claude") else ""
-        key = PriceKey(model, service_tier, context_window, token_type)
+        key = PriceKey(model, service_tier, _window(model, context_window), token_type)
         self._book.set(key, Decimal(usd_per_1m), effective_from)
 
     # ---- expectations -------------------------------------------------------------------------------
@@ -285,6 +281,13 @@ class Simulator:
     def billed(self, provider: str, start: int, end: int) -> Billed:
         """What the cost endpoint reports for the days starting in [start, end), in picodollars."""
         return billed(self._usage, _checked(provider), start, end, now=int(self.clock()))
+
+
+def _window(model: str, context_window: str | None) -> str:
+    """The sheet's context window of a price: as given, else "0-200k" for Claude and "" for OpenAI."""
+    if context_window is not None:
+        return context_window
+    return SHORT_CONTEXT if model.startswith("claude") else ""
 
 
 def _checked(provider: str) -> str:
