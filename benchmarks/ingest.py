@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/ingest.py [--rows N] [--repeat N] [--page-rows N] [--out DIR]
 
-Synthetic but realistic rows: hourly buckets over 30 days, 200 projects, 10 models of two providers
-(OpenAI completions with cached input and 10% batch, Anthropic messages with cache reads and
-writes), priced with the real `Pricer(PriceTable.bundled())` before timing. Each page (whole
+Synthetic but realistic rows: hourly buckets over 30 days, 200 projects, 15 models of two providers
+(OpenAI completions with cached input, cache writes on today's models, 10% batch and 5% fast;
+Anthropic messages with cache reads and writes, fast mode and US inference on Claude 5.5, and one
+model only the community source prices), priced before timing with the real `Pricer` over the full
+price-source chain (bundled table, files, and genai-prices data exported from the installed package). Each page (whole
 buckets of one account and endpoint, about --page-rows rows) is written to a fresh ledger FILE
 through `Ledger.write_page` (replace semantics, totals, observations and cursor, one
 transaction) and, in the same run, to another fresh file through a bare `executemany` INSERT of
@@ -31,17 +33,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from monitor.price_updates import community_prices, export
 from monitor.pricing import Pricer, PriceTable
 from monitor.records import PricedRow, UsagePage, UsageRow, tokens_of
 from monitor.store import Ledger
 
 HOUR = 3600
 DAYS = 30
-START = int(datetime(2025, 11, 1, tzinfo=UTC).timestamp())
+START = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
 PROJECTS = [f"proj_{i:03d}" for i in range(200)]
 # (provider, account, endpoint, model as the API reports it)
 STREAMS = {
     ("openai", "openai-prod", "completions"): [
+        "gpt-6.1-sol",
+        "gpt-6-luna",
         "gpt-4.1-2025-04-14",
         "gpt-4.1-mini-2025-04-14",
         "gpt-4o-2024-08-06",
@@ -50,6 +55,9 @@ STREAMS = {
         "gpt-5-mini",
     ],
     ("anthropic", "anthropic", "messages"): [
+        "claude-sonnet-5-5",
+        "claude-opus-5-5",
+        "claude-fable-5-2",  # only the community source prices it
         "claude-sonnet-4-5-20250929",
         "claude-haiku-4-5-20251001",
         "claude-opus-4-1-20250805",
@@ -66,14 +74,22 @@ def _row(
     uncached = rng.randint(1_000, 3_000_000)
     cached = rng.randint(0, uncached // 2) if rng.random() < 0.6 else 0
     output = rng.randint(100, 200_000)
+    geo = ""
     if provider == "anthropic":
         write = rng.randint(0, uncached // 4) if rng.random() < 0.4 else 0
         tokens = tokens_of(input=uncached, cached_input=cached, cache_write=write, output=output)
-        batch, tier = False, "batch" if rng.random() < 0.1 else "standard"
+        draw = rng.random()
+        batch, tier = (
+            False,
+            "batch" if draw < 0.1 else "fast" if draw < 0.15 and "opus-5" in model else "standard",
+        )
         key, context = f"apikey_{project}", "0-200k"
+        geo = "us" if "-5-5" in model and rng.random() < 0.15 else "global"
     else:
-        tokens = tokens_of(input=uncached, cached_input=cached, output=output)
-        batch, tier = rng.random() < 0.1, "default"
+        write = rng.randint(0, uncached // 20) if model.startswith("gpt-6") else 0
+        tokens = tokens_of(input=uncached, cached_input=cached, cache_write=write, output=output)
+        draw = rng.random()
+        batch, tier = draw < 0.1, "fast" if 0.1 <= draw < 0.15 else "default"
         key, context = f"key_{project}", ""
     return UsageRow(
         provider=provider,
@@ -89,6 +105,7 @@ def _row(
         context_window=context,
         tokens=tokens,
         requests=rng.randint(1, 500),
+        inference_geo=geo,
     )
 
 
@@ -125,19 +142,19 @@ def _page(stream: tuple[str, str, str], starts: list[int], rows: list[UsageRow])
     )
 
 
-_COLUMNS = 40  # provider, 11 key columns, 11 token counts, requests, units, 11 costs, 4 more
+_COLUMNS = 42  # provider, 12 key columns, 11 token counts, requests, units, 11 costs, 5 more
 
 
 def bare_params(priced: Sequence[PricedRow], observed_at: int) -> list[tuple[object, ...]]:
-    """The same 40 values per row the ledger stores, built the plain way."""
+    """The same 42 values per row the ledger stores, built the plain way."""
     out = []
     for p in priced:
         u = p.usage
         out.append(
             (u.provider, u.account, u.endpoint, u.bucket_start, u.bucket_width, u.project, u.api_key, u.user,
-             u.model, u.service_tier, u.batch, u.context_window, *u.tokens, u.requests,
+             u.model, u.service_tier, u.batch, u.context_window, u.inference_geo, *u.tokens, u.requests,
              json.dumps(dict(u.units)) if u.units else None, *p.costs, p.unit_cost, p.price_id,
-             p.unpriced_tokens, observed_at)
+             p.price_source or None, p.unpriced_tokens, observed_at)
         )  # fmt: skip
     return out
 
@@ -190,6 +207,8 @@ def run_once(total_rows: int, page_rows: int, out: Path, pricer: Pricer) -> Run:
         stored = ledger.db.conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]
         if stored != run.rows or sum(t["cost_total"] for t in ledger.totals()) != ledger.spend(0, 2**40):
             raise SystemExit(f"ledger check failed: {stored} rows stored of {run.rows}, or totals != spend")
+        if ledger.unpriced():
+            raise SystemExit(f"ledger check failed: unpriced tokens {ledger.unpriced()}")
     bare.close()
     return run
 
@@ -204,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "spend-monitor-bench")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    pricer = Pricer(PriceTable.bundled())
+    community = community_prices(export())  # the installed genai-prices data, in a child process
+    pricer = Pricer(PriceTable.load(sources=["bundled", "files", "genai-prices"], community=community))
     runs = []
     for n in range(args.repeat):
         run = run_once(args.rows, args.page_rows, args.out, pricer)

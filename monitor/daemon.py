@@ -33,6 +33,7 @@ from monitor.metrics import AccountRef, Exposition, MetricsServer, PollStats
 from monitor.metrics.status_page import render_status_page
 from monitor.periods import period_bounds, to_unix
 from monitor.poller import COSTS_ENDPOINT, AccountPoller, PollInterrupted, PollResult
+from monitor.price_updates import PriceUpdates, configured_table
 from monitor.pricing import Pricer, PriceTable
 from monitor.providers import Provider, make_provider
 from monitor.reconciliation import CumulativeSavings, evaluate_drift
@@ -67,8 +68,9 @@ class Daemon:
         self.config = config
         self.clock = clock
         self.stopping = threading.Event()
-        self.table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
+        self.table = configured_table(config.pricing)
         self.pricer = Pricer(self.table, {p.name: p.discount_percent for p in config.providers})
+        self.price_updates = PriceUpdates(config, self.pricer, self._use_table, self._ledger)
         self.providers: dict[str, Provider] = {
             p.name: provider_factory(p, self._interruptible_sleep) for p in config.providers
         }
@@ -132,6 +134,7 @@ class Daemon:
         self._ledger_lock = hold_ledger(self.config.storage.path)  # one daemon per ledger
         with self._ledger() as ledger:
             AlertStore(ledger)
+        self.price_updates.start(self.scheduler, self.refresh)  # the community source, if configured
         self.refresh()
         self.server.start()
         now = datetime.fromtimestamp(self.clock(), UTC)
@@ -315,6 +318,12 @@ class Daemon:
         return True, "ready"
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _use_table(self, table: PriceTable) -> None:
+        """Price with `table` from now on (new community prices): ingest, savings and views."""
+        self.table = table
+        self.pricer.use(table)
+        self._savings.table = table
 
     def _ledger(self) -> Ledger:
         return Ledger.open(self.config.storage.path)

@@ -64,9 +64,10 @@ class UsageRow:
     """One provider result row, normalised: a natural key and what was used in the bucket.
 
     The natural key is (account, endpoint, bucket_start, bucket_width, project, api_key, user,
-    model, service_tier, batch, context_window). Unknown dimensions are "" (never None).
-    `units` carries non-token billable quantities, e.g. (("web_search_requests", 10),) or
-    (("images", 4),), sorted by name.
+    model, service_tier, batch, context_window, inference_geo). Unknown dimensions are "" (never None).
+    `inference_geo` is where the provider ran the request (Anthropic: "global", "us", "not_available"),
+    which some prices depend on. `units` carries non-token billable quantities, e.g.
+    (("web_search_requests", 10),) or (("images", 4),), sorted by name.
     """
 
     provider: str
@@ -84,9 +85,10 @@ class UsageRow:
     tokens: tuple[int, ...] = ZERO_TOKENS
     requests: int = 0
     units: tuple[tuple[str, int], ...] = ()
+    inference_geo: str = ""
 
     @property
-    def key(self) -> tuple[str, str, int, int, str, str, str, str, str, bool, str]:
+    def key(self) -> tuple[str, str, int, int, str, str, str, str, str, bool, str, str]:
         return (
             self.account,
             self.endpoint,
@@ -99,6 +101,7 @@ class UsageRow:
             self.service_tier,
             self.batch,
             self.context_window,
+            self.inference_geo,
         )
 
 
@@ -107,9 +110,10 @@ class PricedRow:
     """A UsageRow with its exact cost.
 
     `costs` is picodollars per TOKEN_TYPES (discount applied); `unit_cost` the picodollars of the
-    non-token `units`. `price_id` names the price entry used; None means no entry matched (unknown
-    model, or no price for its tier on that date) and its cost is unknown, never zero. A row whose
-    entry lacks a price for some token kind keeps its `price_id`, is priced for the rest, and
+    non-token `units`. `price_id` names the price entry used and `price_source` the source it came
+    from ("bundled", "files", "genai-prices"; see pricing/sources.py); None / "" means no entry matched
+    (unknown model, or no price for its tier on that date) and its cost is unknown, never zero. A row
+    whose entry lacks a price for some token kind keeps its `price_id`, is priced for the rest, and
     `unpriced_tokens` counts what was left unpriced; `unpriced_units` lists the `units` that had no
     price (name, count), e.g. (("web_search_requests", 10),).
     """
@@ -120,6 +124,7 @@ class PricedRow:
     price_id: str | None
     unpriced_tokens: int = 0
     unpriced_units: tuple[tuple[str, int], ...] = ()
+    price_source: str = ""
 
     @property
     def total(self) -> int:

@@ -85,6 +85,17 @@ def test_estimate_long_context_batch_tier(capsys: pytest.CaptureFixture[str]) ->
     assert out.splitlines()[-1] == "1.3125"  # 0.4M x 3.00 + 0.01M x 11.25: batch halves 6.00 / 22.50
 
 
+@pytest.mark.parametrize(("tier", "total"), [("fast", "0.43"), ("priority", "0.43"), ("ultrafast", "1.29")])
+def test_estimate_fast_and_ultrafast_tiers_with_cache_writes(
+    capsys: pytest.CaptureFixture[str], tier: str, total: str
+) -> None:
+    # OpenAI's Priority is its Fast tier since 2026-07-30: --tier priority gives the fast price.
+    args = ["--model", "gpt-6.1-sol", "--input", "100000", "--cache-write", "10000", "--output", "1000"]
+    code, out, _ = run(capsys, "estimate", *args, "--tier", tier, "--date", "2026-12-01")
+    assert code == 0
+    assert out.splitlines()[-1] == total
+
+
 def test_estimate_unknown_model_exits_2_with_suggestions(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "estimate", "--model", "claude-sonet-4-5", "--input", "10")
     assert (code, out) == (2, "")

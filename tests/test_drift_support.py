@@ -19,7 +19,7 @@ from typing import Any
 from monitor.pricing import Pricer, PriceTable
 from monitor.providers.anthropic import AnthropicProvider
 from monitor.providers.openai import OpenAIProvider
-from monitor.simulator import Simulator
+from monitor.simulator import SEEDS_ANTHROPIC_MODELS, SEEDS_OPENAI_MODELS, Simulator
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore, days_between
 
@@ -39,8 +39,16 @@ atexit.register(shutil.rmtree, _WORKDIR, ignore_errors=True)
 
 
 def simulator(seed: int = SEED) -> Simulator:
-    """The organisation's providers (not started: call start() or use `with`)."""
-    return Simulator(seed=seed, clock=lambda: NOW, openai_key=OPENAI_KEY, anthropic_key=ANTHROPIC_KEY)
+    """The organisation's providers (not started: call start() or use `with`), with the seeds' traffic:
+    the drift tests change gpt-4.1's price, which needs gpt-4.1 to carry a large share of the spend."""
+    return Simulator(
+        seed=seed,
+        clock=lambda: NOW,
+        openai_key=OPENAI_KEY,
+        anthropic_key=ANTHROPIC_KEY,
+        openai_models=SEEDS_OPENAI_MODELS,
+        anthropic_models=SEEDS_ANTHROPIC_MODELS,
+    )
 
 
 def providers(sim: Simulator) -> list[OpenAIProvider | AnthropicProvider]:

@@ -110,18 +110,22 @@ def test_overrides_change_the_pricing_version() -> None:
     assert table.version != PriceTable.load(overrides=[model_entry(standard={"input": 2})]).version
 
 
-def test_anthropic_rules_fill_cache_and_batch_prices_of_an_override() -> None:
+def test_anthropic_rules_fill_cache_write_and_batch_prices_of_an_override() -> None:
     entry = {**model_entry(standard={"input": 4, "output": 20}), "provider": "anthropic"}
     table = PriceTable.load(overrides=[entry])
     standard = table.price_for("anthropic", "my-model", "standard", "", NOW)
     batch = table.price_for("anthropic", "my-model", "batch", "", NOW)
     assert standard is not None and batch is not None
-    assert [standard.usd_per_million(t) for t in ("cache_write", "cache_write_1h", "cached_input")] == [
-        5,
-        8,
-        Decimal("0.4"),
-    ]
+    assert [standard.usd_per_million(t) for t in ("cache_write", "cache_write_1h")] == [5, 8]
     assert [batch.usd_per_million(t) for t in ("input", "cache_write", "output")] == [2, Decimal("2.5"), 10]
+
+
+def test_an_anthropic_cache_read_price_is_never_derived_from_input() -> None:
+    # The 0.1x rule no longer holds (Claude Sonnet 5.5 reads at 0.05x): a file must write it.
+    entry = {**model_entry(standard={"input": 4, "output": 20}), "provider": "anthropic"}
+    standard = PriceTable.load(overrides=[entry]).price_for("anthropic", "my-model", "standard", "", NOW)
+    assert standard is not None
+    assert standard.usd_per_million("cached_input") is None
 
 
 def test_price_that_is_not_a_number_names_its_key_path() -> None:
@@ -230,7 +234,7 @@ def test_check_reports_a_rule_derived_price_that_is_not_exact() -> None:
     assert check_price_entries([entry], "o") == [
         f"o[0].prices[0].standard.{token_type}: the derived price ({rule}x input) is not exact to 6 decimals "
         "of USD per 1M; give it explicitly"
-        for token_type, rule in (("cache_write", "1.25"), ("cached_input", "0.1"))
+        for token_type, rule in (("cache_write", "1.25"),)
     ] + [
         "o[0].prices[0].batch.input: the derived price (0.5x standard) is not exact to 6 decimals of USD per 1M; give it explicitly"
     ]

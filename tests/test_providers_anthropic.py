@@ -125,8 +125,32 @@ def test_usage_request_sends_admin_key_version_and_rfc3339_window() -> None:
         "api_key_id",
         "service_tier",
         "context_window",
+        "inference_geo",
+        "speed",
     }
     assert b"group_by[]=" in request.url.query
+    assert request.headers["anthropic-beta"] == "fast-mode-2026-02-01"  # grouping by speed needs it
+
+
+def test_fast_mode_rows_are_the_fast_tier() -> None:
+    row = only_row(usage(output_tokens=3, model="claude-opus-5-5", service_tier="standard", speed="fast"))
+    assert (row.service_tier, row.batch) == ("fast", False)
+
+
+def test_fast_mode_on_another_tier_keeps_both_words_so_no_single_price_matches() -> None:
+    row = only_row(usage(output_tokens=3, model="claude-opus-5-5", service_tier="priority", speed="fast"))
+    assert row.service_tier == "priority+fast"
+
+
+def test_standard_speed_leaves_the_tier_alone() -> None:
+    row = only_row(usage(output_tokens=3, service_tier="batch", speed="standard"))
+    assert (row.service_tier, row.batch) == ("batch", True)
+
+
+def test_the_inference_geo_is_kept_as_reported() -> None:
+    row = only_row(usage(output_tokens=3, inference_geo="us"))
+    assert row.inference_geo == "us"
+    assert row.key[-1] == "us"
 
 
 def test_the_configured_anthropic_version_is_sent() -> None:

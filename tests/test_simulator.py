@@ -32,10 +32,11 @@ from test_simulator_support import (
     openai_buckets,
     price_anthropic_row,
     price_openai_row,
+    rows_of,
 )
 
 from monitor.records import TOKEN_TYPES
-from monitor.simulator import Simulator
+from monitor.simulator import SEEDS_ANTHROPIC_MODELS, SEEDS_OPENAI_MODELS, Simulator
 
 START = TODAY - 2 * DAY
 COMPLETION_FIELDS = {
@@ -55,7 +56,15 @@ NUMBERS = sorted(COMPLETION_FIELDS - {"object", *ALL_OPENAI_GROUPS})
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    with Simulator(seed=7, clock=Clock(), extra_token_types=True) as simulator:
+    # The seeds' traffic: these tests price rows with the sheet alone (no geo, fast mode or dated change);
+    # today's traffic has its own tests (test_simulator_today.py).
+    with Simulator(
+        seed=7,
+        clock=Clock(),
+        extra_token_types=True,
+        openai_models=SEEDS_OPENAI_MODELS,
+        anthropic_models=SEEDS_ANTHROPIC_MODELS,
+    ) as simulator:
         yield simulator
 
 
@@ -63,10 +72,6 @@ def sim() -> Iterator[Simulator]:
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=30) as c:
         yield c
-
-
-def rows_of(bucket_list: list[Any]) -> list[dict[str, Any]]:
-    return [row for bucket in bucket_list for row in bucket["results"]]
 
 
 def completions(client: httpx.Client, sim: Simulator, groups: list[str], **params: Any) -> list[Any]:
@@ -122,13 +127,13 @@ def test_openai_identities_hold_in_every_row(client: httpx.Client, sim: Simulato
     )
 
 
-def test_the_generated_usage_has_batch_priority_fine_tuned_and_dated_models(
+def test_the_generated_usage_has_batch_fast_fine_tuned_and_dated_models(
     client: httpx.Client, sim: Simulator
 ) -> None:
     rows = rows_of(completions(client, sim, ["model", "batch", "service_tier"]))
     kinds = {(r["model"], r["batch"], r["service_tier"]) for r in rows}
     assert ("gpt-4.1-mini-2025-04-14", True, "default") in kinds
-    assert ("gpt-4.1-2025-04-14", False, "priority") in kinds
+    assert ("gpt-4.1-2025-04-14", False, "fast") in kinds  # OpenAI's Priority is called Fast since 2026-07-30
     assert any(model.startswith("ft:gpt-4.1-mini-2025-04-14:") for model, _, _ in kinds)
     assert {model for model, _, _ in kinds} >= {"gpt-4.1-nano-2025-04-14", "gpt-4.1-mini-2025-04-14"}
 
@@ -389,7 +394,8 @@ def test_anthropic_usage_rows_have_the_documented_shape(client: httpx.Client, si
         "server_tool_use",
     }
     for row in rows:
-        assert set(row) == expected | set(ALL_ANTHROPIC_GROUPS)
+        # The newer group dimensions are present too, null when not grouped by.
+        assert set(row) == expected | set(ALL_ANTHROPIC_GROUPS) | {"inference_geo", "speed"}
         assert set(row["cache_creation"]) == {"ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens"}
         assert set(row["server_tool_use"]) == {"web_search_requests"}
     kinds = {(r["model"], r["service_tier"], r["context_window"]) for r in rows}

@@ -82,10 +82,15 @@ def anthropic_buckets(client: httpx.Client, sim: Simulator, path: str, **params:
     return buckets(client, sim.anthropic_base_url + path, params, ANTHROPIC_AUTH)
 
 
+def rows_of(bucket_list: list[Any]) -> list[dict[str, Any]]:
+    """Every result row of a list of buckets."""
+    return [row for bucket in bucket_list for row in bucket["results"]]
+
+
 def openai_tier(row: dict[str, Any]) -> str:
     if row["batch"]:
         return "batch"
-    return "priority" if row["service_tier"] == "priority" else "standard"
+    return "fast" if row["service_tier"] in ("priority", "fast") else "standard"
 
 
 def price_openai_row(sim: Simulator, row: dict[str, Any]) -> int:

@@ -17,7 +17,8 @@ from monitor.cli import EXIT_OK, output
 from monitor.cli.config import add_config_argument, load
 from monitor.errors import StoreError
 from monitor.periods import to_unix
-from monitor.pricing import Pricer, PriceTable
+from monitor.price_updates import cached_or_exported, configured_table
+from monitor.pricing import Pricer
 from monitor.records import pico_to_usd
 from monitor.store import Ledger, RepriceResult
 from monitor.store.channels import ChannelStore
@@ -41,9 +42,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "reprice",
         help="price the stored ledger again with the current prices and discounts",
-        description="Price every stored usage row again with the bundled price table, the config's price "
-        "files, overrides and aliases, and each account's discount_percent; print old, new and delta cost "
-        "per model. Run it after a price correction. Safe to interrupt and run again.",
+        description="Price every stored usage row again with the config's price sources (pricing.sources: "
+        "the bundled table, price files, overrides and aliases, the community source) and each account's "
+        "discount_percent; print old, new and delta cost per model. Run it after a price correction or when "
+        "a better source has a price (each row records the source that priced it). Safe to interrupt and "
+        "run again.",
     )
     add_config_argument(parser)
     parser.add_argument(
@@ -69,7 +72,7 @@ def _reprice(args: argparse.Namespace) -> int:
     path = config.storage.path
     if not path.exists():
         raise StoreError(f"no ledger at {path} (storage.path): nothing to reprice yet")
-    table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
+    table = configured_table(config.pricing, cached_or_exported(config))
     pricer = Pricer(table, {p.name: p.discount_percent for p in config.providers})
     since = to_unix(datetime.combine(args.since, time(), tzinfo=UTC)) if args.since else None
     with Ledger.open(path) as ledger:

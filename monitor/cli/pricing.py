@@ -1,4 +1,7 @@
-"""The calculator commands: `estimate` (what tokens cost on a model) and `prices` (the table in force)."""
+"""The calculator commands: `estimate` (what tokens cost on a model) and `prices` (the table in force).
+
+Both use the bundled table, or with --config the config's chain of price sources.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from monitor.cli import output
+from monitor.cli.config import load
+from monitor.cli.prices_diff import add_diff_command
 from monitor.errors import PricingError
+from monitor.price_updates import cached_or_exported, configured_table
 from monitor.pricing import PriceEntry, PriceTable, estimate, unknown_model_error
 from monitor.records import SERVICE_TIERS, TOKEN_TYPES
 
@@ -56,6 +62,13 @@ def register(subparsers: Any) -> None:
         help="200k-1M prices the whole request at the long-context price where the model has one",
     )
     parser.add_argument("--provider", default="", help="look the model up under this provider only")
+    _add_config_option(parser)
+    parser.add_argument(
+        "--inference-geo",
+        default="",
+        metavar="GEO",
+        help="where the request ran (Anthropic: global, us); applies the model's multiplier for it",
+    )
     parser.add_argument(
         "--discount", type=Decimal, default=Decimal(0), metavar="PCT", help="percent off list price"
     )
@@ -66,15 +79,23 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "prices",
         help="the price table in force today (or on --date)",
-        description="List prices in USD per 1M tokens, per model, tier and context, with effective date and source.",
+        description="List prices in USD per 1M tokens, per model, tier and context, with effective date, "
+        "the price source that gives them (price_source) and where the figures come from (source).",
     )
     parser.add_argument("--provider", default="", help="only this provider (openai, anthropic, google)")
     parser.add_argument(
         "--model", default="", help="only this model (a name it resolves from, or a glob: 'gpt-4.1*')"
     )
+    _add_config_option(parser)
     _add_date_argument(parser)
     output.add_format_argument(parser)
     parser.set_defaults(func=_prices)
+    add_diff_command(parser, _add_common, _at)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    _add_date_argument(parser)
+    output.add_format_argument(parser)
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -87,7 +108,7 @@ def _estimate(args: argparse.Namespace) -> int:
         )
     tokens["input"] = args.input - part_of_input
     tokens["output"] = args.output
-    table = PriceTable.bundled()
+    table = table_of(args)
     result = estimate(
         table,
         args.model,
@@ -97,6 +118,7 @@ def _estimate(args: argparse.Namespace) -> int:
         discount=args.discount,
         provider=args.provider,
         context_window=args.context_window,
+        inference_geo=args.inference_geo,
     )
     entry = result.entry
     rows = [
@@ -135,7 +157,7 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _prices(args: argparse.Namespace) -> int:
-    table = PriceTable.bundled()
+    table = table_of(args)
     if args.provider and args.provider not in table.providers():
         raise PricingError(f"unknown provider {args.provider!r}; known: {', '.join(table.providers())}")
     entries = table.entries_in_force(_at(args.date))
@@ -144,7 +166,9 @@ def _prices(args: argparse.Namespace) -> int:
     if args.model:
         entries = _select_model(table, entries, args.model, args.provider)
     rows = [_price_row(entry) for entry in entries]
-    columns = ["provider", "model", "tier", "context", *TOKEN_TYPES, "units", "effective_from", "source"]
+    columns = [
+        "provider", "model", "tier", "context", *TOKEN_TYPES, "units", "effective_from", "price_source", "source",
+    ]  # fmt: skip
     if args.format == "table":  # leave out token types no listed entry prices
         columns = [c for c in columns if c not in TOKEN_TYPES or any(row[c] != "" for row in rows)]
     output.render(rows, columns, args.format)
@@ -175,8 +199,27 @@ def _price_row(entry: PriceEntry) -> dict[str, object]:
     units = (f"{name}={_plain(entry.usd_per_unit(name) or Decimal(0))}" for name in sorted(entry.unit_rates))
     row["units"] = " ".join(units)
     row["effective_from"] = entry.effective_from.isoformat()
+    row["price_source"] = entry.origin
     row["source"] = entry.source
     return row
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="use the config's price sources (pricing.sources, files, overrides, aliases) instead of the "
+        "bundled table alone",
+    )
+
+
+def table_of(args: argparse.Namespace) -> PriceTable:
+    """The bundled table, or with --config the config's price-source chain."""
+    if not args.config:
+        return PriceTable.bundled()
+    config = load(args)
+    return configured_table(config.pricing, cached_or_exported(config))
 
 
 def _add_date_argument(parser: argparse.ArgumentParser) -> None:

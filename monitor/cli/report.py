@@ -21,7 +21,7 @@ from monitor.cli.config import add_config_argument, load
 from monitor.config import Config
 from monitor.errors import SpendMonitorError, StoreError
 from monitor.periods import period_bounds, to_unix
-from monitor.pricing import PriceTable
+from monitor.price_updates import cached_or_exported, configured_table
 from monitor.reconciliation.drift import exceeds
 from monitor.reconciliation.report import REPORT_DIMENSIONS, GroupLine, Report, build_report
 from monitor.records import TOKEN_TYPES, pico_to_usd
@@ -164,7 +164,7 @@ def _open(config: Config) -> Ledger:
 def _report(args: argparse.Namespace) -> int:
     config = load(args)
     start, end = month_bounds(config, *args.month)
-    table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
+    table = configured_table(config.pricing, cached_or_exported(config))
     discounts = {p.name: p.discount_percent for p in config.providers}
     threshold = config.reconciliation.drift_threshold_percent
     with _open(config) as ledger:

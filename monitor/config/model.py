@@ -89,11 +89,17 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class PricingConfig:
-    """Extra price files, inline price entries (checked by `monitor.pricing`) and model name aliases."""
+    """The price-source chain (`sources`, in order), extra price files, inline price entries (checked
+    by `monitor.pricing`), model name aliases, and the community source's automatic update."""
 
     files: tuple[Path, ...] = ()
     overrides: tuple[Mapping[str, Any], ...] = ()
     aliases: Mapping[str, str] = field(default_factory=_empty_mapping)
+    sources: tuple[str, ...] = ("bundled", "files")
+    auto_update: bool = False
+    update_interval: float = 6 * 3600.0
+    update_url: str = ""
+    """Where the community data is fetched from; "" is genai-prices' own URL."""
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,27 @@ import yaml
 
 from monitor.config.model import PricingConfig
 from monitor.config.reader import At, Reader, child_path, key_text
+from monitor.config.values import DURATION_HINT, check_provider_url, duration_at_least, parse_bool
 from monitor.errors import PricingError
-from monitor.pricing import PriceTable, check_price_entries
+from monitor.pricing import SOURCE_NAMES, PriceTable, check_price_entries
 from monitor.pricing.files import read_price_file
+from monitor.pricing.sources import GENAI_PRICES, source_problem
 
 _CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, OverflowError, TypeError, RecursionError)
 """What building plain data from a node may raise: unknown tags, impossible dates, unhashable keys."""
 
 
+_KEYS = ("sources", "files", "overrides", "aliases", "auto_update", "update_interval", "update_url")
+
+
 def pricing_section(reader: Reader, at: At, existing_file: Callable[[str], Path]) -> PricingConfig | None:
-    """`pricing.files`, `pricing.overrides` and `pricing.aliases`; None if anything is wrong."""
-    items = reader.mapping(at, ("files", "overrides", "aliases"))
+    """The `pricing:` section (see PricingConfig); None if anything is wrong."""
+    items = reader.mapping(at, _KEYS)
     if items is None:
         return None
     values: dict[str, Any] = {}
+    if "sources" in items:
+        values["sources"] = _sources(reader, items["sources"])
     if "files" in items:
         values["files"] = _files(reader, items["files"], existing_file)
     if "overrides" in items:
@@ -39,12 +46,48 @@ def pricing_section(reader: Reader, at: At, existing_file: Callable[[str], Path]
     if "aliases" in items:
         aliases = reader.string_map(items["aliases"])
         values["aliases"] = None if aliases is None else MappingProxyType(aliases)
+    if "auto_update" in items:
+        values["auto_update"] = reader.value(items["auto_update"], parse_bool, expected="true or false")
+    if "update_interval" in items:
+        interval = duration_at_least(600)
+        values["update_interval"] = reader.value(items["update_interval"], interval, expected=DURATION_HINT)
+    if "update_url" in items:
+        values["update_url"] = reader.value(
+            items["update_url"], check_provider_url, expected="an http(s) URL"
+        )
     if any(value is None for value in values.values()):
         return None
     config = PricingConfig(**values)
+    if config.auto_update and GENAI_PRICES not in config.sources:
+        reader.problem(
+            items["auto_update"],
+            f"auto_update refreshes the {GENAI_PRICES} source, which pricing.sources does not list; "
+            f"add {GENAI_PRICES} to pricing.sources or remove auto_update",
+        )
+        return None
     if (config.files or config.overrides) and not _table_builds(reader, at, config):
         return None
     return config
+
+
+def _sources(reader: Reader, at: At) -> tuple[str, ...] | None:
+    """`pricing.sources`: known source names in order, each once (see monitor/pricing/sources.py)."""
+    items = reader.sequence(at, f"a list of price sources ({', '.join(SOURCE_NAMES)})")
+    if items is None:
+        return None
+    if not items:
+        reader.problem(at, f"empty; list at least one of {', '.join(SOURCE_NAMES)}")
+        return None
+    names: list[str] = []
+    ok = True
+    for item in items:
+        name = reader.value(item, str.strip, expected="a price source name")
+        problem = None if name is None else source_problem(name, names)
+        if problem:
+            reader.problem(item, problem)
+        ok = ok and name is not None and not problem
+        names.append(name or "")
+    return tuple(names) if ok else None
 
 
 def _files(reader: Reader, at: At, existing_file: Callable[[str], Path]) -> tuple[Path, ...] | None:
@@ -132,7 +175,12 @@ def _table_builds(reader: Reader, at: At, config: PricingConfig) -> bool:
     """Build the table the daemon will build; report the problems that only show up together
     (a derived tier price, a `cheaper` naming no model in the table). True if it builds."""
     try:
-        PriceTable.load(extra_files=config.files, overrides=config.overrides, aliases=config.aliases)
+        PriceTable.load(
+            extra_files=config.files,
+            overrides=config.overrides,
+            aliases=config.aliases,
+            sources=config.sources,
+        )
     except PricingError as exc:
         lines = _index_lines(at)
         for problem in str(exc).splitlines():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import operator
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from monitor.errors import PricingError
-from monitor.pricing.table import PriceEntry, PriceTable
+from monitor.pricing.entry import PriceEntry
+from monitor.pricing.table import PriceTable
 from monitor.pricing.tiers import normalise_tier, parse_context_floor
 from monitor.records import TOKEN_TYPES, ZERO_TOKENS, PricedRow, UsageRow
 
@@ -56,17 +58,18 @@ class _Plan:
     entry: PriceEntry | None
     rates: tuple[int, ...]  # a missing price as 0; `missing` marks those token types with 1
     missing: tuple[int, ...] | None  # None when every token type has a price
-    factor: Fraction | None
+    factor: Fraction | None  # on token costs: the account's discount times the inference geo's multiplier
+    unit_factor: Fraction | None = None  # on units: the discount only (geo multipliers are token prices)
 
 
 class Pricer:
     """Prices UsageRows against a PriceTable; `discounts` maps account name -> percent off list.
 
-    A channel that charges a share of list price per project (a relay's group ratio) says so with
-    `set_shares`; an account's `discounts` entry overrides its shares.
-
     `unknown_models` collects the (provider, model) pairs no price matched. Each kind of gap (unknown
     model, missing tier, missing token price, missing unit price) is logged once as a WARNING.
+
+    A channel that charges a share of list price per project (a relay's group ratio) says so with
+    `set_shares`; an account's `discounts` entry overrides its shares.
     """
 
     def __init__(self, table: PriceTable, discounts: Mapping[str, Decimal] | None = None) -> None:
@@ -75,9 +78,18 @@ class Pricer:
             account: discount_factor(percent) for account, percent in (discounts or {}).items() if percent
         }
         self._shares: dict[tuple[str, str], Fraction] = {}
-        self._plans: dict[tuple[str, str, str, str, bool, str, int], _Plan] = {}
+        self._plans: dict[tuple[str, str, str, str, bool, str, str, int], _Plan] = {}
+        self._swap = threading.Lock()
         self._warned: set[tuple[str, ...]] = set()
         self.unknown_models: set[tuple[str, str]] = set()
+
+    def use(self, table: PriceTable) -> None:
+        """Price with `table` from now on (the daemon's community data was updated). Thread-safe: rows
+        priced concurrently use the old or the new table, never a plan of the old one afterwards."""
+        with self._swap:
+            self.table = table
+            self._plans = {}
+            self.unknown_models = set()
 
     def price(self, row: UsageRow) -> PricedRow:
         """The exact cost of one row, priced at the entry in force at the row's bucket start."""
@@ -89,6 +101,7 @@ class Pricer:
                 row.service_tier,
                 row.batch,
                 row.context_window,
+                row.inference_geo,
                 row.bucket_start // _DAY,
             )
         )
@@ -104,15 +117,18 @@ class Pricer:
             unpriced = sum(itertools.compress(tokens, plan.missing))
             if unpriced:
                 self._warn_missing_tokens(entry, tokens)
-        factor = plan.factor
-        if factor is None and self._shares:
-            factor = self._shares.get((row.account, row.project))
+        factor, unit_factor = plan.factor, plan.unit_factor
+        if self._shares and row.account not in self._factors:
+            share = self._shares.get((row.account, row.project))
+            if share is not None:  # a relay group's share of list price, where no discount is set
+                factor = share if factor is None else factor * share
+                unit_factor = share if unit_factor is None else unit_factor * share
         if factor is not None:
             costs = tuple([apply_discount(cost, factor) if cost else 0 for cost in costs])
         if not row.units:
-            return PricedRow(row, costs, 0, entry.id, unpriced)
-        unit_cost, unpriced_units = self._price_units(entry, row.units, factor)
-        return PricedRow(row, costs, unit_cost, entry.id, unpriced, unpriced_units)
+            return PricedRow(row, costs, 0, entry.id, unpriced, (), entry.origin)
+        unit_cost, unpriced_units = self._price_units(entry, row.units, unit_factor)
+        return PricedRow(row, costs, unit_cost, entry.id, unpriced, unpriced_units, entry.origin)
 
     def set_shares(self, account: str, shares: Mapping[str, Decimal]) -> None:
         """The share of list price `account` pays per project from now on (e.g. {"vip": 0.7}), replacing
@@ -130,8 +146,7 @@ class Pricer:
         return [price(row) for row in rows]
 
     def _plan(self, row: UsageRow) -> _Plan:
-        if len(self._plans) >= _PLAN_CACHE_LIMIT:
-            self._plans.clear()
+        table = self.table
         tier = normalise_tier(row.provider, row.service_tier, row.batch)
         model = row.model or row.endpoint
         if parse_context_floor(row.context_window) is None:
@@ -141,14 +156,12 @@ class Pricer:
                 "priced at the base (not long-context) price",
                 row.provider, row.context_window[:40], model[:80],
             )  # fmt: skip
-        entry = self.table.price_for(row.provider, model, tier, row.context_window, row.bucket_start)
+        entry = table.price_for(row.provider, model, tier, row.context_window, row.bucket_start)
         if entry is None:
-            self._warn_unpriced(row, tier)
+            self._warn_unpriced(table, row, tier)
             plan = _Plan(None, ZERO_TOKENS, None, None)
         else:
-            rates = tuple(0 if rate is None else rate for rate in entry.rates)
-            missing = tuple(int(rate is None) for rate in entry.rates)
-            plan = _Plan(entry, rates, missing if any(missing) else None, self._factors.get(row.account))
+            plan = self._entry_plan(entry, row)
         key = (
             row.account,
             row.provider,
@@ -156,10 +169,32 @@ class Pricer:
             row.service_tier,
             row.batch,
             row.context_window,
+            row.inference_geo,
             row.bucket_start // _DAY,
         )
-        self._plans[key] = plan
+        with self._swap:  # a plan of a table swapped out meanwhile is used once, never kept
+            if table is self.table:
+                if len(self._plans) >= _PLAN_CACHE_LIMIT:
+                    self._plans.clear()
+                self._plans[key] = plan
         return plan
+
+    def _entry_plan(self, entry: PriceEntry, row: UsageRow) -> _Plan:
+        """The rates of `entry` for `row`: the account's discount and the row's inference geo applied."""
+        geo = entry.geo_factor(row.inference_geo)
+        if geo is None:
+            self._warn_once(
+                ("geo", entry.id, row.inference_geo),
+                "%s (from %s) has no price for inference geo %r, which may cost more: its usage is "
+                "counted as unpriced tokens; %s",
+                entry.id, entry.origin, row.inference_geo[:40], _FIX,
+            )  # fmt: skip
+            return _Plan(None, ZERO_TOKENS, None, None)
+        rates = tuple(0 if rate is None else rate for rate in entry.rates)
+        missing = tuple(int(rate is None) for rate in entry.rates)
+        discount = self._factors.get(row.account)
+        factor = discount if geo == 1 else geo if discount is None else discount * geo
+        return _Plan(entry, rates, missing if any(missing) else None, factor, discount)
 
     def _price_units(
         self, entry: PriceEntry, units: tuple[tuple[str, int], ...], factor: Fraction | None
@@ -182,9 +217,9 @@ class Pricer:
             cost = apply_discount(cost, factor)
         return cost, tuple(unpriced)
 
-    def _warn_unpriced(self, row: UsageRow, tier: str) -> None:
+    def _warn_unpriced(self, table: PriceTable, row: UsageRow, tier: str) -> None:
         model = row.model or row.endpoint
-        resolved = self.table.resolve(row.provider, model)
+        resolved = table.resolve(row.provider, model)
         if resolved is None:
             self.unknown_models.add((row.provider, model))
             if not row.model:
@@ -202,10 +237,12 @@ class Pricer:
             )  # fmt: skip
             return
         day = datetime.fromtimestamp(row.bucket_start, UTC).date()
+        source = table.source_of(row.provider, model)
         self._warn_once(
             ("tier", resolved.provider, resolved.model, tier, row.context_window),
-            "no %r price for %s/%s (reported as %r, context %r) in force on %s: its usage is counted as unpriced tokens; %s",
-            tier, resolved.provider, resolved.model, model, row.context_window, day, _FIX,
+            "no %r price for %s/%s (reported as %r, context %r) in force on %s in price source %r, which "
+            "prices this model: its usage is counted as unpriced tokens; %s",
+            tier, resolved.provider, resolved.model, model, row.context_window, day, source, _FIX,
         )  # fmt: skip
 
     def _warn_missing_tokens(self, entry: PriceEntry, tokens: tuple[int, ...]) -> None:

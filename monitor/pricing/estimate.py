@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from monitor.errors import PricingError, UnknownModelError
 from monitor.pricing.cost import apply_discount, discount_factor
+from monitor.pricing.entry import PriceEntry
 from monitor.pricing.resolve import ResolvedModel
-from monitor.pricing.table import PriceEntry, PriceTable
+from monitor.pricing.table import PriceTable
 from monitor.pricing.tiers import normalise_tier
 from monitor.records import SERVICE_TIERS, TOKEN_INDEX, TOKEN_TYPES, pico_to_usd
 
@@ -50,11 +51,13 @@ def estimate(
     discount: Decimal | int = 0,
     provider: str = "",
     context_window: str = "",
+    inference_geo: str = "",
 ) -> Estimate:
     """The cost of `tokens` (billed count per token type) on `model` at unix second `at`.
 
     `tokens` maps token types (records.TOKEN_TYPES) to the count billed at that type's price, e.g.
-    {"input": 100_000, "output": 2_000}; `discount` is percent off list, as for an account.
+    {"input": 100_000, "output": 2_000}; `discount` is percent off list, as for an account;
+    `inference_geo` applies the entry's multiplier for that geo (e.g. "us").
     """
     if tier not in SERVICE_TIERS:
         raise PricingError(f"unknown tier {tier!r}; expected one of: {', '.join(SERVICE_TIERS)}")
@@ -79,7 +82,12 @@ def estimate(
         ]
         offered = f"priced tiers then: {', '.join(tiers)}" if tiers else "no prices in force then"
         raise PricingError(f"{resolved.provider}/{resolved.model} has no {tier} price on {day} ({offered})")
-    factor = discount_factor(discount)
+    geo = entry.geo_factor(inference_geo)
+    if geo is None:
+        raise PricingError(
+            f"{entry.id} (from {entry.origin}) has no price for inference geo {inference_geo!r}"
+        )
+    factor = discount_factor(discount) * geo
     lines: list[EstimateLine] = []
     total = 0
     for token_type in TOKEN_TYPES:
@@ -91,7 +99,8 @@ def estimate(
             raise PricingError(f"{entry.id} has no price for {token_type} tokens")
         cost = apply_discount(count * rate, factor)
         total += cost
-        lines.append(EstimateLine(token_type, count, Decimal(rate).scaleb(-6), pico_to_usd(cost)))
+        price = Decimal(rate).scaleb(-6) * geo.numerator / geo.denominator  # the geo's price, e.g. 1.1x
+        lines.append(EstimateLine(token_type, count, price, pico_to_usd(cost)))
     return Estimate(resolved, entry, Decimal(discount), tuple(lines), pico_to_usd(total))
 
 

@@ -1,9 +1,14 @@
 """Billing rules the providers state, used to fill prices a price block leaves out.
 
 OpenAI and Anthropic: the Batch API costs 50% of the standard price for every token type. Anthropic:
-a 5-minute cache write costs 1.25x the input price, a 1-hour cache write 2x, a cache read 0.1x (of the
-same tier's input price). Explicit prices always win. Nothing is derived for other providers, and a
-tier with neither a price nor a rule stays unpriced.
+a 5-minute cache write costs 1.25x the input price, a 1-hour cache write 2x (of the same tier's input
+price). Explicit prices always win. Nothing is derived for other providers, and a tier with neither a
+price nor a rule stays unpriced.
+
+Cache reads are never derived: Anthropic's "0.1x input" stopped holding (Claude Sonnet 5.5 reads at
+0.05x since 2026-10-07), so every cache-read price is written per model. The remaining rules are a
+convenience for users' own price files and overrides; the bundled table writes every price (and the
+community source never derives: see community.py).
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ PROVIDER_RULES: dict[str, ProviderRules] = {
         cache_factors={
             "cache_write": Fraction(5, 4),
             "cache_write_1h": Fraction(2),
-            "cached_input": Fraction(1, 10),
         },
     ),
 }

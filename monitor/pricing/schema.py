@@ -8,7 +8,7 @@ each prefixed with its key path, instead of stopping at the first.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -46,6 +46,12 @@ class BlockSpec:
     long_tiers: TierRates = field(default_factory=dict)
     inference_geo: dict[str, Decimal] = field(default_factory=dict)
     units: dict[str, int] = field(default_factory=dict)
+    origin: str = ""
+    """The price source the block comes from ("bundled", "files", ...); set by whoever loads it."""
+    geo_known: bool = True
+    """False when the source says nothing about inference geos (rows of a non-default geo stay unpriced)."""
+    derive: bool = True
+    """False when the provider's billing rules must not fill gaps (the community source)."""
 
 
 @dataclass
@@ -61,6 +67,14 @@ class ModelSpec:
     deprecated: date | None = None
     shutdown: date | None = None
     blocks: list[BlockSpec] = field(default_factory=list)
+
+
+def with_origin(specs: Sequence[ModelSpec], origin: str) -> Sequence[ModelSpec]:
+    """Mark every block of `specs` as coming from the price source `origin`; returns `specs`."""
+    for spec in specs:
+        for block in spec.blocks:
+            block.origin = origin
+    return specs
 
 
 class _Problems(list[str]):

@@ -1,90 +1,61 @@
-"""The price table: dated price entries per (provider, model, tier, context), and lookups into it.
+"""The price table everything prices with: the chain of price sources, in the order config gives them.
 
-Built from the bundled `prices.yaml`, then extra price files, then config overrides; for the same
-model and effective date the later block replaces the earlier one. A block is a model's complete price
-sheet from its effective date (00:00 UTC) until the model's next block.
+`PriceTable.load` builds the layers of `pricing.sources` (see sources.py): the bundled `prices.yaml`
+merged with the user's price files and overrides (later wins per model and date), then the community
+source (genai-prices data the daemon hands in, already converted by community.py) for the models no
+earlier layer lists. Every lookup asks the layers in order; the first layer that lists a model prices
+it, and each entry carries the source it came from (`PriceEntry.origin`).
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from monitor.errors import PricingError
+from monitor.pricing.entry import PriceEntry
 from monitor.pricing.files import read_price_file
-from monitor.pricing.resolve import FINE_TUNED_PREFIX, ResolvedModel, resolve_name, resolve_upstream
-from monitor.pricing.rules import Rates, complete_tiers
-from monitor.pricing.schema import BlockSpec, ModelSpec, parse_models
-from monitor.pricing.tiers import context_floor, context_label
-from monitor.records import SERVICE_TIERS, TOKEN_INDEX
+from monitor.pricing.layer import PriceLayer
+from monitor.pricing.resolve import ResolvedModel
+from monitor.pricing.schema import ModelSpec, parse_models, with_origin
+from monitor.pricing.sources import (
+    BUNDLED,
+    DEFAULT_SOURCES,
+    FILES,
+    GENAI_PRICES,
+    PriceSource,
+    layer_groups,
+    source_problems,
+)
+from monitor.records import SERVICE_TIERS
 
 BUNDLED_PATH = Path(__file__).with_name("prices.yaml")
-_RESOLVE_CACHE_LIMIT = 100_000
+TABLE_LAYER = "table"
+"""The name of the layer made of the bundled table and the user's files."""
 
 
 @dataclass(frozen=True, slots=True)
-class PriceEntry:
-    """The prices of one (provider, model, tier, context) from `effective_from` on.
+class CommunityPrices:
+    """Converted community data (community.py) with a label for `source` texts and a digest for versions."""
 
-    `rates` are picodollars per token (= micro-dollars per 1M tokens) in TOKEN_TYPES order, None where
-    there is no price. `unit_rates` are picodollars per unit of non-token usage (e.g. web searches).
-    `context` is "" or a long-context label such as ">200k". `id` is stable and stored in the ledger.
-    """
-
-    id: str
-    provider: str
-    model: str
-    tier: str
-    context: str
-    effective_from: date
-    source: str
-    rates: Rates
-    unit_rates: Mapping[str, int] = field(default_factory=dict, hash=False)
-    note: str = ""
-
-    def usd_per_million(self, token_type: str) -> Decimal | None:
-        """The list price of `token_type` in USD per 1M tokens, exactly; None if it has no price."""
-        rate = self.rates[TOKEN_INDEX[token_type]]
-        return None if rate is None else Decimal(rate).scaleb(-6)
-
-    def usd_per_unit(self, unit: str) -> Decimal | None:
-        """The price of one `unit` (e.g. "web_search_requests") in USD; None if it has no price."""
-        rate = self.unit_rates.get(unit)
-        return None if rate is None else Decimal(rate).scaleb(-12)
-
-
-@dataclass(frozen=True, slots=True)
-class _Block:
-    start: int
-    entries: dict[tuple[str, str], PriceEntry]
-    long_above: int | None
-    long_label: str
+    specs: tuple[ModelSpec, ...]
+    label: str
+    digest: str
 
 
 class PriceTable:
-    """Prices by provider and model, with name resolution and effective dates. Read-only once built."""
+    """Prices by provider and model across the source chain, with name resolution and effective dates."""
 
-    def __init__(
-        self, specs: Sequence[ModelSpec], version: str, aliases: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, layers: Sequence[PriceSource], version: str) -> None:
         self.version = version
-        self._config_aliases = dict(aliases or {})
-        self._blocks: dict[tuple[str, str], list[_Block]] = {}
-        self._starts: dict[tuple[str, str], list[int]] = {}
-        self._known: dict[tuple[str, str], str] = {}
-        self._cheaper: dict[tuple[str, str], str] = {}
-        self._resolved: dict[tuple[str, str], ResolvedModel | None] = {}
-        self._build(specs)
-        self._providers = tuple(sorted({provider for provider, _ in self._blocks}))
+        self.layers = tuple(layers)
+        self.sources = tuple(layer.name for layer in self.layers)
+        self._providers = sorted({p for layer in self.layers for p in layer.providers()})
 
     @classmethod
     def bundled(cls) -> PriceTable:
@@ -97,178 +68,125 @@ class PriceTable:
         extra_files: Sequence[Path] = (),
         overrides: Sequence[Mapping[str, Any]] = (),
         aliases: Mapping[str, str] | None = None,
+        *,
+        sources: Sequence[str] = DEFAULT_SOURCES,
+        community: CommunityPrices | None = None,
     ) -> PriceTable:
-        """The bundled table, then `extra_files`, then config `overrides` (later wins per model and date).
+        """The chain of `sources`: the bundled table, `extra_files` and config `overrides` (the `files`
+        source), and `community` data for `genai-prices` (left out while the daemon has none).
 
-        Raises PricingError naming the file (or `pricing.overrides`) and key path of every problem.
-        The version is the bundled one, suffixed `+local.<hash>` when files or overrides change it.
+        Raises PricingError naming the file (or `pricing.overrides`) and key path of every problem, or
+        the source list's problems. The version is the bundled one, suffixed `+local.<hash>` when files
+        or overrides change it and `+genai-prices.<digest>` with community data.
         """
-        if not extra_files and not overrides and not aliases:
+        problems = source_problems(list(sources))
+        if problems:
+            raise PricingError("\n".join(problems))
+        plain = tuple(sources) == DEFAULT_SOURCES and community is None
+        if plain and not extra_files and not overrides and not aliases:
             return cls.bundled()
         version, bundled_specs = _bundled_specs()
-        specs = list(bundled_specs)
+        file_specs: list[ModelSpec] = []
         digest = hashlib.sha256()
         for path in extra_files:
-            _, file_specs = read_price_file(Path(path))
-            specs.extend(file_specs)
+            _, specs = read_price_file(Path(path))
+            file_specs.extend(with_origin(specs, FILES))
             digest.update(Path(path).read_bytes())
         if overrides:
-            override_specs, problems = parse_models(list(overrides), "pricing.overrides")
+            specs, problems = parse_models(list(overrides), "pricing.overrides")
             if problems:
                 raise PricingError("\n".join(problems))
-            specs.extend(override_specs)
+            file_specs.extend(with_origin(specs, FILES))
             digest.update(json.dumps(list(overrides), sort_keys=True, default=str).encode())
-        if extra_files or overrides:
+        if (extra_files or overrides) and FILES in sources:
             version = f"{version}+local.{digest.hexdigest()[:8]}"
-        return cls(specs, version, aliases)
+        layers: list[PriceSource] = []
+        for group in layer_groups(sources):
+            if group[0] == GENAI_PRICES:
+                if community is not None:
+                    layers.append(_community_layer(community, layers, aliases))
+                    version = f"{version}+{GENAI_PRICES}.{community.digest[:8]}"
+                continue
+            by_source = {BUNDLED: bundled_specs, FILES: file_specs}
+            layers.append(PriceLayer(TABLE_LAYER, [s for name in group for s in by_source[name]], aliases))
+        return cls(layers, version)
+
+    # ---- lookups ------------------------------------------------------------------------------------
 
     def resolve(self, provider: str, model: str) -> ResolvedModel | None:
-        """The table model that prices `model` ("" provider = any), or None; cached.
-
-        A provider the table has no prices of is a channel reselling other providers' models: its
-        rows name the upstream model, resolved with any provider's prices (resolve.resolve_upstream).
-        """
-        key = (provider, model)
-        try:
-            return self._resolved[key]
-        except KeyError:
-            pass
-        if len(self._resolved) >= _RESOLVE_CACHE_LIMIT:
-            self._resolved.clear()
-        if provider and provider not in self._providers:
-            found = resolve_upstream(model, self._known, self._providers, self._config_aliases)
-        else:
-            found = resolve_name(provider, model, self._known, self._providers, self._config_aliases)
-        self._resolved[key] = found
-        return found
+        """The model that prices `model` ("" provider = any) in the first layer that lists it, or None."""
+        return self._find(provider, model)[1]
 
     def price_for(
         self, provider: str, model: str, tier: str, context_window: str, at: int
     ) -> PriceEntry | None:
         """The entry in force at unix second `at` for a (normalised) tier and a reported context window.
 
-        A long-context window ("200k-1M") takes the block's long-context prices when the block has
-        them (None if that tier has none there); otherwise the base prices apply.
+        Only the first layer that lists the model answers: None when it has no price for that tier,
+        context or date (a later source is never asked for what this one lacks). A long-context window
+        ("200k-1M") takes the block's long-context prices when the block has them.
         """
-        resolved = self.resolve(provider, model)
-        if resolved is None:
+        layer, resolved = self._find(provider, model)
+        if layer is None or resolved is None:
             return None
-        block = self._block_at(resolved.provider, resolved.model, at)
-        if block is None:
-            return None
-        if block.long_above is not None and context_floor(context_window) >= block.long_above:
-            return block.entries.get((tier, block.long_label))
-        return block.entries.get((tier, ""))
+        return layer.price_for(resolved.provider, resolved.model, tier, context_window, at)
+
+    def source_of(self, provider: str, model: str) -> str | None:
+        """The name of the layer that prices `model`, or None."""
+        layer = self._find(provider, model)[0]
+        return None if layer is None else layer.name
 
     def entries_in_force(self, at: int) -> list[PriceEntry]:
-        """Every entry in force at `at`, ordered by provider, model, tier, context."""
+        """Every entry in force at `at` that prices something (a model an earlier layer lists is left
+        out of later ones), ordered by provider, model, tier, context."""
         order = {tier: i for i, tier in enumerate(SERVICE_TIERS)}
         entries: list[PriceEntry] = []
-        for provider, model in sorted(self._blocks):
-            block = self._block_at(provider, model, at)
-            if block is not None:
-                entries.extend(block.entries.values())
+        for i, layer in enumerate(self.layers):
+            earlier = self.layers[:i]
+            entries.extend(
+                e
+                for e in layer.entries_in_force(at)
+                if not any(o.resolve(e.provider, e.model) for o in earlier)
+            )
         return sorted(entries, key=lambda e: (e.provider, e.model, order.get(e.tier, 99), e.context))
 
     def models(self) -> list[str]:
         """Every priced model name (fine-tuned rates as `ft:BASE`), sorted."""
-        return sorted({model for _, model in self._blocks})
+        return sorted({model for layer in self.layers for model in layer.models()})
 
     def names(self) -> list[str]:
         """Every name the table knows (models and aliases), sorted; for suggestions."""
-        return sorted({name for _, name in self._known})
+        return sorted({name for layer in self.layers for name in layer.names()})
 
     def providers(self) -> list[str]:
         return list(self._providers)
 
     def family_cheaper(self, model: str) -> str | None:
         """The next-cheaper model of the same family (gpt-4.1 -> gpt-4.1-mini), or None."""
-        resolved = self.resolve("", model)
-        if resolved is None:
-            return None
-        return self._cheaper.get((resolved.provider, resolved.model))
+        layer = self._find("", model)[0]
+        return None if layer is None else layer.family_cheaper(model)
 
-    def _block_at(self, provider: str, model: str, at: int) -> _Block | None:
-        key = (provider, model)
-        starts = self._starts.get(key)
-        if not starts:
-            return None
-        i = bisect.bisect_right(starts, at) - 1
-        return self._blocks[key][i] if i >= 0 else None
+    def _find(self, provider: str, model: str) -> tuple[PriceSource | None, ResolvedModel | None]:
+        for layer in self.layers:
+            resolved = layer.resolve(provider, model)
+            if resolved is not None:
+                return layer, resolved
+        return None, None
 
-    def _build(self, specs: Sequence[ModelSpec]) -> None:
-        merged: dict[tuple[str, str], dict[date, BlockSpec]] = {}
-        notes: dict[tuple[str, str], str] = {}
-        cheaper: dict[tuple[str, str], tuple[str, str]] = {}
-        for spec in specs:
-            key = (spec.provider, spec.model)
-            merged.setdefault(key, {}).update({b.effective_from: b for b in spec.blocks})
-            self._known[key] = spec.model
-            for alias in spec.aliases:
-                self._known[(spec.provider, alias)] = spec.model
-            if spec.cheaper:
-                cheaper[key] = (spec.cheaper, spec.where)
-            if spec.note:
-                notes[key] = spec.note
-        problems: list[str] = []
-        for (provider, model), by_date in merged.items():
-            blocks = [by_date[day] for day in sorted(by_date)]
-            note = notes.get((provider, model), "")
-            for block in blocks:
-                self._add(provider, model, block, note=note, problems=problems)
-            if any(block.fine_tuned for block in blocks):
-                # Every block is a complete sheet: one without fine_tuned ends the fine-tuned prices.
-                fine_tuned = FINE_TUNED_PREFIX + model
-                self._known[(provider, fine_tuned)] = fine_tuned
-                for block in blocks:
-                    self._add(provider, fine_tuned, block, note="", problems=problems, fine_tuned=True)
-        for (provider, model), (target, where) in cheaper.items():
-            if (provider, target) not in merged:
-                problems.append(f"{where}.cheaper: {target!r} is not a {provider} model in the table")
-            else:
-                self._cheaper[(provider, model)] = target
-        if problems:
-            raise PricingError("\n".join(problems))
 
-    def _add(
-        self,
-        provider: str,
-        model: str,
-        block: BlockSpec,
-        *,
-        note: str,
-        problems: list[str],
-        fine_tuned: bool = False,
-    ) -> None:
-        """Append the entries of one block (its fine-tuned rates when `fine_tuned`) to the model's blocks."""
-        tiers = block.fine_tuned if fine_tuned else block.tiers
-        long_tiers = {} if fine_tuned else block.long_tiers
-        start = int(datetime.combine(block.effective_from, time(), tzinfo=UTC).timestamp())
-        note = " ".join(n for n in (note, block.note) if n)
-        label = context_label(block.long_above) if block.long_above is not None else ""
-        units = MappingProxyType(block.units)
-
-        def entry(tier: str, context: str, rates: Rates) -> PriceEntry:
-            parts = [provider, model, tier, *([context] if context else []), block.effective_from.isoformat()]
-            return PriceEntry(
-                "/".join(parts), provider, model, tier, context, block.effective_from, block.source,
-                rates, units, note,
-            )  # fmt: skip
-
-        entries: dict[tuple[str, str], PriceEntry] = {}
-        where = f"{block.where}.fine_tuned" if fine_tuned else block.where
-        for tier, rates in complete_tiers(provider, tiers, where, problems).items():
-            entries[(tier, "")] = entry(tier, "", rates)
-        long_where = f"{block.where}.long_context"
-        for tier, rates in complete_tiers(provider, long_tiers, long_where, problems).items():
-            entries[(tier, label)] = entry(tier, label, rates)
-        if not entries and block.units and not fine_tuned:  # units only, e.g. code interpreter
-            entries[("standard", "")] = entry("standard", "", (None,) * len(TOKEN_INDEX))
-        key = (provider, model)
-        self._blocks.setdefault(key, []).append(
-            _Block(start, entries, block.long_above if long_tiers else None, label)
+def _community_layer(
+    community: CommunityPrices, earlier: Sequence[PriceSource], aliases: Mapping[str, str] | None
+) -> PriceLayer:
+    """The community layer, keeping only models (and aliases) no earlier layer lists: the rest would
+    never price anything, so it is not kept in memory."""
+    kept = [
+        spec
+        for spec in community.specs
+        if not any(
+            layer.resolve(spec.provider, name) for layer in earlier for name in (spec.model, *spec.aliases)
         )
-        self._starts.setdefault(key, []).append(start)
+    ]
+    return PriceLayer(GENAI_PRICES, kept, aliases)
 
 
 @cache
@@ -276,10 +194,10 @@ def _bundled_specs() -> tuple[str, tuple[ModelSpec, ...]]:
     version, specs = read_price_file(BUNDLED_PATH)
     if not version:
         raise PricingError(f"{BUNDLED_PATH}: missing 'version'")
-    return version, tuple(specs)
+    return version, tuple(with_origin(specs, BUNDLED))
 
 
 @cache
 def _bundled() -> PriceTable:
     version, specs = _bundled_specs()
-    return PriceTable(specs, version)
+    return PriceTable([PriceLayer(TABLE_LAYER, specs)], version)

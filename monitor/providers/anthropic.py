@@ -40,7 +40,17 @@ if TYPE_CHECKING:
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
 USAGE_PATHS: dict[str, str] = {"messages": "/v1/organizations/usage_report/messages"}
-USAGE_GROUP_BY = ("model", "workspace_id", "api_key_id", "service_tier", "context_window")
+USAGE_GROUP_BY = (
+    "model",
+    "workspace_id",
+    "api_key_id",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+    "speed",
+)
+FAST_MODE_BETA = "fast-mode-2026-02-01"
+"""Grouping the usage report by `speed` needs this `anthropic-beta` header (provider-apis.md §3.1)."""
 COST_PATH = "/v1/organizations/cost_report"
 COST_GROUP_BY = ("workspace_id", "description")
 COST_LIMIT = 31
@@ -90,7 +100,11 @@ class AnthropicProvider(ProviderDefaults):
         self._client = ApiClient(
             account=account,
             base_url=base_url,
-            headers={"x-api-key": api_key, "anthropic-version": anthropic_version},
+            headers={
+                "x-api-key": api_key,
+                "anthropic-version": anthropic_version,
+                "anthropic-beta": FAST_MODE_BETA,
+            },
             secrets=(api_key,),
             key_hint=key_hint,
             timeout=timeout,
@@ -158,7 +172,7 @@ class AnthropicProvider(ProviderDefaults):
         cache = _nested(f, r, "cache_creation", where)
         tools = _nested(f, r, "server_tool_use", where)
         searches = f.count(tools, "web_search_requests", f"{where}.server_tool_use")
-        tier = f.text(r, "service_tier", where)
+        tier = fast_mode_tier(f.text(r, "service_tier", where), f.text(r, "speed", where))
         tokens = tokens_of(
             input=f.count(r, "uncached_input_tokens", where, required=True),
             cache_write=f.count(cache, "ephemeral_5m_input_tokens", f"{where}.cache_creation"),
@@ -178,6 +192,7 @@ class AnthropicProvider(ProviderDefaults):
             service_tier=tier,
             batch=tier == "batch",
             context_window=f.text(r, "context_window", where),
+            inference_geo=f.text(r, "inference_geo", where),
             tokens=tokens,
             requests=0,  # the legacy usage report has no request count
             units=(("web_search_requests", searches),) if searches else (),
@@ -210,6 +225,17 @@ class AnthropicProvider(ProviderDefaults):
             service_tier=f.text(r, "service_tier", where),
             context_window=f.text(r, "context_window", where),
         )
+
+
+def fast_mode_tier(service_tier: str, speed: str) -> str:
+    """The row's tier word with fast mode folded in: speed "fast" on the standard tier is the `fast` tier.
+
+    Fast mode on another tier ("priority", "batch") becomes e.g. "priority+fast", a word no price
+    matches, so such usage is reported unpriced instead of being priced as either part alone.
+    """
+    if speed != "fast":
+        return service_tier
+    return "fast" if service_tier in ("", "standard") else f"{service_tier}+fast"
 
 
 def _nested(f: Fields, r: dict[str, Any], key: str, where: str) -> dict[str, Any]:

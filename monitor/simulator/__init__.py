@@ -13,6 +13,8 @@ from monitor.simulator.core import (
     DEFAULT_ANTHROPIC_MODELS,
     DEFAULT_OPENAI_MODELS,
     EMBEDDING_MODEL,
+    SEEDS_ANTHROPIC_MODELS,
+    SEEDS_OPENAI_MODELS,
     Simulator,
 )
 from monitor.simulator.prices import PriceKey
@@ -25,6 +27,8 @@ __all__ = [
     "DEFAULT_OPENAI_MODELS",
     "EMBEDDING_MODEL",
     "FAULTS",
+    "SEEDS_ANTHROPIC_MODELS",
+    "SEEDS_OPENAI_MODELS",
     "Billed",
     "GroundTruth",
     "PriceKey",

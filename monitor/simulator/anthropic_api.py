@@ -36,8 +36,17 @@ from monitor.simulator.wire import (
 
 USAGE_PATH = "/v1/organizations/usage_report/messages"
 COST_PATH = "/v1/organizations/cost_report"
-DIMS = ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
-_FILTERS = {"workspace_ids": 0, "api_key_ids": 1, "models": 2, "service_tiers": 3, "context_window": 4}
+DIMS = ("workspace_id", "api_key_id", "model", "service_tier", "context_window", "inference_geo", "speed")
+_FILTERS = {
+    "workspace_ids": 0,
+    "api_key_ids": 1,
+    "models": 2,
+    "service_tiers": 3,
+    "context_window": 4,
+    "inference_geos": 5,
+}
+FAST_MODE_BETA = "fast-mode-2026-02-01"
+"""Grouping by `speed` needs this `anthropic-beta` header (provider-apis.md §3.1)."""
 COST_GROUP_BY = ("workspace_id", "description")
 COST_LIMIT = (7, 31)
 
@@ -64,6 +73,8 @@ def _row(dims: tuple[Any, ...], c: Counts) -> dict[str, Any]:
         "model": dims[2],
         "service_tier": dims[3],
         "context_window": dims[4],
+        "inference_geo": dims[5],
+        "speed": dims[6],
     }
 
 
@@ -102,6 +113,9 @@ def _usage(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
     width = WIDTHS[width_name]
     limit = limit_of(query, *LIMITS[width_name])
     grouped = group_by(query, DIMS)
+    betas = {b.strip() for b in request.headers.get("anthropic-beta", "").split(",")}
+    if "speed" in grouped and FAST_MODE_BETA not in betas:
+        raise BadRequest(f"group_by speed requires the anthropic-beta header {FAST_MODE_BETA!r}", "group_by")
     where: Filter = tuple(
         (index, frozenset(multi(query, name))) for name, index in _FILTERS.items() if multi(query, name)
     )

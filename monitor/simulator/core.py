@@ -18,32 +18,44 @@ from monitor.simulator.azure_api import AzureSim
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
 from monitor.simulator.newapi_api import NewApiSim
 from monitor.simulator.openrouter_api import OpenRouterSim
-from monitor.simulator.prices import (
-    SHORT_CONTEXT,
-    PriceBook,
-    PriceKey,
-    base_model,
-    published_sheet,
-)
+from monitor.simulator.prices import SHORT_CONTEXT, SLOT_OF, PriceBook, PriceKey, base_model
 from monitor.simulator.server import Gateway, RequestRecord, SimulatorServer
+from monitor.simulator.sheet import dated_changes, geo_factors, published_sheet, released
 from monitor.simulator.truth import Billed, GroundTruth, billed, ground_truth
 from monitor.simulator.usage import SimulatedUsage
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OPENAI_MODELS = (
+    "gpt-6.1-sol",
+    "gpt-6-luna",
+    "gpt-4.1-2025-04-14",
+    "gpt-4.1-mini-2025-04-14",
+    "ft:gpt-4.1-mini-2025-04-14:acme::sim123",
+)
+"""Today's traffic (December 2026): GPT-6.1 Sol and GPT-6 Luna with cache writes on the default, fast and
+batch tiers, and some GPT-4.1 (with a fine-tune) as in the seeds' examples."""
+DEFAULT_ANTHROPIC_MODELS = (
+    "claude-sonnet-5-5",
+    "claude-opus-5-5",
+    "claude-haiku-4-5-20251001",
+)
+"""Claude Sonnet and Opus 5.5 (5-minute and 1-hour cache writes, Opus in fast mode, some US inference)
+and Claude Haiku 4.5."""
+SEEDS_OPENAI_MODELS = (
     "gpt-4.1-2025-04-14",
     "gpt-4.1-mini-2025-04-14",
     "gpt-4.1-nano-2025-04-14",
     "ft:gpt-4.1-mini-2025-04-14:acme::sim123",
 )
-DEFAULT_ANTHROPIC_MODELS = (
+SEEDS_ANTHROPIC_MODELS = (
     "claude-sonnet-4-5-20250929",
     "claude-haiku-4-5-20251001",
     "claude-opus-4-1-20250805",
 )
+"""The default traffic before December 2026, for tests and benchmarks that compare with older figures."""
 BENCHMARK_OPENAI_MODELS = (
-    *DEFAULT_OPENAI_MODELS[:3],
+    *SEEDS_OPENAI_MODELS[:3],
     "gpt-4o-2024-08-06",
     "gpt-4o-mini-2024-07-18",
     "o3-2025-04-16",
@@ -72,8 +84,10 @@ class Simulator:
 
     `clock` is the provider's "now" (unix seconds): hours that have closed by then are complete, the
     current hour is partial. `start` is the first hour with usage (default: 30 days before the clock's
-    UTC day). `extra_token_types` also generates OpenAI cache-write and image tokens, which have no
-    published price (the sheet bills them at the input/cached-input rate).
+    UTC day). `extra_token_types` also generates OpenAI image tokens, and cache writes for models
+    without a published cache-write price (the sheet bills them at the input/cached-input rate).
+    `openai_long_prompts` adds prompts above 272K tokens, billed at the long-context price but reported
+    like any other (OpenAI's usage rows carry no context window): ledger and bill then disagree.
     """
 
     timeout_hold: float = 5.0
@@ -97,6 +111,7 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         extra_token_types: bool = False,
+        openai_long_prompts: bool = False,
     ) -> None:
         if projects < 1 or api_keys_per_project < 1 or not scale > 0:
             raise ValueError("projects and api_keys_per_project must be >= 1 and scale > 0")
@@ -104,7 +119,9 @@ class Simulator:
             raise ValueError("openai_key and anthropic_key must not be empty")
         openai = list(openai_models if openai_models is not None else DEFAULT_OPENAI_MODELS)
         anthropic = list(anthropic_models if anthropic_models is not None else DEFAULT_ANTHROPIC_MODELS)
-        self._book = PriceBook(published_sheet(openai, [EMBEDDING_MODEL], anthropic))
+        self._book = PriceBook(published_sheet(openai, [EMBEDDING_MODEL], anthropic), geo_factors(anthropic))
+        for key, price, effective_from in dated_changes([*openai, *anthropic]):
+            self._book.set(key, price, effective_from)
         layouts = {
             "openai": self._layout(seed, "openai", projects, api_keys_per_project, openai),
             "anthropic": self._layout(seed, "anthropic", projects, api_keys_per_project, anthropic),
@@ -124,6 +141,7 @@ class Simulator:
             late_buckets=late_buckets,
             revisions=revisions,
             extra_token_types=extra_token_types,
+            openai_long_prompts=openai_long_prompts,
         )
         self.openai_key, self.anthropic_key = openai_key, anthropic_key
         keys = {"openai": openai_key, "anthropic": anthropic_key}
@@ -163,7 +181,8 @@ class Simulator:
                 for key in self._book.sheet
                 if key.model == model and key.token_type == _PRICED_BY_INPUT
             )
-            entries.append((model, profile(*base_model(model)), tiers))
+            geos = frozenset(self._book.geo_factors.get(model, {}))
+            entries.append((model, profile(*base_model(model)), tiers, released(model), geos))
         return make_layout(seed, provider, projects, keys, entries)
 
     # ---- lifecycle ----------------------------------------------------------------------------------
@@ -262,6 +281,22 @@ class Simulator:
         """The simulator's price sheet, USD per 1M tokens (per 1M requests for web search)."""
         return MappingProxyType(self._book.sheet)
 
+    def price_at(
+        self,
+        model: str,
+        token_type: str,
+        at: int,
+        *,
+        service_tier: str = "standard",
+        context_window: str | None = None,
+        inference_geo: str = "",
+    ) -> Decimal | None:
+        """The price (USD per 1M) the bill applies at unix second `at`: dated changes and the inference
+        geo's multiplier included; None where the sheet has no price."""
+        rates = self._book.rates(model, service_tier, _window(model, context_window), at, inference_geo)
+        rate = rates[SLOT_OF[token_type]]
+        return None if rate is None else Decimal(rate).scaleb(-6)
+
     def set_price(
         self,
         model: str,
@@ -277,9 +312,7 @@ class Simulator:
         Bills (and ground-truth costs) follow; the monitor's own table does not, which is how drift is
         produced. `context_window` defaults to "" for OpenAI models and "0-200k" for Anthropic ones.
         """
-        if context_window is None:
-            context_window = SHORT_CONTEXT if model.startswith("claude") else ""
-        key = PriceKey(model, service_tier, context_window, token_type)
+        key = PriceKey(model, service_tier, _window(model, context_window), token_type)
         self._book.set(key, Decimal(usd_per_1m), effective_from)
 
     # ---- expectations -------------------------------------------------------------------------------
@@ -302,6 +335,13 @@ class Simulator:
     def billed(self, provider: str, start: int, end: int) -> Billed:
         """What the cost endpoint reports for the days starting in [start, end), in picodollars."""
         return billed(self._usage, _checked(provider), start, end, now=int(self.clock()))
+
+
+def _window(model: str, context_window: str | None) -> str:
+    """The sheet's context window of a price: as given, else "0-200k" for Claude and "" for OpenAI."""
+    if context_window is not None:
+        return context_window
+    return SHORT_CONTEXT if model.startswith("claude") else ""
 
 
 def _checked(provider: str) -> str:

@@ -15,12 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.records import TOKEN_INDEX
-from monitor.simulator.prices import LONG_CONTEXT, REQUESTS_SLOT, SHORT_CONTEXT, SLOTS, WEB_SEARCH_SLOT
+from monitor.simulator.prices import (
+    LONG_CONTEXT,
+    OPENAI_LONG,
+    REQUESTS_SLOT,
+    SHORT_CONTEXT,
+    SLOTS,
+    WEB_SEARCH_SLOT,
+)
 
 Counts = tuple[int, ...]
 Cell = tuple[tuple[Any, ...], Counts]
-"""OpenAI dims: (project_id, user_id, api_key_id, model, batch, service_tier);
-Anthropic dims: (workspace_id | None, api_key_id | None, model, service_tier, context_window)."""
+"""OpenAI dims: (project_id, user_id, api_key_id, model, batch, service_tier, window), `window` being ""
+or ">272k" for prompts above 272K tokens (billed apart, never reported: usage rows have no such field);
+Anthropic dims: (workspace_id | None, api_key_id | None, model, service_tier, context_window,
+inference_geo, speed)."""
 
 HOUR = 3600
 DAY = 86400
@@ -44,6 +53,7 @@ class Profile:
     popularity: float
     vision: bool = False
     web_search: bool = False
+    cache_writes: bool = False  # OpenAI: the traffic writes to the cache (a published cache-write price)
 
 
 _PROFILES: dict[str, Profile] = {
@@ -64,6 +74,11 @@ _PROFILES: dict[str, Profile] = {
     "claude-haiku-4-5": Profile(1500, 300, 0.8),
     "claude-opus-4-1": Profile(4000, 800, 0.2, web_search=True),
     "claude-opus-4": Profile(4000, 800, 0.15, web_search=True),
+    # December 2026
+    "gpt-6.1-sol": Profile(3400, 900, 1.2, vision=True, cache_writes=True),
+    "gpt-6-luna": Profile(1600, 420, 1.0, cache_writes=True),
+    "claude-sonnet-5-5": Profile(3600, 700, 1.2, web_search=True),
+    "claude-opus-5-5": Profile(4200, 900, 0.45, web_search=True),
 }
 _FINE_TUNED = Profile(1200, 200, 0.35)
 
@@ -97,6 +112,10 @@ class Layout:
     profiles: tuple[Profile, ...]
     tiers: tuple[frozenset[tuple[str, str]], ...]
     """(tier, context window) pairs each model may be generated in: those the sheet prices."""
+    released: tuple[int, ...]
+    """Per model, the first unix second with usage (its release; 0: always)."""
+    geos: tuple[frozenset[str], ...]
+    """Per model, the inference geos other than global it may run in (those the sheet prices)."""
     weights: tuple[tuple[float, ...], ...]
     """[project][model] share of traffic; 0 means the project does not use the model."""
     project_weights: tuple[float, ...]
@@ -107,7 +126,7 @@ def make_layout(
     provider: str,
     projects: int,
     keys_per_project: int,
-    models: list[tuple[str, Profile, frozenset[tuple[str, str]]]],
+    models: list[tuple[str, Profile, frozenset[tuple[str, str]], int, frozenset[str]]],
 ) -> Layout:
     """A deterministic organisation: project sizes differ (a few big, a long tail), not every project uses
     every model. Anthropic's first workspace is the default workspace (workspace_id null)."""
@@ -135,7 +154,7 @@ def make_layout(
     weights = []
     for p, pw in enumerate(project_weights):
         row = []
-        for m, (name, prof, _) in enumerate(models):
+        for m, (name, prof, *_) in enumerate(models):
             used = m == 0 or unit(seed, provider, "uses", p, name) >= 0.15
             row.append(
                 pw * prof.popularity * (0.6 + 0.8 * unit(seed, provider, "mix", p, name)) if used else 0.0
@@ -146,9 +165,11 @@ def make_layout(
         projects=tuple(ids),
         keys=tuple(keys),
         user_of=user_of,
-        models=tuple(name for name, _, _ in models),
-        profiles=tuple(prof for _, prof, _ in models),
-        tiers=tuple(tiers for _, _, tiers in models),
+        models=tuple(m[0] for m in models),
+        profiles=tuple(m[1] for m in models),
+        tiers=tuple(m[2] for m in models),
+        released=tuple(m[3] for m in models),
+        geos=tuple(m[4] for m in models),
         weights=tuple(weights),
         project_weights=project_weights,
     )
@@ -185,19 +206,21 @@ _I_IN, _I_CACHED, _I_CW, _I_OUT = (TOKEN_INDEX[n] for n in ("input", "cached_inp
 _I_IMG, _I_CIMG = TOKEN_INDEX["input_image"], TOKEN_INDEX["cached_input_image"]
 
 
-def _chat(prof: Profile, expected: float, bits: int, tier: str, extra: bool) -> Counts:
-    """One OpenAI completions cell. Batch rows carry no cached or cache-write tokens."""
+def _chat(prof: Profile, expected: float, bits: int, tier: str, extra: bool, *, long: bool = False) -> Counts:
+    """One OpenAI completions cell. Batch rows carry no cached or cache-write tokens, except for models
+    whose traffic writes to the cache. A `long` cell holds prompts of 300K-600K tokens."""
     requests = max(1, int(expected * (0.5 + _u(bits, 0))))
-    total_in = int(requests * prof.prompt * (0.6 + 0.8 * _u(bits, 16)))
+    prompt = 300_000 + 300_000 * _u(bits, 16) if long else prof.prompt * (0.6 + 0.8 * _u(bits, 16))
+    total_in = int(requests * prompt)
     out = int(requests * prof.completion * (0.6 + 0.8 * _u(bits, 32)))
     values = [0] * SLOTS
     values[REQUESTS_SLOT] = requests
     values[_I_OUT] = out
-    if tier == "batch":
+    if tier == "batch" and not prof.cache_writes:
         values[_I_IN] = total_in
         return tuple(values)
     cached = int(total_in * 0.6 * _u(bits, 48))
-    write = total_in * 3 // 100 if extra else 0
+    write = total_in * 3 // 100 if extra or prof.cache_writes else 0
     uncached = total_in - cached - write
     image, cached_image = (uncached * 8 // 100, cached * 3 // 100) if extra and prof.vision else (0, 0)
     values[_I_IN], values[_I_IMG] = uncached - image, image
@@ -206,19 +229,24 @@ def _chat(prof: Profile, expected: float, bits: int, tier: str, extra: bool) -> 
     return tuple(values)
 
 
-def openai_completions(layout: Layout, seed: int, hour: int, scale: float, extra: bool) -> list[Cell]:
+def openai_completions(
+    layout: Layout, seed: int, hour: int, scale: float, extra: bool, *, long_prompts: bool = False
+) -> list[Cell]:
     """One hour of completions: a default-tier row per active (project, model), sometimes a batch row
-    and a priority row as well (each from one of the project's keys)."""
+    and a fast row as well (each from one of the project's keys). With `long_prompts`, models priced
+    above 272K prompt tokens sometimes also have a cell of long prompts, which usage rows cannot tell
+    apart (it has the same reported dims as a default-tier cell) but the bill prices apart."""
     rng = random.Random(f"{seed}|openai:completions|{hour}")
     level = intensity(hour)
     cells: list[Cell] = []
     if idle(seed, "openai", hour):
         return cells
+    fast_word = "fast" if hour >= FAST_RENAMED else "priority"  # OpenAI's Priority is Fast since 2026-07-30
     for p, project in enumerate(layout.projects):
         keys = layout.keys[p]
         for m, model in enumerate(layout.models):
             weight = layout.weights[p][m]
-            if not weight:
+            if not weight or hour < layout.released[m]:
                 continue
             bits = rng.getrandbits(64)
             if _u(bits, 0) >= _activity(level, weight):
@@ -226,18 +254,23 @@ def openai_completions(layout: Layout, seed: int, hour: int, scale: float, extra
             expected = BASE_REQUESTS * scale * weight * level
             prof, tiers = layout.profiles[m], layout.tiers[m]
             more = rng.getrandbits(64)
-            for tier, chance, shift in (("standard", 1.0, 0), ("batch", 0.12, 16), ("priority", 0.08, 32)):
+            for tier, chance, shift in (("standard", 1.0, 0), ("batch", 0.12, 16), ("fast", 0.08, 32)):
                 if (tier, "") not in tiers or _u(more, shift) >= chance:
                     continue
                 key = keys[rng.randrange(len(keys))]
-                dims = (project, layout.user_of[key], key, model, tier == "batch", _TIER_WORD[tier])
+                word = fast_word if tier == "fast" else "default"
+                dims = (project, layout.user_of[key], key, model, tier == "batch", word, "")
                 share = 1.0 if tier == "standard" else 0.3
                 cells.append((dims, _chat(prof, expected * share, rng.getrandbits(64), tier, extra)))
+            if long_prompts and ("standard", OPENAI_LONG) in tiers and _u(more, 48) < 0.1:
+                key = keys[rng.randrange(len(keys))]
+                dims = (project, layout.user_of[key], key, model, False, "default", OPENAI_LONG)
+                cells.append((dims, _chat(prof, 2.0, rng.getrandbits(64), "standard", extra, long=True)))
     return cells
 
 
-_TIER_WORD = {"standard": "default", "batch": "default", "priority": "priority"}
-"""OpenAI's service_tier word per tier; batch rows say "default" with batch=true."""
+FAST_RENAMED = 1_785_369_600  # 2026-07-30T00:00:00Z
+"""OpenAI renamed Priority processing to Fast on 2026-07-30: rows before say service_tier "priority"."""
 
 
 def openai_embeddings(layout: Layout, seed: int, hour: int, scale: float, model: str) -> list[Cell]:
@@ -256,7 +289,7 @@ def openai_embeddings(layout: Layout, seed: int, hour: int, scale: float, model:
         key = layout.keys[p][(bits >> 48) % len(layout.keys[p])]
         counts = _vector(input=int(requests * 350 * (0.6 + 0.8 * _u(bits, 32))))
         counts = (*counts[:REQUESTS_SLOT], requests, 0)
-        cells.append(((project, layout.user_of[key], key, model, False, "default"), counts))
+        cells.append(((project, layout.user_of[key], key, model, False, "default", ""), counts))
     return cells
 
 
@@ -273,19 +306,31 @@ def _claude(prof: Profile, requests: int, rng: random.Random, tier: str, window:
         "cached_input": int(prompt * read_share),
         "output": int(requests * prof.completion * (0.6 + 0.8 * rng.random())),
     }
-    if tier == "standard":
+    if tier in ("standard", "fast"):
         named["cache_write"] = int(uncached * (0.1 + 0.2 * rng.random()))
         if rng.random() < 0.3:
             named["cache_write_1h"] = uncached * 5 // 100
     values = list(_vector(**named))
-    if tier == "standard" and prof.web_search and rng.random() < 0.3:
+    if tier in ("standard", "fast") and prof.web_search and rng.random() < 0.3:
         values[WEB_SEARCH_SLOT] = max(1, requests * 4 // 100)
     return tuple(values)
 
 
+_CLAUDE_VARIANTS = (  # (tier, context window, inference geo, chance, bits shift)
+    ("standard", SHORT_CONTEXT, "global", 1.0, 0),
+    ("batch", SHORT_CONTEXT, "global", 0.12, 16),
+    ("standard", LONG_CONTEXT, "global", 0.15, 32),
+    ("fast", SHORT_CONTEXT, "global", 0.1, 48),
+    ("standard", SHORT_CONTEXT, "us", 0.15, 0),
+)
+"""The rows a (workspace, model) may have in an hour; the geo one draws from a second random number."""
+
+
 def anthropic_messages(layout: Layout, seed: int, hour: int, scale: float) -> list[Cell]:
-    """One hour of messages: a standard row per active (workspace, model), sometimes a batch row, and for
-    models priced above 200k tokens sometimes a 200k-1M row. One in ten rows is Workbench (key null)."""
+    """One hour of messages: a standard row per active (workspace, model), sometimes a batch row, for
+    models priced above 200k tokens sometimes a 200k-1M row, for models with fast mode sometimes a fast
+    row (speed "fast"), and for models priced per inference geo sometimes a row run in the US. One in
+    ten rows is Workbench (key null)."""
     rng = random.Random(f"{seed}|anthropic:messages|{hour}")
     level = intensity(hour)
     cells: list[Cell] = []
@@ -295,21 +340,18 @@ def anthropic_messages(layout: Layout, seed: int, hour: int, scale: float) -> li
         keys = layout.keys[p]
         for m, model in enumerate(layout.models):
             weight = layout.weights[p][m]
-            if not weight:
+            if not weight or hour < layout.released[m]:
                 continue
             bits = rng.getrandbits(64)
             if _u(bits, 0) >= _activity(level, weight):
                 continue
             expected = BASE_REQUESTS * 0.6 * scale * weight * level
-            prof, tiers = layout.profiles[m], layout.tiers[m]
+            prof, tiers, geos = layout.profiles[m], layout.tiers[m], layout.geos[m]
             more = rng.getrandbits(64)
-            variants = (
-                ("standard", SHORT_CONTEXT, 1.0, 0),
-                ("batch", SHORT_CONTEXT, 0.12, 16),
-                ("standard", LONG_CONTEXT, 0.15, 32),
-            )
-            for tier, window, chance, shift in variants:
-                if (tier, window) not in tiers or _u(more, shift) >= chance:
+            extra = rng.getrandbits(64) if geos else 0
+            for tier, window, geo, chance, shift in _CLAUDE_VARIANTS:
+                draw = _u(extra if geo != "global" else more, shift)
+                if (tier, window) not in tiers or (geo != "global" and geo not in geos) or draw >= chance:
                     continue
                 pick = rng.getrandbits(64)
                 # One row in ten is Workbench / Console usage, which has no API key.
@@ -320,5 +362,6 @@ def anthropic_messages(layout: Layout, seed: int, hour: int, scale: float) -> li
                     share = 1.0 if tier == "standard" else 0.3
                     requests = max(1, int(expected * share * (0.5 + _u(pick, 32))))
                 counts = _claude(prof, requests, rng, tier, window)
-                cells.append(((workspace, key, model, tier, window), counts))
+                reported, speed = ("standard", "fast") if tier == "fast" else (tier, "standard")
+                cells.append(((workspace, key, model, reported, window, geo, speed), counts))
     return cells

@@ -109,7 +109,7 @@ def _completion(dims: tuple[Any, ...], c: Counts) -> dict[str, Any]:
         "input_cached_image_tokens": c[_CIMG],
         "output_image_tokens": c[_OIMG],
         "num_model_requests": c[REQUESTS_SLOT],
-        **dict(zip(DIMS, dims, strict=True)),
+        **dict(zip(DIMS, dims[: len(DIMS)], strict=True)),
     }
 
 
@@ -160,7 +160,8 @@ def _usage(usage: SimulatedUsage, spec: _Endpoint, request: ApiRequest) -> dict[
     grouped = group_by(query, spec.group_by)
     where = _filters(query)
     starts, following = _window(query, width, now, limit)
-    keep = tuple(name in grouped for name in DIMS)
+    # The cells' last dim (a prompt above 272K tokens) is never reported: rows always sum over it.
+    keep = (*(name in grouped for name in DIMS), False)
     render = _completion if spec.source == "openai:completions" else _embedding
 
     def results(start: int) -> Any:

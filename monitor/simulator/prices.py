@@ -1,9 +1,9 @@
-"""The simulated providers' own price sheet (USD per 1M tokens, Decimal) and their bill wording.
+"""The simulated providers' price book (the sheet of sheet.py as exact rates) and their bill wording.
 
-The simulator is the "provider", so it must not use `monitor.pricing`: it carries the published list
-prices of the models it can generate (shared/pricing-facts.md, shared/pricing/reference-prices.yaml)
-and turns them into exact integer picodollar rates. Tests may change a price (`PriceBook.set`), which
-is how a billed-vs-computed drift is produced.
+The simulator is the "provider", so it must not use `monitor.pricing`: the published list prices are in
+sheet.py; here they become exact integer picodollar rates, with dated changes and inference-geo
+multipliers. Tests may change a price (`PriceBook.set`), which is how a billed-vs-computed drift is
+produced.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ SLOT_OF: dict[str, int] = {name: slot for slot, name in enumerate(SLOT_NAMES)}
 
 
 class PriceKey(NamedTuple):
-    """One price: a reported model name, a tier (standard | batch | priority), a context window and a kind.
+    """One price: a reported model name, a tier (standard | batch | fast), a context window and a kind.
 
-    `context_window` is "" for OpenAI and "0-200k" / "200k-1M" for Anthropic; `token_type` is a
-    TOKEN_TYPES name or "web_search_requests".
+    `context_window` is "" for OpenAI (">272k" for its long prompts, which usage rows never show) and
+    "0-200k" / "200k-1M" for Anthropic; `token_type` is a TOKEN_TYPES name or "web_search_requests".
     """
 
     model: str
@@ -44,38 +44,9 @@ class PriceKey(NamedTuple):
     token_type: str
 
 
-# OpenAI chat models: standard (input, cached input, output) and priority (same) or None.
-_OPENAI: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {
-    "gpt-4.1": (("2", "0.5", "8"), ("3.5", "0.875", "14")),
-    "gpt-4.1-mini": (("0.4", "0.1", "1.6"), ("0.7", "0.175", "2.8")),
-    "gpt-4.1-nano": (("0.1", "0.025", "0.4"), ("0.2", "0.05", "0.8")),
-    "gpt-4o": (("2.5", "1.25", "10"), ("4.25", "2.125", "17")),
-    "gpt-4o-mini": (("0.15", "0.075", "0.6"), ("0.25", "0.125", "1")),
-    "o3": (("2", "0.5", "8"), ("3.5", "0.875", "14")),
-    "o4-mini": (("1.1", "0.275", "4.4"), ("2", "0.5", "8")),
-    "gpt-5": (("1.25", "0.125", "10"), ("2.5", "0.25", "20")),
-    "gpt-5-mini": (("0.25", "0.025", "2"), ("0.45", "0.045", "3.6")),
-    "gpt-5-nano": (("0.05", "0.005", "0.4"), None),
-}
-_OPENAI_FINE_TUNED: dict[str, tuple[str, str, str]] = {
-    "gpt-4.1": ("3", "0.75", "12"),
-    "gpt-4.1-mini": ("0.8", "0.2", "3.2"),
-    "gpt-4.1-nano": ("0.2", "0.05", "0.8"),
-}
-_EMBEDDINGS: dict[str, str] = {"text-embedding-3-small": "0.02", "text-embedding-3-large": "0.13"}
-# Anthropic: (input, output, cache read, cache write 5m, cache write 1h); second: above 200k tokens.
-_Claude = tuple[str, str, str, str, str]
-_SONNET: tuple[_Claude, _Claude | None] = (("3", "15", "0.3", "3.75", "6"), ("6", "22.5", "0.6", "7.5", "12"))
-_OPUS: tuple[_Claude, _Claude | None] = (("15", "75", "1.5", "18.75", "30"), None)
-_ANTHROPIC: dict[str, tuple[_Claude, _Claude | None]] = {
-    "claude-sonnet-4-5": _SONNET,
-    "claude-sonnet-4": _SONNET,
-    "claude-haiku-4-5": (("1", "5", "0.1", "1.25", "2"), None),
-    "claude-opus-4-1": _OPUS,
-    "claude-opus-4": _OPUS,
-}
-WEB_SEARCH_USD_PER_1M = Decimal(10_000)  # $10 per 1,000 searches
 SHORT_CONTEXT, LONG_CONTEXT = "0-200k", "200k-1M"
+OPENAI_LONG = ">272k"
+"""The sheet's window of OpenAI prompts above 272K tokens: billed apart, never reported in usage rows."""
 
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
@@ -86,75 +57,6 @@ def base_model(name: str) -> tuple[str, bool]:
     if fine_tuned:
         name = name.split(":")[1]
     return _DATE_SUFFIX.sub("", name), fine_tuned
-
-
-def known_models() -> list[str]:
-    """Base names the sheet can price (any dated snapshot or `ft:` name of the GPT-4.1 family works too)."""
-    return sorted([*_OPENAI, *_EMBEDDINGS, *_ANTHROPIC])
-
-
-def _chat_entries(model: str) -> dict[PriceKey, Decimal]:
-    base, fine_tuned = base_model(model)
-    if fine_tuned and base in _OPENAI_FINE_TUNED:
-        standard, priority = _OPENAI_FINE_TUNED[base], None
-    elif not fine_tuned and base in _OPENAI:
-        standard, priority = _OPENAI[base]
-    else:
-        raise ValueError(f"the simulator has no price for OpenAI model {model!r}; known: {known_models()}")
-    tiers = {"standard": [Decimal(p) for p in standard], "batch": [Decimal(p) / 2 for p in standard]}
-    if priority:
-        tiers["priority"] = [Decimal(p) for p in priority]
-    entries: dict[PriceKey, Decimal] = {}
-    for tier, (inp, cached, out) in tiers.items():
-        # No published cache-write or image-token price: the simulator bills them as (cached) input.
-        for kind, price in (
-            ("input", inp),
-            ("cached_input", cached),
-            ("output", out),
-            ("cache_write", inp),
-            ("input_image", inp),
-            ("cached_input_image", cached),
-        ):
-            entries[PriceKey(model, tier, "", kind)] = price
-    return entries
-
-
-def _claude_entries(model: str) -> dict[PriceKey, Decimal]:
-    base, _ = base_model(model)
-    if base not in _ANTHROPIC:
-        raise ValueError(f"the simulator has no price for Anthropic model {model!r}; known: {known_models()}")
-    short, long = _ANTHROPIC[base]
-    entries: dict[PriceKey, Decimal] = {}
-    for window, prices in ((SHORT_CONTEXT, short), (LONG_CONTEXT, long)):
-        if prices is None:
-            continue
-        for tier, factor in (("standard", Decimal(1)), ("batch", Decimal("0.5"))):
-            kinds = ("input", "output", "cached_input", "cache_write", "cache_write_1h")
-            for kind, price in zip(kinds, prices, strict=True):
-                entries[PriceKey(model, tier, window, kind)] = Decimal(price) * factor
-            entries[PriceKey(model, tier, window, WEB_SEARCH)] = WEB_SEARCH_USD_PER_1M
-    return entries
-
-
-def published_sheet(
-    openai_models: list[str], embedding_models: list[str], anthropic_models: list[str]
-) -> dict[PriceKey, Decimal]:
-    """The list prices of exactly the models the simulator generates. Raises ValueError for unknown ones.
-
-    Batch is 50% of standard for every token type (both providers); OpenAI priority prices are the
-    published ones; Anthropic prices have a 0-200k entry and, for Sonnet 4/4.5, a 200k-1M entry.
-    """
-    sheet: dict[PriceKey, Decimal] = {}
-    for model in openai_models:
-        sheet.update(_chat_entries(model))
-    for model in embedding_models:
-        if model not in _EMBEDDINGS:
-            raise ValueError(f"the simulator has no price for embedding model {model!r}")
-        sheet[PriceKey(model, "standard", "", "input")] = Decimal(_EMBEDDINGS[model])
-        sheet[PriceKey(model, "batch", "", "input")] = Decimal(_EMBEDDINGS[model]) / 2
-    for model in anthropic_models:
-        sheet.update(_claude_entries(model))
-    return sheet
 
 
 def rate_of(usd_per_1m: Decimal) -> int:
@@ -172,10 +74,14 @@ Rates = tuple[int | None, ...]
 class PriceBook:
     """The sheet plus dated overrides; answers the rates in force for a bucket. Thread-safe."""
 
-    def __init__(self, sheet: dict[PriceKey, Decimal]) -> None:
+    def __init__(
+        self, sheet: dict[PriceKey, Decimal], geo_factors: dict[str, dict[str, Decimal]] | None = None
+    ) -> None:
         self.sheet = dict(sheet)
+        self.geo_factors = dict(geo_factors or {})
+        """model -> inference geo -> multiplier of its token prices (web search fees are not multiplied)."""
         self._dated: list[tuple[int, int, PriceKey, Decimal]] = []  # (effective_from, seq, key, price)
-        self._cache: dict[tuple[str, str, str, int], Rates] = {}
+        self._cache: dict[tuple[str, str, str, int, str], Rates] = {}
         self._lock = threading.Lock()
         self.version = 0
 
@@ -196,15 +102,16 @@ class PriceBook:
     def models(self) -> list[str]:
         return sorted({key.model for key in self.sheet})
 
-    def rates(self, model: str, tier: str, window: str, at: int) -> Rates:
-        """Rates of every count slot for usage of `model` in `tier`/`window` in the bucket starting `at`."""
+    def rates(self, model: str, tier: str, window: str, at: int, geo: str = "") -> Rates:
+        """Rates of every count slot for usage of `model` in `tier`/`window` in the bucket starting `at`,
+        run in inference geo `geo`."""
         if not self._dated:  # the common case: no dated override, no lock needed to read the cache
-            cached = self._cache.get((model, tier, window, 0))
+            cached = self._cache.get((model, tier, window, 0, geo))
             if cached is not None:
                 return cached
         with self._lock:
             applied = bisect.bisect_right(self._dated, (at, len(self._dated)))
-            cached = self._cache.get((model, tier, window, applied))
+            cached = self._cache.get((model, tier, window, applied, geo))
             if cached is not None:
                 return cached
             prices: dict[str, Decimal] = {}
@@ -215,12 +122,13 @@ class PriceBook:
             for _, _, key, price in self._dated[:applied]:
                 if key[:3] == (model, tier, window):
                     prices[key.token_type] = price
+            factor = self.geo_factors.get(model, {}).get(geo, Decimal(1))
             rates: list[int | None] = [None] * SLOTS
             rates[REQUESTS_SLOT] = 0
             for name, price in prices.items():
-                rates[SLOT_OF[name]] = rate_of(price)
+                rates[SLOT_OF[name]] = rate_of(price * factor if name != WEB_SEARCH else price)
             result = tuple(rates)
-            self._cache[(model, tier, window, applied)] = result
+            self._cache[(model, tier, window, applied, geo)] = result
             return result
 
 
@@ -249,10 +157,12 @@ _OPENAI_LINE_WORDS = {
 }
 
 
-def openai_line_item(model: str, token_type: str, tier: str) -> str:
-    """Costs `line_item`: "gpt-4.1-mini-2025-04-14, input", "..., cached input (priority)", "..., output (batch)"."""
+def openai_line_item(model: str, token_type: str, tier: str, window: str = "") -> str:
+    """Costs `line_item`: "gpt-4.1-mini-2025-04-14, input", "..., cached input (fast)", "..., output (batch)",
+    "gpt-6.1-sol, input (long context)" (prompts above 272K tokens)."""
     suffix = "" if tier == "standard" else f" ({tier})"
-    return f"{model}, {_OPENAI_LINE_WORDS[token_type]}{suffix}"
+    long = " (long context)" if window == OPENAI_LONG else ""
+    return f"{model}, {_OPENAI_LINE_WORDS[token_type]}{suffix}{long}"
 
 
 ANTHROPIC_TOKEN_FIELDS = {
@@ -276,12 +186,14 @@ def display_name(model: str) -> str:
     return " ".join(words)
 
 
-def anthropic_description(model: str, token_type: str, tier: str, window: str) -> str:
+def anthropic_description(model: str, token_type: str, tier: str, window: str, geo: str = "") -> str:
     """Cost report `description`: "Claude Sonnet 4.5 Usage - Input Tokens", "Claude Haiku 4.5 Batch Usage -
-    Output Tokens", "Claude Sonnet 4.5 Usage - Input Tokens (Long Context)", "Claude Opus 4.1 Usage - Web Search".
+    Output Tokens", "Claude Sonnet 4.5 Usage - Input Tokens (Long Context)", "Claude Opus 4.1 Usage - Web Search",
+    "Claude Opus 5.5 Fast Mode Usage - Output Tokens (US)".
     """
     if token_type == WEB_SEARCH:
         return f"{display_name(model)} Usage - Web Search"
-    batch = " Batch" if tier == "batch" else ""
+    kind = {"batch": " Batch", "fast": " Fast Mode"}.get(tier, "")
     long = " (Long Context)" if window == LONG_CONTEXT else ""
-    return f"{display_name(model)}{batch} Usage - {ANTHROPIC_TOKEN_FIELDS[token_type][1]}{long}"
+    where = f" ({geo.upper()})" if geo not in ("", "global", "not_available") else ""
+    return f"{display_name(model)}{kind} Usage - {ANTHROPIC_TOKEN_FIELDS[token_type][1]}{long}{where}"

@@ -121,7 +121,7 @@ def ground_truth(
     counted: dict[tuple[str, tuple[str, str, str], Rates, int, str], list[int]] = {}
     for name, hour, (dims, counts) in usage.cells_between(provider, start, end, now, endpoint):
         price = usage.price_key(provider, dims)
-        key = (dims[0] or "", price, usage.book.rates(*price, hour), hour - hour % DAY, name)
+        key = (dims[0] or "", price, usage.rates(provider, dims, hour), hour - hour % DAY, name)
         old = counted.get(key)
         counted[key] = list(counts) if old is None else list(map(operator.add, old, counts))
     finest: dict[tuple[str, str, int, str], _Sum] = {}

@@ -34,6 +34,7 @@ from monitor.simulator.prices import (
     WEB_SEARCH,
     WEB_SEARCH_SLOT,
     PriceBook,
+    Rates,
     anthropic_description,
     cost_slots,
     openai_line_item,
@@ -126,17 +127,19 @@ class SimulatedUsage:
         late_buckets: bool,
         revisions: bool,
         extra_token_types: bool,
+        openai_long_prompts: bool = False,
     ) -> None:
         self.seed, self.history_start, self.scale = seed, history_start, scale
         self.layouts, self.embedding_model, self.book = layouts, embedding_model, book
         self.late_buckets, self.revisions, self.extra = late_buckets, revisions, extra_token_types
+        self.long_prompts = openai_long_prompts
         self._truth = _Lru(8192)
         self._groups = _Lru(4096)
         self._lines = _Lru(8192)
         self.rendered = _Lru(256 * 2**20, len)
         """Rendered JSON of stable buckets, for the API modules (bounded to 256 MiB)."""
         self.line_info: dict[str, LineInfo] = {}
-        self._line_names: dict[tuple[str, str, int, str, str], str] = {}
+        self._line_names: dict[tuple[str, str, int, str, str, str], str] = {}
 
     # ---- the hour's truth and its visibility ----------------------------------------------------------
 
@@ -147,7 +150,9 @@ class SimulatedUsage:
             provider = endpoint.split(":", maxsplit=1)[0]
             layout = self.layouts[provider]
             if endpoint == "openai:completions":
-                made = openai_completions(layout, self.seed, hour, self.scale, self.extra)
+                made = openai_completions(
+                    layout, self.seed, hour, self.scale, self.extra, long_prompts=self.long_prompts
+                )
             elif endpoint == "openai:embeddings":
                 made = openai_embeddings(layout, self.seed, hour, self.scale, self.embedding_model)
             else:
@@ -242,24 +247,31 @@ class SimulatedUsage:
     def price_key(self, provider: str, dims: tuple[Any, ...]) -> tuple[str, str, str]:
         """(model, pricing tier, context window) of a cell."""
         if provider == "openai":
-            tier = "batch" if dims[4] else ("priority" if dims[5] == "priority" else "standard")
-            return dims[3], tier, ""
-        return dims[2], dims[3], dims[4]
+            tier = "batch" if dims[4] else ("fast" if dims[5] in ("priority", "fast") else "standard")
+            return dims[3], tier, dims[6]
+        return dims[2], "fast" if dims[6] == "fast" else dims[3], dims[4]
+
+    def rates(self, provider: str, dims: tuple[Any, ...], hour: int) -> Rates:
+        """The rates of a cell's counts in force at `hour`, with its inference geo's multiplier."""
+        geo = dims[5] if provider == "anthropic" else ""
+        return self.book.rates(*self.price_key(provider, dims), hour, geo)
 
     def cell_costs(self, provider: str, hour: int, cell: Cell) -> list[int]:
         """Exact picodollars per count slot of one cell, at the prices in force at the hour's start."""
-        model, tier, window = self.price_key(provider, cell[0])
-        return cost_slots(cell[1], self.book.rates(model, tier, window, hour), f"{model} ({tier})")
+        model, tier, _ = self.price_key(provider, cell[0])
+        return cost_slots(cell[1], self.rates(provider, cell[0], hour), f"{model} ({tier})")
 
-    def _line(self, provider: str, model: str, slot: int, tier: str, window: str) -> str:
-        """The line item (OpenAI) or description (Anthropic) of one count slot of a cell; registers its info."""
-        memo = (provider, model, slot, tier, window)
+    def _line(self, provider: str, model: str, slot: int, price: tuple[str, str, str], geo: str) -> str:
+        """The line item (OpenAI) or description (Anthropic) of one count slot of a cell (its model, tier
+        and window in `price`); registers its info."""
+        tier, window = price[1], price[2]
+        memo = (provider, model, slot, tier, window, geo)
         known = self._line_names.get(memo)
         if known is not None:
             return known
         name = SLOT_NAMES[slot]
         if provider == "openai":
-            item = openai_line_item(model, name, tier)
+            item = openai_line_item(model, name, tier, window)
             info = LineInfo(model, name, tier, window)
         elif slot == WEB_SEARCH_SLOT:
             item, info = (
@@ -267,7 +279,7 @@ class SimulatedUsage:
                 LineInfo(model, WEB_SEARCH, "", ""),
             )
         else:
-            item = anthropic_description(model, name, tier, window)
+            item = anthropic_description(model, name, tier, window, geo)
             info = LineInfo(model, ANTHROPIC_TOKEN_FIELDS[name][0], tier, window)
         self.line_info.setdefault(item, info)
         self._line_names[memo] = item
@@ -285,11 +297,12 @@ class SimulatedUsage:
             for cell in self.hour_cells(endpoint, hour, now):
                 dims, counts = cell
                 model, tier, window = self.price_key(provider, dims)
+                geo = dims[5] if provider == "anthropic" else ""
                 costs = self.cell_costs(provider, hour, cell)
                 owner = (dims[0], dims[2]) if provider == "openai" else (dims[0], None)
                 for slot, count in enumerate(counts):
                     if count and slot != REQUESTS_SLOT:
-                        key = (*owner, self._line(provider, model, slot, tier, window))
+                        key = (*owner, self._line(provider, model, slot, (model, tier, window), geo))
                         quantity, pico = lines.get(key, (0, 0))
                         lines[key] = (quantity + count, pico + costs[slot])
         return self._lines.put(cache_key, lines)  # type: ignore[no-any-return]

@@ -332,11 +332,19 @@ class Ledger:
             after = pk_of(rows[-1][0])
 
     def reprice(
-        self, pricer: Callable[[UsageRow], PricedRow], since: int | None, dry_run: bool
+        self,
+        pricer: Callable[[UsageRow], PricedRow],
+        since: int | None,
+        dry_run: bool,
+        *,
+        only_unpriced: bool = False,
     ) -> RepriceResult:
-        """Price every row again (bucket_start >= since); per model old vs new cost.
+        """Price every row again (bucket_start >= since; with `only_unpriced`, only rows no price
+        matched); per model old vs new cost.
 
         Writes changed rows in transactions of a few thousand rows, totals included; a failure
         leaves the finished chunks repriced, so running it again completes the job.
         """
-        return reprice.reprice(self._conn, self.transaction, pricer, since, dry_run)
+        return reprice.reprice(
+            self._conn, self.transaction, pricer, since, dry_run, only_unpriced=only_unpriced
+        )

@@ -27,14 +27,18 @@ from monitor.store.schema import (
 
 CHUNK_ROWS = 5000
 
-_SELECT = ", ".join([ROW_SELECT, *COST_COLUMNS, "unit_cost", "unpriced_tokens", "cost_total"])
+_SELECT = ", ".join([ROW_SELECT, *COST_COLUMNS, "unit_cost", "unpriced_tokens", "cost_total", "price_source"])
 _CHUNK = (
     f"SELECT {_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? "
     f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
 )
+_UNPRICED_CHUNK = _CHUNK.replace(" ORDER BY", " AND price_id IS NULL ORDER BY")
+"""Only the rows no price matched: what a new price source can fill, without re-reading the rest."""
 _UPDATE = (
     "UPDATE usage SET "
-    + ", ".join(f"{c} = ?" for c in (*COST_COLUMNS, "unit_cost", "price_id", "unpriced_tokens"))
+    + ", ".join(
+        f"{c} = ?" for c in (*COST_COLUMNS, "unit_cost", "price_id", "price_source", "unpriced_tokens")
+    )
     + " WHERE "
     + " AND ".join(f'"{c}" = ?' for c in PK_COLUMNS)
 )
@@ -82,26 +86,32 @@ def reprice(
     pricer: Callable[[UsageRow], PricedRow],
     since: int | None,
     dry_run: bool,
+    *,
+    only_unpriced: bool = False,
 ) -> RepriceResult:
-    """Price every usage row with bucket_start >= since again; write the changed ones unless dry_run."""
+    """Price every usage row with bucket_start >= since again (with `only_unpriced`, only the rows
+    with no price id); write the changed ones unless dry_run."""
     acc: dict[tuple[str, str], list[int]] = {}
     floor = since if since is not None else FIRST_BUCKET
     after = key_before(floor)
+    sql = _UNPRICED_CHUNK if only_unpriced else _CHUNK
     while True:
         with transaction():
-            chunk = conn.execute(_CHUNK, (*after, floor, CHUNK_ROWS)).fetchall()
+            chunk = conn.execute(sql, (*after, floor, CHUNK_ROWS)).fetchall()
             if not chunk:
                 break
             updates = []
             for values in chunk:
                 usage, old_price_id = usage_row(values[:_N_ROW])
                 old_costs = values[_N_ROW : _N_ROW + _N_TOK]
-                old_unit, old_unpriced, old_total = values[_N_ROW + _N_TOK :]
+                old_unit, old_unpriced, old_total, old_source = values[_N_ROW + _N_TOK :]
                 new = pricer(usage)
-                changed = (new.costs, new.unit_cost, new.price_id, new.unpriced_tokens) != (
+                new_source = new.price_source or None
+                changed = (new.costs, new.unit_cost, new.price_id, new_source, new.unpriced_tokens) != (
                     old_costs,
                     old_unit,
                     old_price_id,
+                    old_source,
                     old_unpriced,
                 )
                 line = acc.setdefault((usage.provider, usage.model), [0] * 6)
@@ -111,7 +121,14 @@ def reprice(
                     line[i] += value
                 if changed:
                     updates.append(
-                        (*new.costs, new.unit_cost, new.price_id, new.unpriced_tokens, *pk_of(usage))
+                        (
+                            *new.costs,
+                            new.unit_cost,
+                            new.price_id,
+                            new_source,
+                            new.unpriced_tokens,
+                            *pk_of(usage),
+                        )
                     )
             last = pk_of(usage_row(chunk[-1][:_N_ROW])[0])
             if updates and not dry_run:

@@ -32,9 +32,15 @@ KEY_COLUMNS: tuple[str, ...] = (
     "batch",
     "context_window",
 )
-"""The natural key of a usage row (UsageRow.key order); unique in `usage`."""
+"""The natural key of a usage row as `m001_ledger` created it (frozen: the migration builds from it)."""
 
-PK_COLUMNS: tuple[str, ...] = ("bucket_start", "account", "endpoint", *KEY_COLUMNS[3:])
+_M001_PK: tuple[str, ...] = ("bucket_start", "account", "endpoint", *KEY_COLUMNS[3:])
+"""usage's primary key as `m001_ledger` created it (frozen, like KEY_COLUMNS)."""
+
+USAGE_KEY: tuple[str, ...] = (*KEY_COLUMNS, "inference_geo")
+"""The natural key of a usage row today (UsageRow.key order); unique in `usage` (since m002)."""
+
+PK_COLUMNS: tuple[str, ...] = ("bucket_start", "account", "endpoint", *USAGE_KEY[3:])
 """The same key in the order of usage's primary key (time first)."""
 
 TOK_COLUMNS: tuple[str, ...] = tuple(f"tok_{t}" for t in TOKEN_TYPES)
@@ -42,19 +48,20 @@ COST_COLUMNS: tuple[str, ...] = tuple(f"cost_{t}" for t in TOKEN_TYPES)
 
 USAGE_COLUMNS: tuple[str, ...] = (
     "provider",
-    *KEY_COLUMNS,
+    *USAGE_KEY,
     *TOK_COLUMNS,
     "requests",
     "units",
     *COST_COLUMNS,
     "unit_cost",
     "price_id",
+    "price_source",
     "unpriced_tokens",
     "observed_at",
 )
 """The columns written by an upsert, in the order of `usage_params` tuples."""
 
-VALUE_COLUMNS: tuple[str, ...] = USAGE_COLUMNS[len(KEY_COLUMNS) + 1 :]
+VALUE_COLUMNS: tuple[str, ...] = USAGE_COLUMNS[len(USAGE_KEY) + 1 :]
 
 TOTALS_KEY: tuple[str, ...] = ("provider", "account", "project", "api_key", "model", "service_tier")
 TOTALS_SUMS: tuple[str, ...] = (
@@ -100,7 +107,7 @@ CREATE TABLE usage (
     price_id TEXT,
     unpriced_tokens INTEGER NOT NULL DEFAULT 0,
     observed_at INTEGER NOT NULL,
-    PRIMARY KEY ({", ".join(_q(c) for c in PK_COLUMNS)})
+    PRIMARY KEY ({", ".join(_q(c) for c in _M001_PK)})
 ) STRICT, WITHOUT ROWID""")
     db.execute("""
 CREATE TABLE observations (
@@ -139,6 +146,46 @@ CREATE TABLE polls (
 ) STRICT""")
 
 
+@MIGRATIONS()
+def m002_usage_pricing_columns(db: sqlite_utils.Database) -> None:
+    """Rebuilds `usage` (only it): `inference_geo` joins the natural key (Anthropic prices some geos
+    apart), and `price_source` records which price source priced each row.
+
+    A primary key cannot be altered in SQLite, so the table is copied: existing rows get
+    inference_geo "" and price_source NULL (priced before sources were recorded; `reprice` fills it).
+    """
+    key = (*KEY_COLUMNS, "inference_geo")  # frozen here: later migrations must not change this one
+    pk = ("bucket_start", "account", "endpoint", *key[3:])
+    key_defs = ",\n    ".join(
+        f"{_q(c)} INTEGER NOT NULL"
+        if c in ("bucket_start", "bucket_width", "batch")
+        else f"{_q(c)} TEXT NOT NULL" + (" DEFAULT ''" if c == "inference_geo" else "")
+        for c in key
+    )
+    total_expr = " + ".join(_q(c) for c in (*COST_COLUMNS, "unit_cost"))
+    db.execute(f"""
+CREATE TABLE usage_m002 (
+    provider TEXT NOT NULL,
+    {key_defs},
+    {_int_columns(TOK_COLUMNS)},
+    requests INTEGER NOT NULL DEFAULT 0,
+    units TEXT,
+    {_int_columns(COST_COLUMNS)},
+    unit_cost INTEGER NOT NULL DEFAULT 0,
+    cost_total INTEGER GENERATED ALWAYS AS ({total_expr}) STORED,
+    price_id TEXT,
+    price_source TEXT,
+    unpriced_tokens INTEGER NOT NULL DEFAULT 0,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY ({", ".join(_q(c) for c in pk)})
+) STRICT, WITHOUT ROWID""")
+    copied = ("provider", *KEY_COLUMNS, *TOK_COLUMNS, "requests", "units", *COST_COLUMNS, "unit_cost")
+    kept = ", ".join(_q(c) for c in (*copied, "price_id", "unpriced_tokens", "observed_at"))
+    db.execute(f"INSERT INTO usage_m002 ({kept}) SELECT {kept} FROM usage ORDER BY {', '.join(pk[:-1])}")
+    db.execute("DROP TABLE usage")
+    db.execute("ALTER TABLE usage_m002 RENAME TO usage")
+
+
 def upsert_sql() -> str:
     """INSERT ... ON CONFLICT(natural key) DO UPDATE, applied only when not older than the stored row."""
     updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in VALUE_COLUMNS)
@@ -171,6 +218,7 @@ def usage_params(priced: Sequence[PricedRow], observed_at: int) -> list[tuple[An
                 *p.costs,
                 p.unit_cost,
                 p.price_id,
+                p.price_source or None,
                 p.unpriced_tokens,
                 observed_at,
             )
@@ -192,6 +240,7 @@ def pk_of(row: UsageRow) -> tuple[Any, ...]:
         row.service_tier,
         int(row.batch),
         row.context_window,
+        row.inference_geo,
     )
 
 
@@ -202,24 +251,27 @@ FIRST_BUCKET = -(2**62)
 def key_before(bucket_start: int) -> tuple[Any, ...]:
     """A key (pk_of order) below every real key whose bucket starts at or after `bucket_start`:
     where keyset pagination from `bucket_start` begins, seeking straight to it."""
-    return (bucket_start, "", "", -1, *("",) * 5, -1, "")
+    return (bucket_start, "", "", -1, *("",) * 5, -1, "", "")
 
 
 PK_AFTER = f"({', '.join(_q(c) for c in PK_COLUMNS)}) > ({', '.join('?' * len(PK_COLUMNS))})"
 """Rows after a key (bind pk_of(...)): keyset pagination over the primary key."""
 
-ROW_COLUMNS: tuple[str, ...] = ("provider", *KEY_COLUMNS, *TOK_COLUMNS, "requests", "units", "price_id")
+ROW_COLUMNS: tuple[str, ...] = ("provider", *USAGE_KEY, *TOK_COLUMNS, "requests", "units", "price_id")
 """The columns `usage_row` reads back (SELECT them in this order)."""
 ROW_SELECT = ", ".join(_q(c) for c in ROW_COLUMNS)
 
 _N_TOK = len(TOKEN_TYPES)
+_N_KEY = len(USAGE_KEY) + 1  # with provider
 
 
 def usage_row(values: Sequence[Any]) -> tuple[UsageRow, str | None]:
-    """A UsageRow (and its stored price_id) from a row of ROW_COLUMNS (UsageRow's field order)."""
+    """A UsageRow (and its stored price_id) from a row of ROW_COLUMNS."""
     units_text = values[-2]
     units: tuple[tuple[str, int], ...] = tuple(sorted(json.loads(units_text).items())) if units_text else ()
-    provider, account, endpoint, start, width, project, api_key, user, model, tier, batch, cw = values[:12]
+    provider, account, endpoint, start, width, project, api_key, user, model, tier, batch, cw, geo = values[
+        :_N_KEY
+    ]
     row = UsageRow(
         provider,
         account,
@@ -233,8 +285,9 @@ def usage_row(values: Sequence[Any]) -> tuple[UsageRow, str | None]:
         tier,
         bool(batch),
         cw,
-        tuple(values[12 : 12 + _N_TOK]),
-        values[12 + _N_TOK],
+        tuple(values[_N_KEY : _N_KEY + _N_TOK]),
+        values[_N_KEY + _N_TOK],
         units,
+        inference_geo=geo,
     )
     return row, values[-1]
