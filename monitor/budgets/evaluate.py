@@ -121,7 +121,7 @@ class BudgetEngine:
             stored = alert_store.states(current_at=now_s)
             changes = self._threshold_changes(statuses, stored, now)
             if self.anomalies is not None:
-                changes.extend(self.anomalies.changes(ledger.db, alert_store, self.daily, now))
+                changes.extend(self.anomalies.changes(ledger, alert_store, self.daily, now))
             queued = moved = 0
             for change in changes:
                 # Spike and new-key detectors re-propose their current state each poll: only a
@@ -161,8 +161,8 @@ class BudgetEngine:
             for b in self.budgets
         ]
         first_day = min([today - HISTORY_DAYS, *(days.epoch_day(s.date()) for s, _ in bounds)])
-        self.daily.sync(ledger.db, first_day, today, source=str(ledger.path))
-        first_data = ledger.db.execute("SELECT MIN(bucket_start) FROM usage").fetchone()[0]
+        self.daily.sync(ledger, first_day, today, source=str(ledger.path))
+        first_data = ledger.first_bucket_start()
         history_from = today if first_data is None else days.epoch_day(days.local_date(first_data, self.tz))
         history_from = max(history_from, today - HISTORY_DAYS, first_day)
         ranges = [(days.epoch_day(s.date()), days.epoch_day(e.date())) for s, e in bounds]

@@ -13,9 +13,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlite_utils
+
+from monitor.store.base import LedgerLike
 
 MIGRATIONS = sqlite_utils.Migrations("alerts")
 
@@ -23,15 +25,6 @@ OK = "OK"
 ALARM = "ALARM"
 FIRING = "firing"
 RESOLVED = "resolved"
-
-
-class LedgerLike(Protocol):
-    """What the alert store needs from `monitor.store.Ledger`: its database and transactions."""
-
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
 
 @MIGRATIONS()
@@ -151,7 +144,7 @@ def _entry(row: Sequence[Any]) -> OutboxEntry:
 class AlertStore:
     """Alert states, the outbox and the first-seen table, in the ledger's SQLite file.
 
-    Construction applies the `alerts` migrations. Methods that write take `now` (unix seconds).
+    Its `alerts` migrations are applied by `connect()`. Methods that write take `now` (unix seconds).
     `transition()` is atomic on its own; the budget engine nests a whole cycle's transitions in one
     `transaction()`, so a cycle is recorded entirely or not at all.
     """
@@ -159,7 +152,6 @@ class AlertStore:
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        MIGRATIONS.apply(self.db)
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """One SQLite transaction (a savepoint when nested), shared with the ledger's writes."""
