@@ -18,6 +18,7 @@ from monitor.errors import (
     ProviderResponseError,
     ProviderTransientError,
     SpendMonitorError,
+    StoreError,
 )
 from monitor.pricing import Pricer
 from monitor.providers import Provider
@@ -71,6 +72,8 @@ class PollResult:
 
 def error_reason(exc: BaseException) -> str:
     """The `reason` label of spend_monitor_poll_errors_total for an exception."""
+    if isinstance(exc, StoreError):
+        return "store"  # the ledger refused the write (read-only, full, corrupt): /readyz says so
     if isinstance(exc, ProviderError) and exc.reason:
         return exc.reason
     if isinstance(exc, ProviderAuthError):
