@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 _LOGGERS = ("", "httpx", "httpcore", "apscheduler")
-"""The loggers `spend-monitor`'s main() sets levels on (monitor.cli.set_log_level)."""
+"""The loggers `spend-monitor`'s main() sets levels on (monitor.cli.output.set_log_level)."""
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from monitor.cli import EXIT_OK, set_log_level
+from monitor.cli.output import EXIT_OK, set_log_level
 from monitor.config import Config, load_config
 
 CONFIG_ENV = "SPEND_MONITOR_CONFIG"

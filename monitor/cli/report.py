@@ -16,8 +16,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
-from monitor.cli import EXIT_OK, output
+from monitor.cli import output
 from monitor.cli.config import add_config_argument, load
+from monitor.cli.output import EXIT_OK
 from monitor.config import Config
 from monitor.errors import SpendMonitorError, StoreError
 from monitor.periods import period_bounds, to_unix
