@@ -20,7 +20,6 @@ from monitor.metrics import (
     DriftRow,
     LedgerView,
     PriceRow,
-    SavingsRow,
     SpendRow,
     TotalRow,
     UnpricedRow,
@@ -143,14 +142,9 @@ def build_ledger_view(
         unpriced=[
             UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()
         ],
-        cache_savings=[
-            SavingsRow(r.provider, r.account, r.model, r.saved_pico)
-            for r in (
-                savings.rows(ledger)
-                if savings is not None
-                else cache_savings(ledger, table, discounts=discounts)
-            )
-        ],
+        cache_savings=(
+            savings.rows(ledger) if savings is not None else cache_savings(ledger, table, discounts=discounts)
+        ),
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),
         outbox_pending=alert_store.pending_count(),
