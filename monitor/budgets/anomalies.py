@@ -24,7 +24,7 @@ from monitor.budgets.payload import AlertChange, event_payload, usd
 from monitor.budgets.spend import Combo, DailySpend
 from monitor.config import AnomalyConfig
 from monitor.periods import to_unix
-from monitor.records import usd_to_pico
+from monitor.records import usd_text, usd_to_pico
 from monitor.store import Ledger
 from monitor.store.alerts import ALARM, AlertKey, AlertStore
 
@@ -158,8 +158,8 @@ class AnomalyDetector:
         factor_text = format(Decimal(self.config.spike_factor).normalize(), "f") + "x"
         local_hour = datetime.fromtimestamp(hour, self.tz).isoformat()
         summary = (
-            f"Spend spike on {account}: ${usd(amount)} in the hour from {local_hour}, over {factor_text} "
-            f"the {n_days}-day same-hour baseline of ${usd(round(baseline))}"
+            f"Spend spike on {account}: {usd_text(amount)} in the hour from {local_hour}, over {factor_text} "
+            f"the {n_days}-day same-hour baseline of {usd_text(round(baseline))}"
         )
         payload: dict[str, Any] = event_payload(
             kind="spike",

@@ -100,6 +100,7 @@ class Daemon:
             if config.week_start.lower() in WEEKDAYS
             else 0,
             anomalies=config.anomalies,
+            per_rung_channels=[c.name for c in config.alerts if c.type == "alertmanager"],
         )
         self.exposition = Exposition()
         self.probes = Probes(list(self.providers), alive=self.health)
