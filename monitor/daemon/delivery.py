@@ -61,6 +61,11 @@ class Delivery:
             if not self._stopping.is_set():
                 worker.repost_active(self._statuses(), datetime.fromtimestamp(self._clock(), UTC))
 
+    @property
+    def sending(self) -> bool:
+        """Whether a drain is in progress (on any thread)."""
+        return self._lock.locked()
+
     def wake(self) -> None:
         """Drain soon (the refresh queued something, maybe)."""
         self._wake.set()
