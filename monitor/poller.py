@@ -167,7 +167,7 @@ class AccountPoller:
             except SpendMonitorError as exc:
                 outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
                 # A provider failure is routine (retried next poll); a store or pricing error is not.
-                level = logging.ERROR if outcome.reason == "internal" else logging.WARNING
+                level = logging.ERROR if outcome.reason in ("internal", "store") else logging.WARNING
                 log.log(
                     level, "%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc
                 )

@@ -48,9 +48,7 @@ def read_text(path: Path, shown: str, kind: str, *, limit: int = MAX_FILE_BYTES)
         raise YamlFileError(f"{shown}: cannot read {kind} file: {exc.strerror or exc}") from None
     except ValueError as exc:
         if isinstance(exc, UnicodeDecodeError):
-            raise YamlFileError(
-                f"{shown}: the {kind} file is not UTF-8 text (save it as UTF-8)"
-            ) from None
+            raise YamlFileError(f"{shown}: the {kind} file is not UTF-8 text (save it as UTF-8)") from None
         raise YamlFileError(
             f"{shown}: the {kind} file is {exc} (is it the right file? a {kind} file is a few kB of YAML)"
         ) from None

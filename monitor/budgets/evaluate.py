@@ -166,7 +166,16 @@ class BudgetEngine:
             )
             for b in self.budgets
         ]
-        first_day = min([today - HISTORY_DAYS, *(days.epoch_day(s.date()) for s, _ in bounds)])
+        month, _ = period_bounds("month", now, self.tz, month_start_day=self.month_start_day)
+        # The window holds every budget's period, the forecasts' history and this month (which the
+        # refresh's day and month spend gauges and status page read from the table too).
+        first_day = min(
+            [
+                today - HISTORY_DAYS,
+                days.epoch_day(month.date()),
+                *(days.epoch_day(s.date()) for s, _ in bounds),
+            ]
+        )
         self.daily.sync(ledger, first_day, today, source=str(ledger.path))
         first_data = ledger.first_bucket_start()
         history_from = today if first_data is None else days.epoch_day(days.local_date(first_data, self.tz))

@@ -24,6 +24,7 @@ import logging
 import sys
 from array import array
 from collections.abc import Callable, Iterable, MutableSequence, Sequence
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from monitor.budgets.days import DAY, day_start, epoch_day, from_epoch_day, local_date
@@ -39,6 +40,7 @@ _RELOAD_CHUNK = 150
 _RELOAD_ALL_ABOVE = 300
 """Re-read the whole window at once when more combinations than this need a reload."""
 
+K = TypeVar("K")
 Days = MutableSequence[int]
 """A value per day: an int64 array, or a list where a value passes int64."""
 
@@ -132,6 +134,26 @@ class DailySpend:
             self._reload(ledger, mismatched, fingerprints)
         self.fingerprints = fingerprints
         self.generation += 1
+
+    def covers(self, first_day: int, end_day: int) -> bool:
+        """Whether the table holds all usage of the local days [first_day, end_day): it has been
+        loaded and starts early enough (it holds every row from its first day on, days after its
+        last one included: the table widens for rows dated in the future)."""
+        return self.source is not None and self.first_day <= first_day < end_day
+
+    def sums_by(self, first_day: int, end_day: int, key: Callable[[Combo], K]) -> dict[K, tuple[int, int]]:
+        """(picodollars, usage rows) per `key(combo)` over the local days [first_day, end_day), for the
+        combinations with rows there: what a grouped query over those days gives, from memory."""
+        a = max(first_day - self.first_day, 0)
+        b = max(min(end_day, self.last_day + 1) - self.first_day, 0)
+        result: dict[K, tuple[int, int]] = {}
+        for combo, cost in self.cost.items():
+            rows = sum(self.rows[combo][a:b])
+            if rows:
+                k = key(combo)
+                before_cost, before_rows = result.get(k, (0, 0))
+                result[k] = (before_cost + sum(cost[a:b]), before_rows + rows)
+        return result
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -175,6 +175,7 @@ class PollCycle:
             month_start_day=self.config.month_start_day,
             discounts=self.discounts,
             savings=self.savings,
+            daily=self.engine.daily,
         )
         self.exposition.update(
             view,
@@ -196,6 +197,7 @@ class PollCycle:
                 month_start_day=self.config.month_start_day,
                 discounts=self.discounts,
                 version=__version__,
+                daily=self.engine.daily,
             )
         )
 
