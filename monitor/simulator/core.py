@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
 
-from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
+from monitor.simulator.generate import DAY, HOUR
+from monitor.simulator.layout import Layout, make_layout, profile
 from monitor.simulator.prices import (
     SHORT_CONTEXT,
     PriceBook,

@@ -9,24 +9,21 @@ Everything whose answer can no longer change is cached (bounded).
 
 from __future__ import annotations
 
-import operator
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.simulator.cells import Lru, aggregate, minute_count, partial_count
 from monitor.simulator.generate import (
     DAY,
     HOUR,
     Cell,
     Counts,
-    Layout,
     anthropic_messages,
     openai_completions,
     openai_embeddings,
-    unit,
 )
+from monitor.simulator.layout import Layout, unit
 from monitor.simulator.prices import (
     ANTHROPIC_TOKEN_FIELDS,
     REQUESTS_SLOT,
@@ -62,51 +59,6 @@ class LineInfo:
     context_window: str
 
 
-class _Lru:
-    """A small thread-safe LRU map; `weigh` bounds the total size (entries count 1 each by default)."""
-
-    def __init__(self, budget: int, weigh: Callable[[Any], int] = lambda _: 1) -> None:
-        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
-        self._budget, self._weigh, self._used = budget, weigh, 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
-
-    def put(self, key: Any, value: Any) -> Any:
-        weight = self._weigh(value)
-        with self._lock:
-            old = self._items.pop(key, None)
-            self._used += weight - (old[1] if old else 0)
-            self._items[key] = (value, weight)
-            while self._used > self._budget and len(self._items) > 1:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._used -= dropped
-        return value
-
-
-def _partial(n: int, elapsed: int) -> int:
-    """The share of an hour's count `n` used in its first `elapsed` seconds (consistent with minutes)."""
-    k, s = divmod(elapsed, 60)
-    q, r = divmod(n, 60)
-    return k * q + min(k, r) + (q + (k < r)) * s // 60
-
-
-def _minute(n: int, index: int, elapsed: int) -> int:
-    """Minute `index` of an hour's count `n`, of which `elapsed` seconds have passed."""
-    q, r = divmod(n, 60)
-    full = q + (index < r)
-    start = index * 60
-    if elapsed >= start + 60:
-        return full
-    return full * max(0, elapsed - start) // 60
-
-
 def _nonzero(cells: list[Cell]) -> list[Cell]:
     return [cell for cell in cells if any(cell[1])]
 
@@ -130,10 +82,10 @@ class SimulatedUsage:
         self.seed, self.history_start, self.scale = seed, history_start, scale
         self.layouts, self.embedding_model, self.book = layouts, embedding_model, book
         self.late_buckets, self.revisions, self.extra = late_buckets, revisions, extra_token_types
-        self._truth = _Lru(8192)
-        self._groups = _Lru(4096)
-        self._lines = _Lru(8192)
-        self.rendered = _Lru(256 * 2**20, len)
+        self._truth = Lru(8192)
+        self._groups = Lru(4096)
+        self._lines = Lru(8192)
+        self.rendered = Lru(256 * 2**20, len)
         """Rendered JSON of stable buckets, for the API modules (bounded to 256 MiB)."""
         self.line_info: dict[str, LineInfo] = {}
         self._line_names: dict[tuple[str, str, int, str, str], str] = {}
@@ -177,7 +129,7 @@ class SimulatedUsage:
             return ()
         if state == "partial":
             return _nonzero(
-                [(d, tuple(_partial(n, elapsed) for n in c)) for d, c in self.truth(endpoint, hour)]
+                [(d, tuple(partial_count(n, elapsed) for n in c)) for d, c in self.truth(endpoint, hour)]
             )
         if state == "revised":
             revised = self._truth.get((endpoint, hour, "revised"))
@@ -209,7 +161,7 @@ class SimulatedUsage:
             return []
         source = self.truth(endpoint, hour) if state == "partial" else self.hour_cells(endpoint, hour, now)
         elapsed = elapsed if state == "partial" else HOUR
-        return _nonzero([(d, tuple(_minute(n, index, elapsed) for n in c)) for d, c in source])
+        return _nonzero([(d, tuple(minute_count(n, index, elapsed) for n in c)) for d, c in source])
 
     def signature(self, provider: str, start: int, width: int, now: int) -> tuple[str, ...] | None:
         """The states a bucket depends on, or None while it can still change (contains the open hour)."""
@@ -304,29 +256,3 @@ class SimulatedUsage:
                 if endpoint is None or name.endswith(":" + endpoint):
                     for cell in self.hour_cells(name, hour, now):
                         yield name, hour, cell
-
-
-def aggregate(cells: Sequence[Cell], keep: tuple[bool, ...]) -> list[tuple[tuple[Any, ...], Counts]]:
-    """Sum cells over the dims not kept; returns (full-length dims with None where not kept, counts)."""
-    kept = [i for i, k in enumerate(keep) if k]
-    if len(kept) == len(keep):
-        sums: dict[Any, Counts] = {}
-        for dims, counts in cells:
-            old = sums.get(dims)
-            sums[dims] = counts if old is None else tuple(map(operator.add, old, counts))
-        return list(sums.items())
-    pick: Callable[[tuple[Any, ...]], Any] = (
-        operator.itemgetter(*kept) if len(kept) > 1 else (lambda d: (d[kept[0]],)) if kept else (lambda d: ())
-    )
-    grouped: dict[Any, Counts] = {}
-    for dims, counts in cells:
-        key = pick(dims)
-        old = grouped.get(key)
-        grouped[key] = counts if old is None else tuple(map(operator.add, old, counts))
-    rows = []
-    for key, counts in grouped.items():
-        full: list[Any] = [None] * len(keep)
-        for i, value in zip(kept, key, strict=True):
-            full[i] = value
-        rows.append((tuple(full), counts))
-    return rows

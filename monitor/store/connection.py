@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.store import alerts, billed, schema
+from monitor.store import alerts_schema, billed, schema
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _MIGRATIONS_TABLE = sqlite_utils.Migrations.migrations_table
 MIGRATION_SETS: tuple[sqlite_utils.Migrations, ...] = (
     schema.MIGRATIONS,
     billed.MIGRATIONS,
-    alerts.MIGRATIONS,
+    alerts_schema.MIGRATIONS,
 )
 """Every migration set of the ledger file, applied in this order by `connect()` and nowhere else."""
 
