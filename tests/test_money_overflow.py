@@ -10,17 +10,15 @@ each ($8,000,000 apiece at $8 per 1M) and a day billed as two lines of $9,000,00
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from test_bad_input_payloads import PayloadServer
 
 from monitor.config import load_config
 from monitor.daemon import Daemon
@@ -36,30 +34,13 @@ LINE_USD = Decimal(9_000_000)
 
 
 class HostileOrg:
-    """OpenAI's usage and costs endpoints, answering with huge but valid numbers."""
+    """OpenAI's usage and costs endpoints on loopback, answering with huge but valid numbers."""
 
     def __init__(self, output_tokens: int = OUTPUT_TOKENS) -> None:
         self.output_tokens = output_tokens
-        org = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = json.dumps(org.answer(urlsplit(self.path).path)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self._server = PayloadServer()
+        self._server.respond = lambda path, _query: (200, json.dumps(self.answer(path)).encode())
+        self.url = f"{self._server.base_url}/v1"
 
     def answer(self, path: str) -> dict[str, Any]:
         if path.endswith("/organization/costs"):
@@ -93,8 +74,7 @@ class HostileOrg:
         return {"object": "page", "data": buckets, "has_more": False, "next_page": None}
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,25 +97,20 @@ def test_a_ledger_truncated_to_nothing_is_refused_not_started_afresh(
     assert db.stat().st_size == 0, "nothing was written to it"
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory an unprivileged user can reach (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="spend-monitor-probes-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 @pytest.mark.skipif(
     os.geteuid() == 0 and not shutil.which("setpriv"),
     reason="as root, needs setpriv to run the daemon as a user for whom a read-only file is read-only",
 )
-def test_a_read_only_ledger_makes_the_daemon_not_ready_and_shows_on_the_status_page(shared_dir: Path) -> None:
+def test_a_read_only_ledger_makes_the_daemon_not_ready_and_shows_on_the_status_page(
+    world_readable_dir: Path,
+) -> None:
     with Simulator(seed=11) as sim:
-        data = shared_dir / "data"
+        data = world_readable_dir / "data"
         data.mkdir()
         port = free_port()
-        config = write_config(shared_dir / "config.yaml", sim, data / "spend.db", listen=f"127.0.0.1:{port}")
+        config = write_config(
+            world_readable_dir / "config.yaml", sim, data / "spend.db", listen=f"127.0.0.1:{port}"
+        )
         first = Daemon(load(config, sim))
         try:
             first.run_cycle()
@@ -128,9 +122,13 @@ def test_a_read_only_ledger_makes_the_daemon_not_ready_and_shows_on_the_status_p
         command = [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)]
         if os.geteuid() == 0:
             command = ["setpriv", "--reuid", str(UID), "--regid", str(UID), "--clear-groups", *command]
-        log = (shared_dir / "daemon.log").open("wb")
+        log = (world_readable_dir / "daemon.log").open("wb")
         proc = subprocess.Popen(
-            command, env={**os.environ, **key_env(sim)}, stdout=log, stderr=subprocess.STDOUT, cwd=shared_dir
+            command,
+            env={**os.environ, **key_env(sim)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=world_readable_dir,
         )
         try:
             ready = wait_for_answer(f"http://127.0.0.1:{port}/readyz", proc, lambda r: "ledger" in r.text)

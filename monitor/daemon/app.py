@@ -26,9 +26,8 @@ from monitor.budgets import BudgetEngine
 from monitor.config import Config, ProviderConfig, parse_duration
 from monitor.daemon.cycle import PollCycle
 from monitor.daemon.delivery import Delivery
-from monitor.daemon.heap import set_switch_interval
 from monitor.daemon.probes import Probes
-from monitor.daemon.scheduler import Coalescer, Scheduler, join_until
+from monitor.daemon.scheduler import Coalescer, Scheduler, join_until, set_switch_interval
 from monitor.daemon.web import build_server
 from monitor.metrics import AccountRef, Exposition, PollStats
 from monitor.periods import period_bounds, to_unix
@@ -39,7 +38,7 @@ from monitor.providers import Provider, make_provider
 log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[ProviderConfig, Callable[[float], None]], Provider]
-SHUTDOWN_S = 8.0
+SHUTDOWN_S = 6.0
 """How long `stop()` waits for the page in flight and the delivery in flight before it returns
 anyway: SIGTERM ends the process within 10 s whatever the network does."""
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -150,7 +149,11 @@ class Daemon:
         first_run = datetime.fromtimestamp(self.clock(), UTC)
         for cfg in self.config.providers:
             self.scheduler.every(
-                f"poll:{cfg.name}", float(cfg.poll_interval), self._poll_job, cfg.name, first_run=first_run
+                _poll_job_id(cfg.name),
+                float(cfg.poll_interval),
+                self._poll_job,
+                cfg.name,
+                first_run=first_run,
             )
         self.refresher.start()
         self.delivery.start()
@@ -165,13 +168,15 @@ class Daemon:
         self.refresher.stop()
         self.delivery.stop()
         self.server.stop()
-        threads = [*self.scheduler.executor.running(), self.refresher.thread, self.delivery.thread]
+        jobs = self.scheduler.executor.running()
+        threads = [*jobs, self.refresher.thread, self.delivery.thread]
         left = join_until([t for t in threads if t.is_alive()], deadline)
         if left:
             log.warning("stopping without waiting for: %s", ", ".join(left))
-            return  # their providers are still in use; the process exit closes them
-        for provider in self.providers.values():
-            provider.close()
+        busy = {job_id for thread, job_id in jobs.items() if thread.is_alive()}
+        for account, provider in self.providers.items():
+            if _poll_job_id(account) not in busy:  # a provider still in a request is left to the exit
+                provider.close()
 
     def run_forever(self) -> int:
         """Run until SIGTERM or SIGINT; exit code 0 after a clean shutdown."""
@@ -261,3 +266,7 @@ class Daemon:
             return now - int(parse_duration(cfg.initial_lookback))
 
         return initial_start
+
+
+def _poll_job_id(account: str) -> str:
+    return f"poll:{account}"

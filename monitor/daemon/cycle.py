@@ -130,6 +130,7 @@ class PollCycle:
         """Judge the budgets and drift, then publish the metrics and the status page; False (and a
         problem on the probes) when the ledger could not be read or written."""
         with self._refresh_lock:
+            published = self.probes.refresh_started()
             try:
                 with self.open_ledger() as ledger:
                     now = datetime.fromtimestamp(self.clock(), UTC)
@@ -143,7 +144,7 @@ class PollCycle:
                 return False
             finally:
                 trim_heap()
-        self.probes.record_refresh()
+        self.probes.record_refresh(published=published)
         return True
 
     def judge(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import sys
 from collections.abc import Callable
-
-SWITCH_INTERVAL_S = 0.001
-"""How long a thread may hold the GIL before another gets a turn (Python's default is 5 ms): the
-HTTP server's threads answer scrapes between the steps of a poll that parses and prices rows."""
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -35,8 +30,3 @@ def trim_heap() -> None:
     gc.collect()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
-
-
-def set_switch_interval() -> None:
-    """Shorten the GIL switch interval for the daemon's process (see SWITCH_INTERVAL_S)."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)

@@ -1,8 +1,8 @@
 """What the daemon says about itself: `/healthz`, `/readyz` and the status page's problems.
 
 Readiness is honest about the ledger: the daemon is ready once every account has finished a
-poll, as long as the last poll of each account could be stored and the last refresh (budgets,
-drift, metrics, status page) could read and write the ledger. A provider that fails leaves the
+poll and a refresh has published it, as long as the last poll of each account could be stored and
+the last refresh (budgets, drift, metrics, status page) could read and write the ledger. A provider that fails leaves the
 daemon ready (it serves what it has, and says which account fails); a ledger that refuses writes
 (read-only, full disk, a corrupt page) does not. The failures are kept in memory, never only in
 the ledger that failed, and shown at the top of `/`.
@@ -26,6 +26,8 @@ class AccountState:
     """The last poll of one account as the probes see it."""
 
     finished: float
+    first_seq: int
+    """The sequence number of the account's first poll: a refresh that began later published it."""
     polls: tuple[PollLine, ...]
     provider_failure: str
     store_failure: str
@@ -39,6 +41,8 @@ class Probes:
         self._alive = alive
         self._lock = threading.Lock()
         self._states: dict[str, AccountState] = {}
+        self._seq = 0
+        self._published_seq = -1
         self._refresh_failure = ""
         self._page_data: StatusData | None = None
         self._page = render_status_page(StatusData(generated_at=0, month_start=0, month_spend_pico=0))
@@ -49,22 +53,33 @@ class Probes:
         """A finished poll of `result.account`; `store_failure` says why it could not be recorded."""
         stored = [f"{e.endpoint}: {e.error}" for e in result.endpoints if e.reason == STORE]
         failed = [f"{e.endpoint}: {e.reason}" for e in result.endpoints if not e.ok and e.reason != STORE]
-        state = AccountState(
-            finished=result.finished,
-            polls=tuple(
-                PollLine(result.account, e.endpoint, int(result.finished), e.ok, e.error)
-                for e in result.endpoints
-            ),
-            provider_failure="; ".join(failed),
-            store_failure="; ".join([*stored, *([store_failure] if store_failure else [])]),
+        polls = tuple(
+            PollLine(result.account, e.endpoint, int(result.finished), e.ok, e.error)
+            for e in result.endpoints
         )
         with self._lock:
-            self._states[result.account] = state
+            self._seq += 1
+            known = self._states.get(result.account)
+            self._states[result.account] = AccountState(
+                finished=result.finished,
+                first_seq=known.first_seq if known is not None else self._seq,
+                polls=polls,
+                provider_failure="; ".join(failed),
+                store_failure="; ".join([*stored, *([store_failure] if store_failure else [])]),
+            )
             self._rerender()
 
-    def record_refresh(self, failure: str = "") -> None:
-        """The outcome of a refresh: "" when it stored and published everything, else why not."""
+    def refresh_started(self) -> int:
+        """Call as a refresh begins; pass the result to `record_refresh`: the polls it publishes."""
         with self._lock:
+            return self._seq
+
+    def record_refresh(self, failure: str = "", *, published: int | None = None) -> None:
+        """The outcome of a refresh: "" when it stored and published everything, else why not;
+        `published` is what `refresh_started` gave it."""
+        with self._lock:
+            if not failure and published is not None:
+                self._published_seq = max(self._published_seq, published)
             changed = failure != self._refresh_failure
             self._refresh_failure = failure
             if changed:
@@ -89,7 +104,8 @@ class Probes:
         with self._lock:
             states = dict(self._states)
             refresh_failure = self._refresh_failure
-        pending = [a for a in self._accounts if a not in states]
+            published = self._published_seq
+        pending = [a for a in self._accounts if a not in states or states[a].first_seq > published]
         problems = self._problems(states, refresh_failure)
         if problems:
             return False, "not ready: " + "; ".join(problems)

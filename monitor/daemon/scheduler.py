@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,13 +27,22 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 
+SWITCH_INTERVAL_S = 0.001
+"""How long a thread may hold the GIL before another gets a turn (Python's default is 5 ms): the
+HTTP server's threads answer scrapes between the steps of a poll that parses and prices rows."""
+
+
+def set_switch_interval() -> None:
+    """Shorten the GIL switch interval for the daemon's process (see SWITCH_INTERVAL_S)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+
 
 class DaemonThreadExecutor(BaseExecutor):  # type: ignore[misc]  # apscheduler ships no types
     """Runs each job run on a new daemon thread and remembers the threads still running."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._running: set[threading.Thread] = set()
+        self._running: dict[threading.Thread, str] = {}
         self._guard = threading.Lock()
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
@@ -45,16 +55,17 @@ class DaemonThreadExecutor(BaseExecutor):  # type: ignore[misc]  # apscheduler s
                 self._run_job_success(job.id, events)
             finally:
                 with self._guard:
-                    self._running.discard(threading.current_thread())
+                    self._running.pop(threading.current_thread(), None)
 
         thread = threading.Thread(target=target, name=f"job {job.id}", daemon=True)
         with self._guard:
-            self._running.add(thread)
+            self._running[thread] = job.id
         thread.start()
 
-    def running(self) -> list[threading.Thread]:
+    def running(self) -> dict[threading.Thread, str]:
+        """The threads of the runs in flight, with their job ids."""
         with self._guard:
-            return list(self._running)
+            return dict(self._running)
 
 
 class Scheduler:
