@@ -168,12 +168,11 @@ class Daemon:
         self.refresher.stop()
         self.delivery.stop()
         self.server.stop()
-        jobs = self.scheduler.executor.running()
-        threads = [*jobs, self.refresher.thread, self.delivery.thread]
-        left = join_until([t for t in threads if t.is_alive()], deadline)
+        busy = self.scheduler.executor.wait_idle(deadline)
+        threads = [t for t in (self.refresher.thread, self.delivery.thread) if t.is_alive()]
+        left = sorted(busy) + join_until(threads, deadline)
         if left:
             log.warning("stopping without waiting for: %s", ", ".join(left))
-        busy = {job_id for thread, job_id in jobs.items() if thread.is_alive()}
         for account, provider in self.providers.items():
             if _poll_job_id(account) not in busy:  # a provider still in a request is left to the exit
                 provider.close()

@@ -1,9 +1,9 @@
 """When things run: interval jobs on daemon threads, the refresh that follows a burst of polls, and a
 shutdown with a deadline.
 
-- Jobs run on daemon threads (one per run; each job has at most one run at a time), never in a
-  pool the interpreter joins at exit: a poll stuck in a network call can delay SIGTERM only up to
-  the shutdown deadline, not for as long as the network pleases.
+- Jobs run on daemon threads (one per job, kept between its runs; a job has at most one run at a
+  time), never in a pool the interpreter joins at exit: a poll stuck in a network call can delay
+  SIGTERM only up to the shutdown deadline, not for as long as the network pleases.
 - `Coalescer` runs an action (the refresh) once after the polls that asked for it: when none is
   in flight any more, or `max_wait` after the first request, whichever comes first. Accounts
   with the same poll interval start together, so one refresh follows each cycle of them.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import sys
 import threading
 import time
@@ -38,15 +39,27 @@ def set_switch_interval() -> None:
 
 
 class DaemonThreadExecutor(BaseExecutor):  # type: ignore[misc]  # apscheduler ships no types
-    """Runs each job run on a new daemon thread and remembers the threads still running."""
+    """Runs each job's runs on a daemon thread of its own, kept for the job's next runs (a job has
+    at most one run at a time), and knows which jobs are in a run."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._running: dict[threading.Thread, str] = {}
-        self._guard = threading.Lock()
+        self._queues: dict[str, queue.SimpleQueue[tuple[Job, list[datetime]]]] = {}
+        self._busy: set[str] = set()
+        self._cond = threading.Condition()
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
-        def target() -> None:
+        with self._cond:
+            runs = self._queues.get(job.id)
+            if runs is None:
+                runs = self._queues[job.id] = queue.SimpleQueue()
+                threading.Thread(target=self._work, args=(runs,), name=f"job {job.id}", daemon=True).start()
+            self._busy.add(job.id)
+        runs.put((job, run_times))
+
+    def _work(self, runs: queue.SimpleQueue[tuple[Job, list[datetime]]]) -> None:
+        while True:
+            job, run_times = runs.get()
             try:
                 events = run_job(job, job._jobstore_alias, run_times, self._logger.name)
             except BaseException as exc:  # run_job reports job errors itself; this is apscheduler's own
@@ -54,18 +67,21 @@ class DaemonThreadExecutor(BaseExecutor):  # type: ignore[misc]  # apscheduler s
             else:
                 self._run_job_success(job.id, events)
             finally:
-                with self._guard:
-                    self._running.pop(threading.current_thread(), None)
+                with self._cond:
+                    self._busy.discard(job.id)
+                    self._cond.notify_all()
 
-        thread = threading.Thread(target=target, name=f"job {job.id}", daemon=True)
-        with self._guard:
-            self._running[thread] = job.id
-        thread.start()
+    def busy(self) -> set[str]:
+        """The ids of the jobs in a run now."""
+        with self._cond:
+            return set(self._busy)
 
-    def running(self) -> dict[threading.Thread, str]:
-        """The threads of the runs in flight, with their job ids."""
-        with self._guard:
-            return dict(self._running)
+    def wait_idle(self, deadline: float) -> set[str]:
+        """Wait until no job is in a run, or `deadline` (time.monotonic()); the jobs still running."""
+        with self._cond:
+            while self._busy and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+            return set(self._busy)
 
 
 class Scheduler:
