@@ -34,6 +34,7 @@ from monitor.config import AnomalyConfig, BudgetConfig, BudgetScope
 from monitor.records import PICO_PER_USD, PricedRow, UsagePage, UsageRow, tokens_of
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
+from monitor.store.money import SPLIT
 
 NOW = datetime(2025, 6, 18, 14, 30, tzinfo=UTC)
 HOUR = 3600
@@ -172,12 +173,16 @@ def build_ledger(
                     acc[i] += value  # type: ignore[operator]
             with ledger.transaction():
                 conn.executemany(sql, chunk)
-        with ledger.transaction():
+        with ledger.transaction():  # money columns of totals are (whole microdollars, the rest) pairs
             conn.executemany(
                 'INSERT INTO totals (provider, account, project, api_key, model, service_tier, "rows", '
-                "tok_input, tok_output, requests, cost_input, cost_output, cost_total) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*k, *v, v[4] + v[5]) for k, v in totals.items()],
+                "tok_input, tok_output, requests, cost_input_hi, cost_input_lo, cost_output_hi, "
+                "cost_output_lo, cost_total_hi, cost_total_lo) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (*k, *v[:4], *divmod(v[4], SPLIT), *divmod(v[5], SPLIT), *divmod(v[4] + v[5], SPLIT))
+                    for k, v in totals.items()
+                ],
             )
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm"):

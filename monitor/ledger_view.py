@@ -1,7 +1,8 @@
 """Builds the metrics `LedgerView` from the ledger after each poll (wiring, used by the daemon).
 
-Everything here is read once per poll, never per scrape: cumulative counters come from the
-incrementally maintained `totals` table, period gauges from one grouped query per period.
+Everything here is read once per refresh, never per scrape: cumulative counters are streamed from
+the incrementally maintained `totals` table, the day and month spend gauges are summed from the
+budgets' daily table (already synced by the refresh; a grouped query when there is none).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.budgets import BudgetStatus
+from monitor.budgets.days import epoch_day
+from monitor.budgets.spend import DailySpend
 from monitor.metrics import (
     BalanceRow,
     BilledRow,
@@ -21,7 +24,6 @@ from monitor.metrics import (
     DriftRow,
     LedgerView,
     PriceRow,
-    SavingsRow,
     SpendRow,
     TotalRow,
     UnpricedRow,
@@ -46,30 +48,41 @@ SPEND_DIMS = ("provider", "account", "project", "model")
 
 def total_rows(ledger: Ledger) -> list[TotalRow]:
     """The cumulative totals per label combination, with the tokens left unpriced in each."""
-    # Label strings interned: 12,000 combinations repeat a few hundred values (and share them with
+    # Streamed from the cursor straight into TotalRows (no intermediate list of dicts), with the
+    # label strings interned: 12,000 combinations repeat a few hundred values (and share them with
     # the budgets' daily table), which keeps the refresh's peak and the heap's fragmentation down.
     return [
         TotalRow(
-            provider=sys.intern(t["provider"]),
-            account=sys.intern(t["account"]),
-            project=sys.intern(t["project"]),
-            model=sys.intern(t["model"]),
-            service_tier=sys.intern(t["service_tier"]),
-            api_key=sys.intern(t["api_key"]),
-            tokens=tuple(int(t["tokens"][k]) for k in TOKEN_TYPES),
-            costs=tuple(int(t["costs"][k]) for k in TOKEN_TYPES),
-            requests=int(t["requests"]),
-            unpriced_tokens=int(t["unpriced_tokens"]),
-            unit_cost=int(t["unit_cost"]),
+            provider=sys.intern(t.provider),
+            account=sys.intern(t.account),
+            project=sys.intern(t.project),
+            model=sys.intern(t.model),
+            service_tier=sys.intern(t.service_tier),
+            api_key=sys.intern(t.api_key),
+            tokens=t.tokens,
+            costs=t.costs,
+            requests=t.requests,
+            unpriced_tokens=t.unpriced_tokens,
+            unit_cost=t.unit_cost,
         )
-        for t in ledger.totals()
+        for t in ledger.iter_totals()
     ]
 
 
-def spend_rows(ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int) -> list[SpendRow]:
+def spend_rows(
+    ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int, *, daily: DailySpend | None = None
+) -> list[SpendRow]:
+    """Spend per (provider, account, project, model) of the current day and month, from the daily
+    table when it covers them (the daemon's), else from a grouped query of the ledger."""
     rows: list[SpendRow] = []
     for period in PERIOD_GAUGES:
         start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
+        days = (epoch_day(start.date()), epoch_day(end.date()))
+        if daily is not None and daily.covers(*days):
+            sums = daily.sums_by(*days, key=lambda c: (c[0], c[1], c[2], c[3]))
+            for (provider, account, project, model), (cost, _) in sorted(sums.items()):
+                rows.append(SpendRow(provider, account, project, model, period, cost))
+            continue
         for r in ledger.spend_by(SPEND_DIMS, to_unix(start), to_unix(end)):
             rows.append(
                 SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"]))
@@ -123,16 +136,18 @@ def build_ledger_view(
     month_start_day: int = 1,
     discounts: Mapping[str, Decimal] | None = None,
     savings: CumulativeSavings | None = None,
+    daily: DailySpend | None = None,
 ) -> LedgerView:
     """One consistent view of the ledger for the metrics snapshot.
 
     `savings`, kept by the caller across refreshes, spares re-reading the whole history for the
-    all-time cache savings each time; without it they are computed afresh.
+    all-time cache savings each time; without it they are computed afresh. `daily` (the budgets'
+    table, synced by this refresh) gives the day and month spend without a query.
     """
     billed = BilledStore(ledger)
     return LedgerView(
         totals=total_rows(ledger),
-        spend=spend_rows(ledger, now, tz, month_start_day),
+        spend=spend_rows(ledger, now, tz, month_start_day, daily=daily),
         billed=[
             BilledRow(b.provider, b.account, b.project, b.period, b.amount_pico)
             for b in billed_in_periods(billed, now, tz, month_start_day=month_start_day)
@@ -145,14 +160,9 @@ def build_ledger_view(
         unpriced=[
             UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()
         ],
-        cache_savings=[
-            SavingsRow(r.provider, r.account, r.model, r.saved_pico)
-            for r in (
-                savings.rows(ledger)
-                if savings is not None
-                else cache_savings(ledger, table, discounts=discounts)
-            )
-        ],
+        cache_savings=(
+            savings.rows(ledger) if savings is not None else cache_savings(ledger, table, discounts=discounts)
+        ),
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),
         balances=[

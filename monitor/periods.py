@@ -86,3 +86,36 @@ def period_bounds(
     today = at.astimezone(tz).date()
     start, end = _calendar_bounds(period, today, month_start_day, week_start)
     return _local_midnight(start, tz), _local_midnight(end, tz)
+
+
+_TRANSITION_STEP = 6 * 3600
+"""Offsets are sampled every 6 hours; a change between samples is located to the second by bisection."""
+
+
+def _offset(unix: int, tz: ZoneInfo) -> int:
+    offset = datetime.fromtimestamp(unix, tz).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def offset_segments(tz: ZoneInfo, lo: int, hi: int) -> list[tuple[int, int]]:
+    """[(until, offset)]: the UTC offset (seconds) in force before `until`, covering [lo, hi); last until = hi."""
+    segments: list[tuple[int, int]] = []
+    current = _offset(lo, tz)
+    t = lo
+    while t < hi:
+        nxt = min(t + _TRANSITION_STEP, hi)
+        if _offset(nxt, tz) != current:
+            a, b = t, nxt  # offset(a) == current, offset(b) != current
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset(mid, tz) == current:
+                    a = mid
+                else:
+                    b = mid
+            segments.append((b, current))
+            current = _offset(b, tz)
+            t = b
+            continue
+        t = nxt
+    segments.append((hi, current))
+    return segments

@@ -18,6 +18,7 @@ from monitor.errors import (
     ProviderResponseError,
     ProviderTransientError,
     SpendMonitorError,
+    StoreError,
 )
 from monitor.pricing import Pricer
 from monitor.providers import Provider
@@ -74,6 +75,8 @@ class PollResult:
 
 def error_reason(exc: BaseException) -> str:
     """The `reason` label of spend_monitor_poll_errors_total for an exception."""
+    if isinstance(exc, StoreError):
+        return "store"  # the ledger refused the write (read-only, full, corrupt): /readyz says so
     if isinstance(exc, ProviderError) and exc.reason:
         return exc.reason
     if isinstance(exc, ProviderAuthError):
@@ -170,7 +173,7 @@ class AccountPoller:
             except SpendMonitorError as exc:
                 outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
                 # A provider failure is routine (retried next poll); a store or pricing error is not.
-                level = logging.ERROR if outcome.reason == "internal" else logging.WARNING
+                level = logging.ERROR if outcome.reason in ("internal", "store") else logging.WARNING
                 log.log(
                     level, "%s/%s: poll failed (%s): %s", self.provider.account, endpoint, outcome.reason, exc
                 )

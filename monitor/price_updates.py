@@ -154,7 +154,9 @@ def cached_or_exported(config: Config) -> CommunityPrices | None:
 
 
 class _Scheduler(Protocol):
-    def add_job(self, func: Callable[[], None], trigger: str, **kwargs: Any) -> Any: ...
+    def every(
+        self, job_id: str, seconds: float, func: Callable[..., Any], *args: Any, first_run: datetime
+    ) -> None: ...
 
 
 class PriceUpdates:
@@ -180,9 +182,10 @@ class PriceUpdates:
     def enabled(self) -> bool:
         return GENAI_PRICES in self.pricing.sources
 
-    def start(self, scheduler: _Scheduler, after_update: Callable[[], None]) -> None:
+    def start(self, scheduler: _Scheduler, after_update: Callable[[], None], *, now: datetime) -> None:
         """Load the community data (cache, else the installed package) before the first poll, and
-        schedule the refresh when auto_update is on. Without data the chain works without the source."""
+        schedule the refresh from `now` when auto_update is on. Without data the chain works without
+        the source."""
         if not self.enabled:
             return
         cached = read_cache(self.cache)
@@ -201,15 +204,7 @@ class PriceUpdates:
                 if self.update():
                     after_update()
 
-            scheduler.add_job(
-                update,
-                "interval",
-                id=f"prices:{GENAI_PRICES}",
-                seconds=self.pricing.update_interval,
-                max_instances=1,
-                coalesce=True,
-                next_run_time=datetime.now(UTC),
-            )
+            scheduler.every(f"prices:{GENAI_PRICES}", self.pricing.update_interval, update, first_run=now)
 
     def update(self) -> bool:
         """Fetch the community data once; True when new prices were taken into use. A failed or unusable

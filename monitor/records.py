@@ -7,7 +7,7 @@ Value types only: no I/O here. Money is integer picodollars (10**-12 USD) so eve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 TOKEN_TYPES: tuple[str, ...] = (
     "input",
@@ -49,6 +49,17 @@ def usd_to_pico(amount: Decimal | int | str) -> int:
 def pico_to_usd(pico: int) -> Decimal:
     """Exact conversion of picodollars to a Decimal dollar amount."""
     return Decimal(pico).scaleb(-12)
+
+
+def usd_exact(pico: int) -> str:
+    """Exact dollars as a plain decimal string ("412.5", "0.000123"): for payload fields and tools."""
+    return format(pico_to_usd(pico).normalize(), "f")
+
+
+def usd_text(pico: int) -> str:
+    """Dollars for people: rounded half-even to cents, with thousands separators ("$1,234.56", "-$0.50")."""
+    cents = pico_to_usd(abs(pico)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return f"{'-' if pico < 0 and cents else ''}${cents:,}"
 
 
 def tokens_of(**counts: int) -> tuple[int, ...]:

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from monitor.budgets.days import epoch_day
+from monitor.budgets.spend import DailySpend
 from monitor.metrics.status_page import BalanceLine, BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
@@ -49,22 +51,33 @@ def build_status_data(
     discounts: Mapping[str, Decimal] | None = None,
     version: str = "",
     top_models: int = TOP_MODELS,
+    daily: DailySpend | None = None,
 ) -> StatusData:
-    """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls."""
+    """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls.
+
+    The month's spend comes from `daily` (the budgets' table, synced by the refresh) when it covers
+    the month, else from a grouped query of the ledger."""
     start_dt, end_dt = period_bounds("month", now, tz, month_start_day=month_start_day)
     start, end = to_unix(start_dt), to_unix(end_dt)
-    by_model = ledger.spend_by(("provider", "account", "model"), start, end)
+    month_days = (epoch_day(start_dt.date()), epoch_day(end_dt.date()))
+    if daily is not None and daily.covers(*month_days):
+        sums = daily.sums_by(*month_days, key=lambda c: (c[0], c[1], c[3]))
+        by_model = [(p, a, m, cost) for (p, a, m), (cost, _) in sums.items()]
+    else:
+        by_model = [
+            (r["provider"], r["account"], r["model"], r["cost_total"])
+            for r in ledger.spend_by(("provider", "account", "model"), start, end)
+        ]
     accounts: dict[tuple[str, str], int] = {}
-    for r in by_model:
-        key = (r["provider"], r["account"])
-        accounts[key] = accounts.get(key, 0) + r["cost_total"]
+    for provider, account, _, cost in by_model:
+        accounts[(provider, account)] = accounts.get((provider, account), 0) + cost
     billed = {
         (r["provider"], r["account"]): int(r["amount_pico"])
         for r in BilledStore(ledger).billed_by(("provider", "account"), start, end)
     }
     for key in billed:
         accounts.setdefault(key, 0)
-    models = sorted(by_model, key=lambda r: (-r["cost_total"], r["provider"], r["account"], r["model"]))
+    models = sorted(by_model, key=lambda r: (-r[3], r[0], r[1], r[2]))
     saved: dict[tuple[str, str], int] = {}
     for (provider, account), pico in savings_by(
         ledger, table, ("provider", "account"), start=start, end=end, discounts=discounts
@@ -84,11 +97,7 @@ def build_status_data(
         providers=tuple(
             SpendLine(p, a, pico, billed_pico=billed.get((p, a))) for (p, a), pico in sorted(accounts.items())
         ),
-        models=tuple(
-            SpendLine(r["provider"], r["account"], r["cost_total"], r["model"])
-            for r in models[:top_models]
-            if r["cost_total"]
-        ),
+        models=tuple(SpendLine(p, a, cost, m) for p, a, m, cost in models[:top_models] if cost),
         savings=tuple(SavingsLine(p, a, pico) for (p, a), pico in sorted(saved.items()) if pico),
         polls=tuple(PollLine(p.account, p.endpoint, p.finished, p.ok, p.error) for p in ledger.polls()),
         balances=tuple(

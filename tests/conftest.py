@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 _LOGGERS = ("", "httpx", "httpcore", "apscheduler")
-"""The loggers `spend-monitor`'s main() sets levels on (monitor.cli.set_log_level)."""
+"""The loggers `spend-monitor`'s main() sets levels on (monitor.cli.output.set_log_level)."""
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +22,13 @@ def _restore_log_levels() -> Iterator[None]:
     yield
     for name, level in before.items():
         logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def world_readable_dir() -> Iterator[Path]:
+    """A directory an unprivileged user can reach (pytest's tmp_path is private to root), for tests
+    that run the daemon as the image's user."""
+    path = Path(tempfile.mkdtemp(prefix="spend-monitor-shared-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

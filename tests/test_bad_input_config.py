@@ -43,7 +43,7 @@ Expected = list[tuple[str, str]]
 CASES: list[Any] = [
     # -- top level scalars ---------------------------------------------------------------------
     pytest.param(after("listen: 9877"), [(":5: listen: ", "'9877' is not HOST:PORT")], id="listen-number"),
-    pytest.param(after('listen: "127.0.0.1:0"'), [(":5: listen: ", "'127.0.0.1:0' has an invalid port")], id="listen-port-zero"),
+    pytest.param(after('listen: "127.0.0.1:65536"'), [(":5: listen: ", "'127.0.0.1:65536' has an invalid port")], id="listen-port-too-big"),
     pytest.param(after('listen: ""'), [(":5: listen: ", "'' is not HOST:PORT")], id="listen-empty"),
     pytest.param(after('listen: "local host:80"'), [(":5: listen: ", "has no valid host")], id="listen-host-with-space"),
     pytest.param(after("timezone: 5"), [(":5: timezone: ", "unknown timezone '5'")], id="timezone-number"),

@@ -688,7 +688,7 @@ def test_an_unexpected_pricing_error_fails_only_its_endpoint(
     assert record.getMessage().startswith("openai-prod/completions: poll failed (internal)")
 
 
-def test_a_failed_store_write_is_logged_as_an_internal_error(
+def test_a_failed_store_write_is_logged_as_an_error_of_the_store(
     server: PayloadServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     two_endpoint_server(server, "gpt-4.1-2025-04-14")
@@ -700,12 +700,12 @@ def test_a_failed_store_write_is_logged_as_an_internal_error(
     with Ledger.open(path) as ledger, caplog.at_level(logging.WARNING, "monitor.poller"):
         result = poller(server, Pricer(PriceTable.bundled())).poll(ledger, T0 + 2 * HOUR)
     assert [(e.endpoint, e.ok, e.reason) for e in result.endpoints] == [
-        ("completions", False, "internal"),
-        ("embeddings", False, "internal"),
+        ("completions", False, "store"),
+        ("embeddings", False, "store"),
     ]
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert [m.split(":")[0] for m in errors] == ["openai-prod/completions", "openai-prod/embeddings"]
-    assert all("poll failed (internal)" in m for m in errors)
+    assert all("poll failed (store)" in m and "refused" in m for m in errors)
 
 
 def test_a_rejected_key_is_logged_naming_the_account_once(

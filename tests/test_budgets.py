@@ -19,19 +19,45 @@ from monitor.store.alerts import AlertStore
 UTC_TZ = ZoneInfo("UTC")
 NOW = datetime(2025, 6, 18, 14, 30, tzinfo=UTC)
 CHANNELS = ["hook", "am"]
+PER_RUNG = ["am"]
+"""`am` stands for Alertmanager: every rung is its own alert there; `hook` gets one per budget and cycle."""
 
 
 def engine(*budgets, tz: ZoneInfo = UTC_TZ, **kw) -> BudgetEngine:  # type: ignore[no-untyped-def]
-    return BudgetEngine(list(budgets) or [budget()], CHANNELS, tz, **kw)
+    return BudgetEngine(list(budgets) or [budget()], CHANNELS, tz, per_rung_channels=PER_RUNG, **kw)
 
 
-def test_crossing_50_80_100_queues_three_entries_per_channel(tmp_path: Path) -> None:
+def test_crossing_50_80_100_at_once_queues_one_entry_for_people_and_each_rung_for_alertmanager(
+    tmp_path: Path,
+) -> None:
     ledger, store = open_stores(tmp_path / "l.db")
     write(ledger, NOW - timedelta(hours=2), "101")
     engine().evaluate(ledger, store, NOW)
     got = entries_by_channel(store)
-    expected = [("50", "actual", "firing"), ("80", "actual", "firing"), ("100", "actual", "firing")]
-    assert got == {"hook": expected, "am": expected}
+    rungs = [("50", "actual", "firing"), ("80", "actual", "firing"), ("100", "actual", "firing")]
+    assert got == {"hook": rungs[2:], "am": rungs}
+    (headline,) = store.entries(channel="hook")
+    assert headline.payload["summary"] == (
+        "Budget monthly: spend $101.00 of $100.00 this month (101.0% spent) crossed 100% (and 80%, 50%)"
+    )
+    assert headline.payload["grouped"] == [
+        {"threshold": "80", "kind": "actual"},
+        {"threshold": "50", "kind": "actual"},
+    ]
+    assert (headline.payload["spend_usd"], headline.payload["limit_usd"]) == ("101", "100")
+
+
+def test_a_forecast_rung_is_not_sent_while_its_actual_rung_fires(tmp_path: Path) -> None:
+    ledger, store = open_stores(tmp_path / "l.db")
+    write(ledger, NOW - timedelta(hours=2), "101")
+    statuses = engine(budget(thresholds=(50, 100), forecast=(100, 150))).evaluate(ledger, store, NOW)
+    hook = [(e.key.threshold, e.key.kind) for e in store.entries(channel="hook")]
+    assert hook == [("100", "actual")]
+    assert (
+        store.entries(channel="hook")[0].payload["summary"].endswith("crossed 100% (and 50%; forecast 150%)")
+    )
+    assert statuses[0].state(Decimal(100), "forecast") == "OK"
+    assert statuses[0].state(Decimal(150), "forecast") == "ALARM"
 
 
 def test_each_threshold_fires_as_spend_grows(tmp_path: Path) -> None:
@@ -53,7 +79,7 @@ def test_evaluating_again_queues_nothing(tmp_path: Path) -> None:
     eng.evaluate(ledger, store, NOW)
     before = len(store.entries())
     eng.evaluate(ledger, store, NOW + timedelta(minutes=5))
-    assert len(store.entries()) == before == 6
+    assert len(store.entries()) == before == 4  # one for hook, three for am
 
 
 def test_restart_with_reopened_database_queues_nothing(tmp_path: Path) -> None:
@@ -63,7 +89,7 @@ def test_restart_with_reopened_database_queues_nothing(tmp_path: Path) -> None:
     ledger.close()
     ledger2, store2 = open_stores(tmp_path / "l.db")
     statuses = engine().evaluate(ledger2, store2, NOW + timedelta(minutes=5))
-    assert len(store2.entries()) == 6
+    assert len(store2.entries()) == 4
     assert statuses[0].state(Decimal(100)) == "ALARM"
 
 
@@ -92,7 +118,9 @@ def test_refund_below_threshold_queues_resolved(tmp_path: Path) -> None:
     write(ledger, at, "60", observed=NOW + timedelta(minutes=1))
     statuses = eng.evaluate(ledger, store, NOW + timedelta(minutes=2))
     hook = [(e.key.threshold, e.event) for e in store.entries(channel="hook")]
-    assert hook == [("50", "firing"), ("80", "firing"), ("80", "resolved")]
+    assert hook == [("80", "firing"), ("80", "resolved")]  # 50 and 80 crossed at once: one notification
+    am = [(e.key.threshold, e.event) for e in store.entries(channel="am")]
+    assert am == [("50", "firing"), ("80", "firing"), ("80", "resolved")]
     assert statuses[0].state(Decimal(80)) == "OK"
     assert statuses[0].state(Decimal(50)) == "ALARM"
 
@@ -219,4 +247,4 @@ def test_a_failed_cycle_rolls_back_states_and_outbox(tmp_path: Path) -> None:
         engine().evaluate(ledger, Exploding(ledger), NOW)
     assert store.entries() == [] and store.states() == {}
     engine().evaluate(ledger, store, NOW)
-    assert len(store.entries(channel="hook")) == 2
+    assert len(store.entries(channel="am")) == 2

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from test_budgets_support import budget, open_stores, row, write, write_page
 
 from monitor.budgets import BudgetEngine
-from monitor.budgets.days import day_key_sql, epoch_day, local_date
+from monitor.budgets.days import epoch_day, local_date
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
+from monitor.store.grouped import local_day_sql
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2025, 5, 20, tzinfo=UTC)
@@ -86,7 +87,7 @@ def test_unchanged_ledger_skips_all_reads_of_usage(tmp_path: Path) -> None:
     assert live.daily.stats == {"full": 1, "hot": 0, "reloaded": 0, "unchanged": 1}
 
 
-def test_day_key_sql_puts_every_hour_of_a_dst_year_in_its_local_day(tmp_path: Path) -> None:
+def test_local_day_sql_puts_every_hour_of_a_dst_year_in_its_local_day(tmp_path: Path) -> None:
     ledger, _ = open_stores(tmp_path / "l.db")
     lo = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
     hi = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
@@ -96,7 +97,7 @@ def test_day_key_sql_puts_every_hour_of_a_dst_year_in_its_local_day(tmp_path: Pa
         ZoneInfo("Australia/Lord_Howe"),
         ZoneInfo("Asia/Kolkata"),
     ):
-        expr = day_key_sql(tz, lo, hi, column="t")
+        expr = local_day_sql(tz, lo, hi, column="t")
         instants = list(range(lo, hi, 1800))
         values = ",".join(f"({t})" for t in instants)
         got = [

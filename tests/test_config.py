@@ -106,6 +106,7 @@ def test_plain_number_poll_interval_is_seconds(tmp_path: Path) -> None:
         ("127.0.0.1:9877", ("127.0.0.1", 9877)),
         ("[::1]:9100", ("::1", 9100)),
         ("metrics.local:80", ("metrics.local", 80)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),  # any free port: the metrics server parses with this too
     ],
 )
 def test_listen_forms(text: str, expected: tuple[str, int]) -> None:

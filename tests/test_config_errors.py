@@ -52,7 +52,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "bad_timezone": ["{f}:1: timezone: unknown timezone 'Europe/Berln' (did you mean 'Europe/Berlin'?)"],
     "bad_listen": [
-        "{f}:1: listen: '127.0.0.1:99999' has an invalid port (the port must be a number from 1 to 65535)"
+        "{f}:1: listen: '127.0.0.1:99999' has an invalid port (the port must be a number from 0 to 65535, 0 for any free one)"
     ],
     "bad_listen_ipv6": [
         "{f}:1: listen: '::1:9877' is not HOST:PORT "

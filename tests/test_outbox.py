@@ -33,10 +33,14 @@ def receiver() -> Iterator[Receiver]:
 def crossed(
     path: Path, amount: str = "85", thresholds: tuple[int, ...] = (50, 80)
 ) -> tuple[Ledger, AlertStore]:
-    """A ledger whose one budget has just crossed `thresholds` (queued for the channel "hook")."""
+    """A ledger whose one budget has just crossed `thresholds`, one entry per rung for the channel
+    "hook" (a per-rung channel here, so the outbox's ordering and keys have several alerts to show)."""
     ledger, store = open_stores(path)
     write(ledger, NOW - timedelta(hours=1), amount)
-    BudgetEngine([budget(thresholds=thresholds)], ["hook"], ZoneInfo("UTC")).evaluate(ledger, store, NOW)
+    engine = BudgetEngine(
+        [budget(thresholds=thresholds)], ["hook"], ZoneInfo("UTC"), per_rung_channels=["hook"]
+    )
+    engine.evaluate(ledger, store, NOW)
     return ledger, store
 
 

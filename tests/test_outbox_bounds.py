@@ -60,7 +60,13 @@ def test_delivered_rows_are_pruned_after_the_retention(tmp_path: Path, receiver:
 
 
 def test_the_row_an_active_alarm_is_reposted_from_is_kept(tmp_path: Path, receiver: Receiver) -> None:
-    store = crossed(tmp_path / "l.db", thresholds=(50, 80))
+    # Two rungs crossed in two evaluations (one evaluation would group them in one notification).
+    ledger, store = open_stores(tmp_path / "l.db")
+    engine = BudgetEngine([budget(thresholds=(50, 80))], ["hook"], ZoneInfo("UTC"))
+    write(ledger, NOW - timedelta(hours=1), "60")
+    engine.evaluate(ledger, store, NOW)
+    write(ledger, NOW - timedelta(hours=1), "85", observed=NOW + timedelta(seconds=1))
+    engine.evaluate(ledger, store, NOW + timedelta(seconds=1))
     worker(store, receiver.url).drain(NOW)
     worker(store, receiver.url).drain(NOW + timedelta(seconds=RETENTION_S + 60))
     kept = store.entries()

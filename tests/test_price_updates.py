@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -96,14 +97,21 @@ pricing:
     return load_config(path)
 
 
+NOW_DT = datetime(2026, 12, 7, tzinfo=UTC)
+
+
 @dataclass
 class Jobs:
     """A scheduler stand-in that records the jobs added (the tests run them by hand)."""
 
     added: list[dict[str, Any]] = field(default_factory=list)
 
-    def add_job(self, func: Callable[[], None], trigger: str, **kwargs: Any) -> None:
-        self.added.append({"func": func, "trigger": trigger, **kwargs})
+    def every(
+        self, job_id: str, seconds: float, func: Callable[..., Any], *args: Any, first_run: datetime
+    ) -> None:
+        self.added.append(
+            {"id": job_id, "seconds": seconds, "func": func, "args": args, "first_run": first_run}
+        )
 
 
 class Daemonish:
@@ -160,7 +168,7 @@ def test_start_loads_the_community_source_and_prices_what_the_table_lacks(tmp_pa
     daemon.write("claude-3-sonnet", "claude-opus-5-5")
     assert daemon.stored()["claude-3-sonnet"] == (None, 0, 10**6)  # unpriced before the source loads
     jobs = Jobs()
-    daemon.updates.start(jobs, lambda: None)
+    daemon.updates.start(jobs, lambda: None, now=NOW_DT)
     assert daemon.stored()["claude-3-sonnet"] == ("genai-prices", 3 * 10**12, 0)  # $3 per 1M input
     assert daemon.stored()["claude-opus-5-5"][0] == "bundled"
     assert (tmp_path / CACHE_NAME).exists()
@@ -172,7 +180,7 @@ def test_a_new_community_release_prices_stored_rows_and_counters_only_grow(
 ) -> None:
     state, url = served
     daemon = Daemonish(config(tmp_path, url))
-    daemon.updates.start(Jobs(), lambda: None)
+    daemon.updates.start(Jobs(), lambda: None, now=NOW_DT)
     daemon.write("claude-nova-preview", "claude-opus-5-5")
     before = daemon.cost_totals()
     state.body = with_new_model("claude-nova-preview")
@@ -197,7 +205,7 @@ def test_a_failed_or_garbage_refresh_keeps_the_last_good_data_with_one_warning(
     state, url = served
     daemon = Daemonish(config(tmp_path, url))
     state.body = with_new_model("claude-nova-preview")
-    daemon.updates.start(Jobs(), lambda: None)
+    daemon.updates.start(Jobs(), lambda: None, now=NOW_DT)
     assert daemon.updates.update() is True
     good = daemon.updates.current
     state.status, state.body = status, body
@@ -220,13 +228,13 @@ def test_a_restart_without_network_prices_with_the_last_download(
 ) -> None:
     state, url = served
     first = Daemonish(config(tmp_path, url))
-    first.updates.start(Jobs(), lambda: None)
+    first.updates.start(Jobs(), lambda: None, now=NOW_DT)
     state.body = with_new_model("claude-nova-preview")
     assert first.updates.update() is True
     state.status = 503
 
     restarted = Daemonish(config(tmp_path, url))
-    restarted.updates.start(Jobs(), lambda: None)
+    restarted.updates.start(Jobs(), lambda: None, now=NOW_DT)
 
     assert restarted.updates.current is not None
     assert restarted.updates.current.label.startswith("genai-prices data fetched")
@@ -242,7 +250,7 @@ def test_a_config_without_the_community_source_runs_no_export(tmp_path: Path) ->
     )
     daemon = Daemonish(load_config(path))
     jobs = Jobs()
-    daemon.updates.start(jobs, lambda: None)
+    daemon.updates.start(jobs, lambda: None, now=NOW_DT)
     assert (daemon.updates.current, jobs.added, (tmp_path / CACHE_NAME).exists()) == (None, [], False)
 
 

@@ -251,7 +251,7 @@ def test_rule_derived_price_that_is_not_exact_must_be_given() -> None:
 
 def test_invalid_yaml_names_the_file_and_line(tmp_path: Path) -> None:
     message = load_error(tmp_path, "models:\n  - provider: openai\n    model: [unclosed\n")
-    assert message.startswith(f"{tmp_path / 'extra-prices.yaml'}: not valid YAML at line ")
+    assert message.startswith(f"{tmp_path / 'extra-prices.yaml'}:4:1: invalid YAML: ")
 
 
 def test_missing_price_file_is_named(tmp_path: Path) -> None:

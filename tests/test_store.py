@@ -113,7 +113,7 @@ def test_failure_mid_transaction_leaves_neither_rows_nor_cursor(ledger: Ledger) 
     too_big = PricedRow(usage(T0, "p3", input=5), good.costs, 2**70, "test@1")  # beyond SQLite's int64
     page = page_of([good.usage, too_big.usage], observed_at=2000, closed_until=T0 + 9 * HOUR)
 
-    with pytest.raises(StoreError, match="too large"):
+    with pytest.raises(StoreError, match=r"non-token cost .* beyond what one row can hold"):
         ledger.write_page(page, [good, too_big])
 
     assert (usage_dump(ledger), ledger.totals(), ledger.cursors()) == before
@@ -179,15 +179,31 @@ def test_units_round_trip(ledger: Ledger) -> None:
     assert list(ledger.iter_usage()) == [(row, "test@1")]
 
 
-def test_totals_overflow_fails_instead_of_losing_exactness(ledger: Ledger) -> None:
-    huge = PricedRow(usage(T0, input=1), (6 * 10**18, *(0,) * 10), 0, "test@1")
+def test_sums_past_int64_stay_exact_in_totals_and_queries(ledger: Ledger) -> None:
+    huge = PricedRow(usage(T0, input=1), (6 * 10**18 + 7, *(0,) * 10), 3, "test@1")
     ledger.upsert_priced([huge], observed_at=1)
-    before = ledger.totals()
+    ledger.upsert_priced([PricedRow(usage(T0 + HOUR, input=1), huge.costs, 3, "test@1")], observed_at=1)
+    expected = 2 * (6 * 10**18 + 7 + 3)  # past 2**63 - 1
 
-    with pytest.raises(StoreError, match="ledger"):
-        ledger.upsert_priced([PricedRow(usage(T0 + HOUR, input=1), huge.costs, 0, "test@1")], observed_at=1)
+    (total,) = ledger.totals()
+    assert (total["cost_total"], total["costs"]["input"], total["unit_cost"]) == (expected, expected - 6, 6)
+    assert ledger.spend(0, 2**40) == expected
+    (by_day,) = ledger.spend_by(["provider"], 0, 2**40)
+    assert by_day["cost_total"] == expected
+    assert sum(cost for *_, cost in ledger.hourly_spend(0, 2**40)) == expected
 
-    assert ledger.totals() == before
+
+def test_a_row_past_int64_is_refused_naming_the_field_and_nothing_is_stored(ledger: Ledger) -> None:
+    ledger.upsert_priced([price(usage(T0, input=1))], observed_at=1)
+    before = (usage_dump(ledger), ledger.totals())
+    costs = (5 * 10**18, *(0,) * 3, 5 * 10**18, *(0,) * 6)  # each cost fits ($5M), their total does not
+
+    with pytest.raises(
+        StoreError, match=r"p1\) has total cost \$10,000,000\.00, beyond what one row can hold"
+    ):
+        ledger.upsert_priced([PricedRow(usage(T0 + HOUR, input=1), costs, 0, "test@1")], observed_at=2)
+
+    assert (usage_dump(ledger), ledger.totals()) == before
 
 
 def test_record_poll_keeps_the_last_poll_per_endpoint(ledger: Ledger) -> None:

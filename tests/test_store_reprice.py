@@ -11,7 +11,7 @@ from test_store_support import HOUR, UNKNOWN_MODEL, price, recomputed_totals, us
 
 from monitor.records import PricedRow, UsageRow
 from monitor.store import Ledger, RepriceLine, reprice
-from monitor.store import ledger as ledger_module
+from monitor.store import reads as reads_module
 
 INPUT = 2_000_000
 
@@ -106,7 +106,7 @@ def test_iter_usage_since_yields_rows_with_their_price_id(ledger: Ledger) -> Non
 def test_iter_usage_reads_every_row_once_across_chunks(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger_module, "_ITER_CHUNK", 1)
+    monkeypatch.setattr(reads_module, "_ITER_CHUNK", 1)
 
     seen = [(r.bucket_start, r.model) for r, _ in ledger.iter_usage()]
 

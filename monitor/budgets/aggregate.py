@@ -3,8 +3,9 @@
 Per cycle each combination's period sums are computed once, and its recent days (forecast
 history plus today) are packed into one big integer with 128-bit lanes, so adding the series of
 hundreds of combinations for a scope is hundreds of integer additions, not hundreds of list
-additions. Lanes hold non-negative picodollars (costs are never negative); a combination with a
-negative day is added lane by lane instead. Equal scopes share one sum.
+additions. Lanes hold non-negative picodollars below 2**63 (costs are never negative); a
+combination with a negative day or a day past int64 is added lane by lane instead. Equal scopes
+share one sum.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ BudgetSums = tuple[int, list[int], int]
 
 
 def pack(values: Sequence[int]) -> int | None:
-    """The values as 128-bit lanes of one integer (lane i = values[i]); None if any is negative.
+    """The values as 128-bit lanes of one integer (lane i = values[i]); None if any is negative or
+    past int64.
 
     Each value (< 2**63) fills the low 8 bytes of its 16-byte lane; the high 8 stay zero as headroom
     for the sums.
@@ -39,7 +41,10 @@ def pack(values: Sequence[int]) -> int | None:
     if min(values) < 0:
         return None
     lanes = array("q", bytes(16 * len(values)))
-    lanes[0::2] = array("q", values)
+    try:
+        lanes[0::2] = values if isinstance(values, array) else array("q", values)
+    except OverflowError:
+        return None
     return int.from_bytes(lanes.tobytes(), "little")
 
 

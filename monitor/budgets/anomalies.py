@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 from monitor.budgets import days
 from monitor.budgets.payload import AlertChange, event_payload, usd
-from monitor.budgets.spend import Combo, DailySpend, Database
+from monitor.budgets.spend import Combo, DailySpend
 from monitor.config import AnomalyConfig
 from monitor.periods import to_unix
-from monitor.records import usd_to_pico
+from monitor.records import usd_text, usd_to_pico
+from monitor.store import Ledger
 from monitor.store.alerts import ALARM, AlertKey, AlertStore
 
 HOUR = 3600
@@ -47,16 +48,18 @@ class AnomalyDetector:
         self.tz = tz
         self._spike_checked: tuple[int, int] | None = None
 
-    def changes(self, db: Database, store: AlertStore, daily: DailySpend, now: datetime) -> list[AlertChange]:
-        found = self._first_seen(db, store, daily, now)
+    def changes(
+        self, ledger: Ledger, store: AlertStore, daily: DailySpend, now: datetime
+    ) -> list[AlertChange]:
+        found = self._first_seen(ledger, store, daily, now)
         if self.config.spike_factor > 0 and self.config.spike_baseline_days > 0:
-            found.extend(self._spikes(db, daily, now))
+            found.extend(self._spikes(ledger, daily, now))
         return found
 
     # -- first seen --------------------------------------------------------------------------
 
     def _first_seen(
-        self, db: Database, store: AlertStore, daily: DailySpend, now: datetime
+        self, ledger: Ledger, store: AlertStore, daily: DailySpend, now: datetime
     ) -> list[AlertChange]:
         now_s = to_unix(now)
         combos: Iterable[Combo] = daily.fingerprints.keys()
@@ -78,7 +81,7 @@ class AnomalyDetector:
             new = set(owners) - store.seen(column)
             if not new:
                 continue
-            ends = _first_bucket_ends(db, column, new)
+            ends = ledger.first_bucket_ends(column, sorted(new))
             store.add_seen(column, new, now_s)
             enabled = self.config.new_api_key if column == "api_key" else self.config.new_model
             for value in sorted(new):
@@ -100,14 +103,14 @@ class AnomalyDetector:
 
     # -- spikes ------------------------------------------------------------------------------
 
-    def _spikes(self, db: Database, daily: DailySpend, now: datetime) -> list[AlertChange]:
+    def _spikes(self, ledger: Ledger, daily: DailySpend, now: datetime) -> list[AlertChange]:
         current_hour = to_unix(now) // HOUR * HOUR
         checked = (current_hour, daily.generation)
         if checked == self._spike_checked:
             return []  # nothing changed since these hours were judged (transitions are recorded)
         self._spike_checked = checked
         n_days = self.config.spike_baseline_days
-        spend = _hourly_spend(db, current_hour, n_days)
+        spend = _hourly_spend(ledger, current_hour, n_days)
         first_full = self._first_full_day(daily)
         factor = Fraction(self.config.spike_factor)
         minimum = usd_to_pico(self.config.spike_min_usd)
@@ -155,8 +158,8 @@ class AnomalyDetector:
         factor_text = format(Decimal(self.config.spike_factor).normalize(), "f") + "x"
         local_hour = datetime.fromtimestamp(hour, self.tz).isoformat()
         summary = (
-            f"Spend spike on {account}: ${usd(amount)} in the hour from {local_hour}, over {factor_text} "
-            f"the {n_days}-day same-hour baseline of ${usd(round(baseline))}"
+            f"Spend spike on {account}: {usd_text(amount)} in the hour from {local_hour}, over {factor_text} "
+            f"the {n_days}-day same-hour baseline of {usd_text(round(baseline))}"
         )
         payload: dict[str, Any] = event_payload(
             kind="spike",
@@ -187,27 +190,12 @@ class AnomalyDetector:
         }
 
 
-def _hourly_spend(db: Database, current_hour: int, n_days: int) -> dict[int, dict[tuple[str, str], int]]:
+def _hourly_spend(ledger: Ledger, current_hour: int, n_days: int) -> dict[int, dict[tuple[str, str], int]]:
     """Spend per hour and (provider, account) in the last SPIKE_HOURS hours and the same hours n_days back."""
     ranges = [
         (current_hour - d * 86400 - SPIKE_HOURS * HOUR, current_hour - d * 86400) for d in range(n_days + 1)
     ]
-    where = " OR ".join("(bucket_start >= ? AND bucket_start < ?)" for _ in ranges)
-    sql = (
-        f"SELECT bucket_start / {HOUR} * {HOUR} AS hour, provider, account, SUM(cost_total) FROM usage "  # noqa: S608
-        f"WHERE bucket_width <= {HOUR} AND ({where}) GROUP BY hour, provider, account"
-    )
     result: dict[int, dict[tuple[str, str], int]] = {}
-    for hour, provider, account, cost in db.execute(sql, [v for r in ranges for v in r]).fetchall():
-        result.setdefault(hour, {})[(provider, account)] = cost or 0
+    for hour, (provider, account), cost in ledger.spend_per_hour(ranges, ("provider", "account")):
+        result.setdefault(hour, {})[(provider, account)] = cost
     return result
-
-
-def _first_bucket_ends(db: Database, column: str, values: set[str]) -> dict[str, int]:
-    """The end of the earliest bucket of each value of `column` ("api_key" or "model"): one query for all."""
-    placeholders = ", ".join("?" * len(values))
-    sql = (
-        f'SELECT "{column}", MIN(bucket_start + bucket_width) FROM usage WHERE "{column}" IN ({placeholders}) '  # noqa: S608
-        f'GROUP BY "{column}"'
-    )
-    return {value: int(end) for value, end in db.execute(sql, sorted(values)).fetchall()}

@@ -20,6 +20,7 @@ from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
 from monitor.budgets.forecast import DailySeries, Forecast, forecast
+from monitor.budgets.grouping import grouped, without_superseded_forecasts
 from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
 from monitor.budgets.scopes import scope_key
 from monitor.budgets.spend import DailySpend
@@ -102,9 +103,14 @@ class BudgetEngine:
         month_start_day: int = 1,
         week_start: int = 0,
         anomalies: AnomalyConfig | None = None,
+        per_rung_channels: Sequence[str] = (),
     ) -> None:
+        """`channels` are notified of alert changes; those also in `per_rung_channels` (Alertmanager)
+        get each rung of a budget on its own, the others one notification per budget and
+        evaluation (monitor.budgets.grouping)."""
         self.budgets = tuple(budgets)
         self.channels = tuple(channels)
+        self.per_rung_channels = tuple(per_rung_channels)
         self.tz = tz
         self.month_start_day = month_start_day
         self.week_start = week_start
@@ -119,11 +125,11 @@ class BudgetEngine:
         with alert_store.transaction():
             statuses = self._compute(ledger, now)
             stored = alert_store.states(current_at=now_s)
-            changes = self._threshold_changes(statuses, stored, now)
+            changes = without_superseded_forecasts(self._threshold_changes(statuses, stored, now), stored)
             if self.anomalies is not None:
-                changes.extend(self.anomalies.changes(ledger.db, alert_store, self.daily, now))
+                changes.extend(self.anomalies.changes(ledger, alert_store, self.daily, now))
             queued = moved = 0
-            for change in changes:
+            for change, channels in grouped(changes, self.channels, self.per_rung_channels):
                 # Spike and new-key detectors re-propose their current state each poll: only a
                 # change of the stored state is a transition worth a log line.
                 was = stored.get(change.key)
@@ -134,7 +140,7 @@ class BudgetEngine:
                     period_end=change.period_end,
                     now=now_s,
                     payload=change.payload,
-                    channels=self.channels,
+                    channels=channels,
                 )
             if moved:
                 log.info("budgets: %d alert transition(s), %d notification(s) queued", moved, queued)
@@ -160,9 +166,18 @@ class BudgetEngine:
             )
             for b in self.budgets
         ]
-        first_day = min([today - HISTORY_DAYS, *(days.epoch_day(s.date()) for s, _ in bounds)])
-        self.daily.sync(ledger.db, first_day, today, source=str(ledger.path))
-        first_data = ledger.db.execute("SELECT MIN(bucket_start) FROM usage").fetchone()[0]
+        month, _ = period_bounds("month", now, self.tz, month_start_day=self.month_start_day)
+        # The window holds every budget's period, the forecasts' history and this month (which the
+        # refresh's day and month spend gauges and status page read from the table too).
+        first_day = min(
+            [
+                today - HISTORY_DAYS,
+                days.epoch_day(month.date()),
+                *(days.epoch_day(s.date()) for s, _ in bounds),
+            ]
+        )
+        self.daily.sync(ledger, first_day, today, source=str(ledger.path))
+        first_data = ledger.first_bucket_start()
         history_from = today if first_data is None else days.epoch_day(days.local_date(first_data, self.tz))
         history_from = max(history_from, today - HISTORY_DAYS, first_day)
         ranges = [(days.epoch_day(s.date()), days.epoch_day(e.date())) for s, e in bounds]

@@ -1,8 +1,8 @@
 """Alert changes the engine decides on, and the JSON payloads stored with them in the outbox.
 
-The payload is what every channel renders (see docs/alerts.md). It holds amounts as exact
-decimal strings and times as ISO 8601, and never a secret: budget names, account labels, model
-names and api key *ids* only.
+The payload is what every channel renders (see docs/alerts.md). Its fields hold amounts as exact
+decimal strings and times as ISO 8601; its `summary` is for people (money in cents with thousands
+separators). It never holds a secret: budget names, account labels, model names and api key *ids*.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from monitor.records import pico_to_usd
+from monitor.records import usd_exact, usd_text
 from monitor.store.alerts import AlertKey
 
 ALERTNAMES: Mapping[str, str] = {
@@ -36,13 +36,8 @@ class AlertChange:
     payload: Mapping[str, Any]
 
 
-def usd(pico: int) -> str:
-    """Exact dollars as a plain decimal string ("412.5", "0.000123")."""
-    return format(pico_to_usd(pico).normalize(), "f")
-
-
-def percent_text(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+usd = usd_exact
+"""Exact dollars as a plain decimal string ("412.5", "0.000123"): the payload fields."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,10 +72,10 @@ def budget_payload(
     """The payload of a budget threshold alert (kind "actual" or "forecast")."""
     what = "spend" if kind == "actual" else "projected spend"
     amount = spend_pico if kind == "actual" else forecast_pico
+    spent = (utilization * 100).quantize(Decimal("0.1"))
     summary = (
-        f"Budget {budget}: {what} ${usd(amount)} of ${usd(limit_pico)} this {period} "
-        f"({percent_text((utilization * 100).quantize(Decimal('0.1')))}% spent) "
-        f"{'crossed' if ends_at is None else 'is back below'} {threshold_text(threshold)}%"
+        f"Budget {budget}: {what} {usd_text(amount)} of {usd_text(limit_pico)} this {period} "
+        f"({spent:,}% spent) {'crossed' if ends_at is None else 'is back below'} {threshold_text(threshold)}%"
     )
     return {
         "alertname": ALERTNAMES[kind],

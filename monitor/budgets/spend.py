@@ -14,7 +14,8 @@ table is updated incrementally:
    combination's whole window is re-read.
 
 So the result always equals a fresh grouped query (the tests compare them), at the cost of the
-hot days only.
+hot days only. Per-day costs are int64 arrays; a combination whose day passes int64 (about $9.2M)
+is kept as a list of Python integers instead, so no sum overflows.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from __future__ import annotations
 import logging
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from monitor.budgets.days import DAY, day_key_sql, day_start, epoch_day, from_epoch_day, local_date
-from monitor.store.queries import observed_since
+from monitor.budgets.days import DAY, day_start, epoch_day, from_epoch_day, local_date
+from monitor.store import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +36,35 @@ Combo = tuple[str, str, str, str, str]
 """(provider, account, project, model, api_key): the dimensions budget scopes select on."""
 
 DIMS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
-_DIM_SQL = ", ".join(f'"{d}"' for d in DIMS)
 _RELOAD_CHUNK = 150
 _RELOAD_ALL_ABOVE = 300
 """Re-read the whole window at once when more combinations than this need a reload."""
 
+K = TypeVar("K")
+Days = MutableSequence[int]
+"""A value per day: an int64 array, or a list where a value passes int64."""
 
-class Database(Protocol):
-    """The part of sqlite_utils.Database used here (read-only queries)."""
 
-    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Any: ...
+def _zeros(n: int) -> array[int]:
+    return array("q", bytes(8 * n))
+
+
+def _add(values: Days, index: int, amount: int) -> Days:
+    """values[index] += amount; returns `values`, or a list copy of it when an int64 would overflow."""
+    try:
+        values[index] += amount
+    except OverflowError:
+        values = list(values)
+        values[index] += amount
+    return values
+
+
+def _assign(target: Days, offset: int, source: Days) -> Days:
+    """target[offset:offset + len(source)] = source; a list copy of target when source is a list."""
+    if isinstance(target, array) and not isinstance(source, array):
+        target = list(target)
+    target[offset : offset + len(source)] = source
+    return target
 
 
 class DailySpend:
@@ -55,8 +75,8 @@ class DailySpend:
         self.hot_days = hot_days
         self.first_day = 0
         self.last_day = -1
-        self.cost: dict[Combo, array[int]] = {}
-        self.rows: dict[Combo, array[int]] = {}
+        self.cost: dict[Combo, Days] = {}
+        self.rows: dict[Combo, Days] = {}
         self.fingerprints: dict[Combo, tuple[int, int]] = {}
         self.source: object = None
         self.observed_at = -1
@@ -69,12 +89,12 @@ class DailySpend:
     def ndays(self) -> int:
         return self.last_day - self.first_day + 1
 
-    def sync(self, db: Database, first_day: int, today: int, *, source: object) -> None:
+    def sync(self, ledger: Ledger, first_day: int, today: int, *, source: object) -> None:
         """Bring the arrays up to date for the window [first_day, today] of the ledger `source`."""
-        fingerprints = _fingerprints(db, self.fingerprints, self._canonical)
-        observed_at, oldest_changed = observed_since(db, self.observed_at)
+        fingerprints = _fingerprints(ledger, self.fingerprints, self._canonical)
+        observed_at, oldest_changed = ledger.observed_since(self.observed_at)
         if source != self.source or (not self.cost and not self.fingerprints) or first_day < self.first_day:
-            self._full_load(db, first_day, today, fingerprints)
+            self._full_load(ledger, first_day, today, fingerprints)
             self.source = source
             self.observed_at = observed_at
             return
@@ -92,13 +112,13 @@ class DailySpend:
         if oldest_changed is not None:
             hot_first = min(hot_first, epoch_day(local_date(oldest_changed, self.tz)))
         hot_first = max(hot_first, self.first_day)
-        hot = self._read(db, hot_first)
+        hot = self._read(ledger, hot_first)
         self.stats["hot"] += 1
         mismatched = []
         offset = hot_first - self.first_day
         width = self.last_day - hot_first + 1
         for combo in changed:
-            new_cost, new_rows = hot.get(combo, (array("q", bytes(8 * width)), array("q", bytes(8 * width))))
+            new_cost, new_rows = hot.get(combo, (_zeros(width), _zeros(width)))
             old_cost, old_rows = self.cost.get(combo), self.rows.get(combo)
             before = (
                 (sum(old_rows[offset:]), sum(old_cost[offset:]))
@@ -111,18 +131,38 @@ class DailySpend:
                 continue
             self._store_slice(combo, offset, new_cost, new_rows)
         if mismatched:
-            self._reload(db, mismatched, fingerprints)
+            self._reload(ledger, mismatched, fingerprints)
         self.fingerprints = fingerprints
         self.generation += 1
+
+    def covers(self, first_day: int, end_day: int) -> bool:
+        """Whether the table holds all usage of the local days [first_day, end_day): it has been
+        loaded and starts early enough (it holds every row from its first day on, days after its
+        last one included: the table widens for rows dated in the future)."""
+        return self.source is not None and self.first_day <= first_day < end_day
+
+    def sums_by(self, first_day: int, end_day: int, key: Callable[[Combo], K]) -> dict[K, tuple[int, int]]:
+        """(picodollars, usage rows) per `key(combo)` over the local days [first_day, end_day), for the
+        combinations with rows there: what a grouped query over those days gives, from memory."""
+        a = max(first_day - self.first_day, 0)
+        b = max(min(end_day, self.last_day + 1) - self.first_day, 0)
+        result: dict[K, tuple[int, int]] = {}
+        for combo, cost in self.cost.items():
+            rows = sum(self.rows[combo][a:b])
+            if rows:
+                k = key(combo)
+                before_cost, before_rows = result.get(k, (0, 0))
+                result[k] = (before_cost + sum(cost[a:b]), before_rows + rows)
+        return result
 
     # -- internals ---------------------------------------------------------------------------
 
     def _full_load(
-        self, db: Database, first_day: int, today: int, fingerprints: dict[Combo, tuple[int, int]]
+        self, ledger: Ledger, first_day: int, today: int, fingerprints: dict[Combo, tuple[int, int]]
     ) -> None:
         self.first_day, self.last_day = first_day, today
         self.cost, self.rows = {}, {}
-        for combo, (cost, rows) in self._read(db, first_day).items():
+        for combo, (cost, rows) in self._read(ledger, first_day).items():
             if len(cost) == self.ndays and any(rows):  # kept as read: no copy (what _store_slice does)
                 self.cost[combo], self.rows[combo] = cost, rows
             else:
@@ -133,19 +173,19 @@ class DailySpend:
         log.debug("budgets: loaded %d combinations over %d days", len(self.cost), self.ndays)
 
     def _reload(
-        self, db: Database, combos: Sequence[Combo], fingerprints: dict[Combo, tuple[int, int]]
+        self, ledger: Ledger, combos: Sequence[Combo], fingerprints: dict[Combo, tuple[int, int]]
     ) -> None:
         """Re-read the whole window of some combinations (older days changed behind the hot window)."""
         self.stats["reloaded"] += len(combos)
         if len(combos) > _RELOAD_ALL_ABOVE:
-            self._full_load(db, self.first_day, self.last_day, fingerprints)
+            self._full_load(ledger, self.first_day, self.last_day, fingerprints)
             return
         for combo in combos:
             self.cost.pop(combo, None)
             self.rows.pop(combo, None)
         for i in range(0, len(combos), _RELOAD_CHUNK):
             chunk = combos[i : i + _RELOAD_CHUNK]
-            for combo, (cost, rows) in self._read(db, self.first_day, chunk).items():
+            for combo, (cost, rows) in self._read(ledger, self.first_day, chunk).items():
                 self._store_slice(combo, 0, cost, rows)
 
     def _slide(self, first_day: int, today: int) -> None:
@@ -159,7 +199,7 @@ class DailySpend:
                 if drop > 0:
                     del values[:drop]
                 if grow:
-                    values.extend(array("q", bytes(8 * grow)))
+                    values.extend(_zeros(grow))
         self.first_day = max(first_day, self.first_day)
         self.last_day = max(today, self.last_day)
 
@@ -174,53 +214,46 @@ class DailySpend:
             self._combos[known] = known
         return known
 
-    def _store_slice(self, combo: Combo, offset: int, cost: array[int], rows: array[int]) -> None:
+    def _store_slice(self, combo: Combo, offset: int, cost: Days, rows: Days) -> None:
         if combo not in self.cost:
             if not any(rows):
                 return
-            self.cost[combo] = array("q", bytes(8 * self.ndays))
-            self.rows[combo] = array("q", bytes(8 * self.ndays))
+            self.cost[combo] = _zeros(self.ndays)
+            self.rows[combo] = _zeros(self.ndays)
         end = offset + len(cost)
         if end > self.ndays:  # rows dated after today (clock skew): widen every array
             self._slide(self.first_day, self.first_day + end - 1)
-        self.cost[combo][offset:end] = cost
+        self.cost[combo] = _assign(self.cost[combo], offset, cost)
         self.rows[combo][offset:end] = rows
 
     def _read(
-        self, db: Database, from_day: int, combos: Iterable[Combo] | None = None
-    ) -> dict[Combo, tuple[array[int], array[int]]]:
+        self, ledger: Ledger, from_day: int, combos: Iterable[Combo] | None = None
+    ) -> dict[Combo, list[Days]]:
         """Grouped spend and row counts per combination and local day from `from_day` on."""
         lo = day_start_of(from_day, self.tz)
         hi = day_start_of(self.last_day + 2, self.tz)
-        day_sql = day_key_sql(self.tz, lo, hi)
-        params: list[Any] = [lo]
-        combo_sql = ""
-        if combos is not None:
-            combo_list = list(combos)
-            combo_sql = f" AND ({_DIM_SQL}) IN (VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(combo_list))})"
-            params.extend(v for c in combo_list for v in c)
-        sql = (
-            f"SELECT {_DIM_SQL}, {day_sql} AS day, SUM(cost_total), COUNT(*) FROM usage "  # noqa: S608
-            f"WHERE bucket_start >= ?{combo_sql} GROUP BY {_DIM_SQL}, day"
-        )
+        only = None if combos is None else list(combos)
         width = max(self.last_day - from_day + 1, 1)
-        result: dict[Combo, tuple[array[int], array[int]]] = {}
-        # Iterated, not fetchall()ed: the window holds ~300k (combination, day) groups on a large
+        result: dict[Combo, list[Days]] = {}
+        # Streamed, not listed: the window holds ~300k (combination, day) groups on a large
         # ledger, and a list of them all would pin ~100 MB of heap arenas after it is freed.
-        for provider, account, project, model, api_key, day, cost, count in db.execute(sql, params):
+        for dims, day, cost, count in ledger.spend_per_local_day(
+            DIMS, since=lo, until=hi, tz=self.tz, only=only
+        ):
             index = day - from_day
             if index < 0:
                 continue
-            combo = (provider, account, project, model, api_key)
+            combo: Combo = dims  # type: ignore[assignment]  # five values, DIMS order
             entry = result.get(combo)
             if entry is None:
                 combo = self._canonical(combo)
-                entry = result[combo] = (array("q", bytes(8 * width)), array("q", bytes(8 * width)))
+                entry = result[combo] = [_zeros(width), _zeros(width)]
             if index >= len(entry[0]):
                 grow = index + 1 - len(entry[0])
                 for values in entry:
-                    values.extend(array("q", bytes(8 * grow)))
-            entry[0][index] += cost or 0
+                    values.extend(_zeros(grow))
+            if cost:
+                entry[0] = _add(entry[0], index, cost)
             entry[1][index] += count
         return result
 
@@ -231,7 +264,7 @@ def day_start_of(day: int, tz: ZoneInfo) -> int:
 
 
 def _fingerprints(
-    db: Database, previous: dict[Combo, tuple[int, int]], canonical: Callable[[Combo], Combo]
+    ledger: Ledger, previous: dict[Combo, tuple[int, int]], canonical: Callable[[Combo], Combo]
 ) -> dict[Combo, tuple[int, int]]:
     """(rows, cost) per combination over all time, from the store's exact `totals` table.
 
@@ -239,9 +272,8 @@ def _fingerprints(
     tuples: the table is rebuilt on every sync, and fresh copies of 12,000 unchanged entries,
     allocated among the sync's short-lived objects, would keep that many heap pages in use."""
     result: dict[Combo, tuple[int, int]] = {}
-    sql = f"SELECT {_DIM_SQL}, rows, cost_total FROM totals"  # noqa: S608
-    for p, a, pr, m, k, n, c in db.execute(sql):
-        if n:  # summed in Python: a key's all-time cost may pass SQLite's int64 when added up
+    for (p, a, pr, k, m, _tier), n, c in ledger.cost_per_key():
+        if n:
             combo = canonical((p, a, pr, m, k))
             rows, cost = result.get(combo, (0, 0))
             result[combo] = (rows + n, cost + c)

@@ -13,8 +13,9 @@ from typing import Any
 
 from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.budgets.payload import threshold_text
-from monitor.cli import EXIT_OK, output
+from monitor.cli import output
 from monitor.cli.config import add_config_argument, load
+from monitor.cli.output import EXIT_OK
 from monitor.config import Config
 from monitor.config.model import WEEKDAYS
 from monitor.errors import StoreError

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from monitor import redaction
-from monitor.cli import EXIT_OK, set_log_level
+from monitor.cli.output import EXIT_OK, set_log_level
 from monitor.config import Config, load_config
 from monitor.config.secrets import secret_values
 

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from monitor.cli import EXIT_OK, output
+from monitor.cli import output
 from monitor.cli.config import add_config_argument, load
+from monitor.cli.output import EXIT_OK
 from monitor.errors import StoreError
 from monitor.periods import to_unix
 from monitor.price_updates import cached_or_exported, configured_table

@@ -1,4 +1,5 @@
-"""Rendering command results: a human table by default, `--format json|csv` for tools."""
+"""What a command gives back: its exit code, its results (a human table by default, `--format
+json|csv` for tools), its errors on stderr, and the log level."""
 
 from __future__ import annotations
 
@@ -6,12 +7,26 @@ import argparse
 import csv
 import io
 import json
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 
 FORMATS = ("table", "json", "csv")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+_NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")
+
+
+def set_log_level(level: int) -> None:
+    """Set the root level; the HTTP and scheduler libraries stay at WARNING or above (they log every request)."""
+    logging.getLogger().setLevel(level)
+    for noisy in _NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, level))
 
 
 def add_format_argument(parser: argparse.ArgumentParser) -> None:

@@ -14,8 +14,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from monitor.cli import EXIT_FAILURE, EXIT_OK, output
+from monitor.cli import output
 from monitor.cli.config import load
+from monitor.cli.output import EXIT_FAILURE, EXIT_OK
 from monitor.errors import PricingError
 from monitor.price_updates import community_prices, export
 from monitor.pricing import PriceTable

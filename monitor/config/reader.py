@@ -19,6 +19,7 @@ from monitor.config import refs
 from monitor.config.model import Secret
 from monitor.config.values import Invalid, check_name, suggest
 from monitor.errors import ConfigError
+from monitor.yamlfile import YamlFileError, read_nodes
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -53,49 +54,15 @@ class At:
 
 
 def read_document(path: Path, shown: str) -> yaml.Node | None:
-    """Compose the file's single YAML document; raises ConfigError (one line) if it cannot be read."""
+    """Compose the file's single YAML document; raises ConfigError (one line) if it cannot be read.
+
+    Read by monitor.yamlfile, the reader price files share: bounded in bytes and in alias expansion.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            [f"{shown}: cannot read config file: {exc.strerror or exc} (check the --config path)"]
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{shown}: the config file is not UTF-8 text (save it as UTF-8)"]) from None
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
-        context = (
-            f"{exc.context} at line {exc.context_mark.line + 1}" if exc.context and exc.context_mark else ""
-        )
-        hint = context or "check the indentation and quoting here"
-        raise ConfigError([f"{where}: invalid YAML: {exc.problem} ({hint})"]) from None
-    except yaml.reader.ReaderError as exc:  # a control character: not a MarkedYAMLError
-        line, column = _line_column(text, exc.position)
-        raise ConfigError(
-            [
-                f"{shown}:{line}:{column}: invalid YAML: unacceptable character #x{exc.character:04x}: "
-                f"{exc.reason} (remove it, or write it as an escape in a double-quoted string)"
-            ]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{shown}: invalid YAML: {_one_line(str(exc))}"]) from None
-    except RecursionError:
-        raise ConfigError(
-            [f"{shown}: invalid YAML: the values nest too deeply (flatten the nested lists and mappings)"]
-        ) from None
-
-
-def _line_column(text: str, position: int) -> tuple[int, int]:
-    """1-based line and column of a character offset."""
-    before = text[:position]
-    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+        return read_nodes(path, shown, "config")
+    except YamlFileError as exc:
+        hint = " (check the --config path)" if ": cannot read config file: " in str(exc) else ""
+        raise ConfigError([f"{exc}{hint}"]) from None
 
 
 class Reader:

@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from monitor.config.values import Invalid
+from monitor.yamlfile import read_bounded
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^{}]*)\}|\$\{")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE_HINT = "write ${ENV_VAR} or ${file:/path/to/secret}; $${ gives a literal ${"
+MAX_SECRET_BYTES = 64 * 1024
+"""The most a `${file:...}` secret file may hold (a key, a token, a password file): never /dev/zero."""
 
 
 def has_reference(text: str) -> bool:
@@ -51,15 +54,20 @@ def _lookup(body: str, environ: Mapping[str, str]) -> str:
         if not path:
             raise Invalid("reference '${file:}' names no file", _REFERENCE_HINT)
         try:
-            return Path(path).expanduser().read_text(encoding="utf-8").strip()
+            return read_bounded(Path(path).expanduser(), MAX_SECRET_BYTES).decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise Invalid(
+                f"secret file '{path}' is not UTF-8 text", "store the secret as plain text"
+            ) from None
+        except ValueError:
+            raise Invalid(
+                f"secret file '{path}' is larger than {MAX_SECRET_BYTES:,} bytes",
+                "a secret file holds one secret; check the ${file:...} path",
+            ) from None
         except OSError as exc:
             raise Invalid(
                 f"cannot read secret file '{path}': {exc.strerror or type(exc).__name__}",
                 "create the file, make it readable by the daemon, or correct the ${file:...} path",
-            ) from None
-        except UnicodeDecodeError:
-            raise Invalid(
-                f"secret file '{path}' is not UTF-8 text", "store the secret as plain text"
             ) from None
     if not _ENV_NAME.fullmatch(body):
         raise Invalid(f"invalid reference '${{{body}}}'", _REFERENCE_HINT)

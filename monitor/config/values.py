@@ -82,7 +82,9 @@ LISTEN_HINT = "expected HOST:PORT like 127.0.0.1:9877, 0.0.0.0:9877 or [::1]:987
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """'HOST:PORT' or '[IPv6]:PORT' -> (host, port), the host without brackets; port 1..65535."""
+    """'HOST:PORT' or '[IPv6]:PORT' -> (host, port), the host without brackets; port 0..65535, where 0
+    means any free port (the server logs the one it got). The one parser of listen addresses: the
+    config's `listen`, `--listen` and the metrics server all use it."""
     match = _LISTEN.fullmatch(text.strip())
     if match is None:
         raise Invalid("{value} is not HOST:PORT", LISTEN_HINT)
@@ -96,8 +98,10 @@ def parse_listen(text: str) -> tuple[str, int]:
         host, port_text = match["host"], match["port"]
         if not _HOSTNAME.fullmatch(host):
             raise Invalid("{value} has no valid host", LISTEN_HINT)
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise Invalid("{value} has an invalid port", "the port must be a number from 1 to 65535")
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise Invalid(
+            "{value} has an invalid port", "the port must be a number from 0 to 65535, 0 for any free one"
+        )
     return host, int(port_text)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import ipaddress
 import logging
 import os
 import socket
@@ -23,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.config.values import Invalid
+from monitor.config.values import parse_listen as parse_listen_text
 from monitor.errors import ConfigError, SpendMonitorError
 from monitor.metrics.auth import REALM, BasicAuth
 from monitor.metrics.exposition import Exposition
@@ -39,19 +40,13 @@ WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (detected to war
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
-    """Split "HOST:PORT" or "[V6]:PORT" into (host, port); port 0 picks a free port."""
-    host, sep, port = listen.strip().rpartition(":")
-    bracketed = host.startswith("[") and host.endswith("]")
-    host = host[1:-1] if bracketed else host
-    ok = bool(sep) and port.isdigit() and int(port) <= 65535 and (bracketed or ":" not in host)
-    if ok and bracketed:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            ok = False
-    if not ok:
-        raise ConfigError([f"listen: {listen!r} is not HOST:PORT; write e.g. 127.0.0.1:9877 or [::1]:9877"])
-    return host, int(port)
+    """Split "HOST:PORT" or "[V6]:PORT" into (host, port) with the config's parser; port 0 picks a free port."""
+    try:
+        return parse_listen_text(listen)
+    except Invalid:
+        raise ConfigError(
+            [f"listen: {listen!r} is not HOST:PORT; write e.g. 127.0.0.1:9877 or [::1]:9877"]
+        ) from None
 
 
 def tls_context(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from monitor.metrics.stats import AccountRef, PollStats, PollView
+from monitor.reconciliation.savings import SavingsRow
 from monitor.records import TOKEN_TYPES, ZERO_TOKENS
 
 __all__ = [
@@ -100,16 +101,6 @@ class UnpricedRow:
     account: str
     model: str
     tokens: int
-
-
-@dataclass(frozen=True, slots=True)
-class SavingsRow:
-    """Cumulative picodollars that cached tokens saved against the full input price."""
-
-    provider: str
-    account: str
-    model: str
-    saved_pico: int
 
 
 @dataclass(frozen=True, slots=True)

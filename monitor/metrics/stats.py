@@ -21,6 +21,7 @@ POLL_ERROR_REASONS: tuple[str, ...] = (
     "bad_response",
     "client_error",
     "internal",
+    "store",
 )
 """Reasons of `spend_monitor_poll_errors_total` pre-created at 0 for every account and endpoint."""
 

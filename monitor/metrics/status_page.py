@@ -92,6 +92,8 @@ class StatusData:
     savings: Sequence[SavingsLine] = field(default_factory=tuple)
     polls: Sequence[PollLine] = field(default_factory=tuple)
     balances: Sequence[BalanceLine] = field(default_factory=tuple)
+    problems: Sequence[str] = field(default_factory=tuple)
+    """What keeps the daemon from being ready (the ledger refused a write, a refresh failed)."""
 
 
 _STYLE = """
@@ -103,6 +105,7 @@ td.usd,th.usd{text-align:right;font-variant-numeric:tabular-nums}
 .bar span{display:block;height:100%;background:#2f7d32}.bar span.warn{background:#e0a000}
 .bar span.over{background:#c62828}.fc span{background:#90a4ae}
 .err{color:#c62828}.ok{color:#2f7d32}.muted{color:#666}
+#problems{border:2px solid #c62828;border-radius:.3rem;padding:.2rem 1rem;margin:1rem 0}
 """
 
 
@@ -218,6 +221,16 @@ def _polls(lines: Sequence[PollLine]) -> str:
     return _table(("account", "endpoint", "last poll", "result"), rows, "No poll has finished yet.")
 
 
+def _problems(problems: Sequence[str]) -> str:
+    if not problems:
+        return ""
+    items = "".join(f'<li class="err">{_e(p)}</li>' for p in problems)
+    return (
+        '<div id="problems" role="alert"><h2>Not ready</h2>'
+        f"<ul>{items}</ul><p>The figures below are from the last refresh that succeeded.</p></div>"
+    )
+
+
 def render_status_page(data: StatusData) -> bytes:
     """The page as UTF-8 bytes: a complete HTML document with inline CSS and no scripts."""
     month = data.month or datetime.fromtimestamp(data.month_start, UTC).strftime("%Y-%m")
@@ -227,6 +240,7 @@ def render_status_page(data: StatusData) -> bytes:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>LLM spend {_e(month)}</title><style>{_STYLE}</style></head><body>",
         "<h1>LLM spend monitor</h1>",
+        _problems(data.problems),
         f'<p>Month to date ({_e(month)}, {_e(data.timezone)}): <strong id="month-spend" '
         f'data-usd="{_e(format(pico_to_usd(data.month_spend_pico).normalize(), "f"))}">'
         f"${pico_to_usd(data.month_spend_pico).quantize(_CENT, rounding=ROUND_HALF_EVEN):,}</strong></p>",

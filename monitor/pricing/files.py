@@ -15,6 +15,7 @@ import yaml
 
 from monitor.errors import PricingError
 from monitor.pricing.schema import ModelSpec, parse_models, unknown_key
+from monitor.yamlfile import YamlFileError, one_line, read_nodes
 
 _FILE_KEYS = ("version", "models")
 
@@ -25,15 +26,7 @@ def read_price_file(path: Path) -> tuple[str | None, list[ModelSpec]]:
     Raises PricingError naming the file (and the key path or line) for anything it cannot use:
     unreadable or non-UTF-8 files, invalid YAML, duplicate keys, values YAML cannot build, bad entries.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PricingError(f"{path}: cannot read price file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise PricingError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the price file as UTF-8 YAML"
-        ) from None
-    data = _load_yaml(text, path)
+    data = _load_yaml(path)
     version: str | None = None
     if isinstance(data, dict):
         unknown = [k for k in data if k not in _FILE_KEYS]
@@ -57,9 +50,15 @@ _BUILD_ERRORS = (ValueError, OverflowError, TypeError)
 """What building data from valid YAML may raise besides YAMLError (e.g. the date 2026-13-01)."""
 
 
-def _load_yaml(text: str, path: Path) -> object:
-    """The document as data (floats as Decimal); every failure is a one-line PricingError."""
-    node = _compose(text, path)
+def _load_yaml(path: Path) -> object:
+    """The document as data (floats as Decimal); every failure is a one-line PricingError.
+
+    Read by monitor.yamlfile, the reader config files share: bounded in bytes and in alias expansion.
+    """
+    try:
+        node = read_nodes(path, str(path), "price", _DecimalLoader)
+    except YamlFileError as exc:
+        raise PricingError(str(exc)) from None
     if node is None:
         return None
     duplicates = list(_duplicate_keys(node))
@@ -68,31 +67,11 @@ def _load_yaml(text: str, path: Path) -> object:
     try:
         return _DecimalLoader("").construct_document(node)
     except yaml.MarkedYAMLError as exc:  # e.g. a tag the safe loader does not build
-        raise _yaml_error(path, exc) from None
+        mark = exc.problem_mark or exc.context_mark
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise PricingError(f"{path}{at}: invalid YAML: {one_line(exc.problem or str(exc))}") from None
     except (yaml.YAMLError, RecursionError, *_BUILD_ERRORS) as exc:
         raise PricingError(f"{path}: {_what_failed(node, exc)}") from None
-
-
-def _compose(text: str, path: Path) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=_DecimalLoader)
-    except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(path, exc) from None
-    except yaml.reader.ReaderError as exc:  # a control character, such as NUL
-        line = text.count("\n", 0, exc.position) + 1
-        raise PricingError(
-            f"{path}: not valid YAML at line {line}: unacceptable character #x{exc.character:04x} ({exc.reason})"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise PricingError(f"{path}: not valid YAML: {_one_line(str(exc))}") from None
-    except RecursionError:
-        raise PricingError(f"{path}: not valid YAML: the values nest too deeply") from None
-
-
-def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> PricingError:
-    mark = exc.problem_mark or exc.context_mark
-    at = f" at line {mark.line + 1}" if mark is not None else ""
-    return PricingError(f"{path}: not valid YAML{at}: {_one_line(exc.problem or str(exc))}")
 
 
 def _walk(node: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
@@ -137,15 +116,11 @@ def _what_failed(node: yaml.Node, exc: BaseException) -> str:
             try:
                 _DecimalLoader("").construct_document(item)
             except (yaml.YAMLError, *_BUILD_ERRORS) as scalar_exc:
-                reason = _one_line(str(scalar_exc))
+                reason = one_line(str(scalar_exc))
                 if str(item.tag).endswith(":timestamp"):
                     return f"{where}: {item.value!r} is not a date ({reason}; write a real day as YYYY-MM-DD)"
                 return f"{where or 'top level'}: {item.value!r} cannot be read ({reason})"
-    return f"cannot be read ({_one_line(str(exc))})"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return f"cannot be read ({one_line(str(exc))})"
 
 
 class _DecimalLoader(yaml.SafeLoader):

@@ -18,7 +18,7 @@ from typing import Any
 
 from monitor.periods import to_unix
 from monitor.reconciliation.drift import DayDrift, ModelDrift, drift_rows, exceeds, model_drift, off_models
-from monitor.records import pico_to_usd
+from monitor.records import usd_exact, usd_text
 from monitor.store import Ledger
 from monitor.store.alerts import ALARM, OK, AlertKey, AlertStore
 from monitor.store.billed import DAY, BilledStore, utc_day
@@ -51,16 +51,12 @@ def _percent(ratio: Decimal | None) -> str:
     return "n/a" if ratio is None else f"{ratio * 100:+.2f}"
 
 
-def _usd(pico: int) -> str:
-    return format(pico_to_usd(pico).normalize(), "f")
-
-
 def _payload(row: DayDrift, models: Sequence[ModelDrift], threshold: str) -> dict[str, Any]:
     day = utc_day(row.day_start)
     named = ", ".join(f"{m.model} ({_percent(m.ratio)}%)" for m in models[:MODELS_IN_PAYLOAD])
     summary = (
         f"{row.account}: computed cost of {day} (UTC) is {_percent(row.ratio)}% off the billed cost "
-        f"(computed ${_usd(row.computed_pico)}, billed ${_usd(row.billed_pico)}; threshold {threshold}%)"
+        f"(computed {usd_text(row.computed_pico)}, billed {usd_text(row.billed_pico)}; threshold {threshold}%)"
     )
     if named:
         summary += f"; models: {named}"
@@ -71,16 +67,16 @@ def _payload(row: DayDrift, models: Sequence[ModelDrift], threshold: str) -> dic
         "provider": row.provider,
         "account": row.account,
         "day": day,
-        "computed_usd": _usd(row.computed_pico),
-        "billed_usd": _usd(row.billed_pico),
+        "computed_usd": usd_exact(row.computed_pico),
+        "billed_usd": usd_exact(row.billed_pico),
         "drift_percent": _percent(row.ratio),
         "threshold_percent": threshold,
         "models": [
             {
                 "model": m.model,
                 "drift_percent": _percent(m.ratio),
-                "computed_usd": _usd(m.computed_pico),
-                "billed_usd": _usd(m.billed_pico),
+                "computed_usd": usd_exact(m.computed_pico),
+                "billed_usd": usd_exact(m.billed_pico),
             }
             for m in models[:MODELS_IN_PAYLOAD]
         ],

@@ -19,7 +19,6 @@ from typing import Any
 from monitor.pricing import PriceEntry, PriceTable, apply_discount, discount_factor, normalise_tier
 from monitor.records import TOKEN_INDEX
 from monitor.store import Ledger
-from monitor.store.schema import TOK_COLUMNS
 
 DAY = 86_400
 CACHED_PAIRS: tuple[tuple[str, str], ...] = (
@@ -31,7 +30,6 @@ CACHED_PAIRS: tuple[tuple[str, str], ...] = (
 GROUP_DIMS: tuple[str, ...] = ("provider", "account", "project", "api_key", "user", "model")
 """Dimensions savings may be grouped by."""
 _PRICE_KEY = ("service_tier", "batch", "context_window")
-_CACHED_WHERE = " OR ".join(f'"tok_{c}" > 0' for c, _ in CACHED_PAIRS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,25 +76,8 @@ def _groups(
             f"unknown dimension(s) {', '.join(unknown)}: expected some of {', '.join(GROUP_DIMS)}"
         )
     keys = list(dict.fromkeys(["provider", "account", "model", *dims, *_PRICE_KEY]))
-    cols = ", ".join(f'"{k}"' for k in keys)
-    where = ["bucket_start >= ?", "bucket_start < ?"]
-    params: list[Any] = [start if start is not None else -(2**62), end if end is not None else 2**62]
-    if cached_only:
-        where.append(f"({_CACHED_WHERE})")
-    sums = ", ".join(f'SUM("{c}")' for c in TOK_COLUMNS)
-    # Column names are module constants; values are bound parameters.
-    sql = (
-        f"SELECT {cols}, bucket_start / {DAY}, {sums}, SUM(cost_total), SUM(unit_cost), SUM(unpriced_tokens) "  # noqa: S608
-        f"FROM usage WHERE {' AND '.join(where)} GROUP BY {cols}, bucket_start / {DAY}"
-    )
-    n, t = len(keys), len(TOK_COLUMNS)
-    for values in ledger.db.execute(sql, params).fetchall():
-        yield (
-            dict(zip(keys, values[:n], strict=True)),
-            values[n] * DAY,
-            tuple(values[n + 1 : n + 1 + t]),
-            *values[n + 1 + t :],
-        )
+    cached = [c for c, _ in CACHED_PAIRS] if cached_only else []
+    return ledger.usage_per_utc_day(keys, start, end, with_tokens=cached)
 
 
 def _entry(

@@ -1,4 +1,4 @@
-"""Durable alert state and the notification outbox: the `alerts` migration set of the ledger file.
+"""Durable alert state and the notification outbox, in the ledger file (tables: alerts_schema.py).
 
 Each alert is a small state machine keyed by (budget, period_start, threshold, kind), OK -> ALARM
 -> OK. `transition()` writes the new state and one outbox row per channel in one transaction, so
@@ -13,73 +13,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlite_utils
 
-MIGRATIONS = sqlite_utils.Migrations("alerts")
+from monitor.store.base import LedgerLike
 
 OK = "OK"
 ALARM = "ALARM"
 FIRING = "firing"
 RESOLVED = "resolved"
-
-
-class LedgerLike(Protocol):
-    """What the alert store needs from `monitor.store.Ledger`: its database and transactions."""
-
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
-
-
-@MIGRATIONS()
-def m001_alerts(db: sqlite_utils.Database) -> None:
-    """alert_state, alert_outbox, alert_seen (first-seen keys and models) and alert_meta."""
-    db.execute("""
-CREATE TABLE alert_state (
-    budget TEXT NOT NULL,
-    period_start INTEGER NOT NULL,
-    threshold TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('OK', 'ALARM')),
-    period_end INTEGER NOT NULL,
-    changed_at INTEGER NOT NULL,
-    transitions INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (budget, period_start, threshold, kind)
-) STRICT""")
-    db.execute("CREATE INDEX alert_state_period_end ON alert_state (period_end)")
-    db.execute("""
-CREATE TABLE alert_outbox (
-    id INTEGER PRIMARY KEY,
-    budget TEXT NOT NULL,
-    period_start INTEGER NOT NULL,
-    threshold TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    event TEXT NOT NULL CHECK (event IN ('firing', 'resolved')),
-    payload TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    delivered_at INTEGER,
-    failed_at INTEGER,
-    last_error TEXT NOT NULL DEFAULT '',
-    UNIQUE (idempotency_key, channel)
-) STRICT""")
-    db.execute(
-        "CREATE INDEX alert_outbox_open ON alert_outbox (id) WHERE delivered_at IS NULL AND failed_at IS NULL"
-    )
-    db.execute("""
-CREATE TABLE alert_seen (
-    kind TEXT NOT NULL,
-    value TEXT NOT NULL,
-    first_seen INTEGER NOT NULL,
-    PRIMARY KEY (kind, value)
-) STRICT, WITHOUT ROWID""")
-    db.execute("CREATE TABLE alert_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -151,7 +94,7 @@ def _entry(row: Sequence[Any]) -> OutboxEntry:
 class AlertStore:
     """Alert states, the outbox and the first-seen table, in the ledger's SQLite file.
 
-    Construction applies the `alerts` migrations. Methods that write take `now` (unix seconds).
+    Its `alerts` migrations are applied by `connect()`. Methods that write take `now` (unix seconds).
     `transition()` is atomic on its own; the budget engine nests a whole cycle's transitions in one
     `transaction()`, so a cycle is recorded entirely or not at all.
     """
@@ -159,7 +102,6 @@ class AlertStore:
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        MIGRATIONS.apply(self.db)
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """One SQLite transaction (a savepoint when nested), shared with the ledger's writes."""

@@ -9,16 +9,17 @@ converted by the adapters before anything reaches this module.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.records import BilledCost
+from monitor.records import BilledCost, pico_to_usd
+from monitor.store.base import LedgerLike
+from monitor.store.money import ROW_LIMIT_TEXT, join_split, out_of_range, split_sum
 
 MIGRATIONS = sqlite_utils.Migrations("billed")
 
@@ -36,15 +37,6 @@ LINE_KEY: tuple[str, ...] = (
 
 BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "day", "day_start", *LINE_KEY)
 """Dimensions `billed_by` groups by; `day` is the UTC date (YYYY-MM-DD), `day_start` its unix start."""
-
-
-class LedgerLike(Protocol):
-    """What the billed store needs from `monitor.store.Ledger`: its database and transactions."""
-
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
 
 @MIGRATIONS()
@@ -95,14 +87,11 @@ def utc_day(day_start: int) -> str:
 
 
 class BilledStore:
-    """Billed cost lines in the ledger's SQLite file. Construction applies the `billed` migrations."""
+    """Billed cost lines in the ledger's SQLite file (its `billed` migrations are applied by `connect()`)."""
 
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        if MIGRATIONS.pending(self.db):
-            with ledger.transaction():
-                MIGRATIONS.apply(self.db)
 
     def write_billed(
         self, account: str, costs: Sequence[BilledCost], *, observed_at: int, days: Iterable[int]
@@ -131,6 +120,13 @@ class BilledStore:
             )
             _, amount = merged.get(key, (c.provider, 0))
             merged[key] = (c.provider, amount + c.amount_pico)
+        for key, (_, amount) in merged.items():
+            if out_of_range([("amount", amount)]):
+                raise StoreError(
+                    f"{account}: a billed cost line of {utc_day(key[0])} ({key[2] or key[1] or 'no line item'}) "
+                    f"of ${pico_to_usd(amount):,.2f} is beyond what one line can hold ({ROW_LIMIT_TEXT}); "
+                    "the costs of this fetch are refused, none is stored"
+                )
         covered = set(days) | {key[0] for key in merged}
         bad = sorted(d for d in covered if d % DAY)
         if bad:
@@ -206,11 +202,11 @@ class BilledStore:
         if accounts is not None:
             where += " AND account IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(list(accounts)))
-        sql = f"SELECT {select}, SUM(amount_pico) FROM billed WHERE {where} GROUP BY {select}"
+        sql = f"SELECT {select}, {split_sum('amount_pico')} FROM billed WHERE {where} GROUP BY {select}"
         groups: dict[tuple[Any, ...], int] = {}
-        for *values, amount in self.db.execute(sql, params).fetchall():
+        for *values, high, low in self.db.execute(sql, params):
             by_name = dict(zip(names, values, strict=True))
             by_name["day"] = utc_day(by_name["day_start"])
             key = tuple(by_name[d] for d in dims)
-            groups[key] = groups.get(key, 0) + amount
+            groups[key] = groups.get(key, 0) + join_split(high, low)
         return [{**dict(zip(dims, key, strict=True)), "amount_pico": groups[key]} for key in sorted(groups)]

@@ -5,26 +5,16 @@ groups pay. Own `channels` migration set in the ledger file (tables `channel_bal
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Protocol
 
 import sqlite_utils
 
 from monitor.errors import StoreError
 from monitor.records import Balance
+from monitor.store.base import LedgerLike
 
 MIGRATIONS = sqlite_utils.Migrations("channels")
-
-
-class LedgerLike(Protocol):
-    """What this store needs from `monitor.store.Ledger`: its database and transactions."""
-
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
 
 @MIGRATIONS()
@@ -51,12 +41,11 @@ CREATE TABLE channel_price_shares (
 
 
 class ChannelStore:
-    """Balances and price shares in the ledger's SQLite file; construction applies the migrations."""
+    """Balances and price shares in the ledger's SQLite file (its migrations are applied by `connect()`)."""
 
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        MIGRATIONS.apply(self.db)
 
     def write_balances(self, account: str, balances: Sequence[Balance], *, observed_at: int) -> bool:
         """Replace `account`'s balances with this observation (a key no longer reported is dropped);

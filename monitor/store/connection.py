@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.store.schema import MIGRATIONS
+from monitor.store import alerts_schema, billed, channels, schema
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +26,29 @@ BUSY_TIMEOUT_S = 30
 
 _MIGRATIONS_TABLE = sqlite_utils.Migrations.migrations_table
 
+MIGRATION_SETS: tuple[sqlite_utils.Migrations, ...] = (
+    schema.MIGRATIONS,
+    billed.MIGRATIONS,
+    alerts_schema.MIGRATIONS,
+    channels.MIGRATIONS,
+)
+"""Every migration set of the ledger file, applied in this order by `connect()` and nowhere else."""
+
 
 def connect(path: Path) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate the ledger at `path`; StoreError naming the path on failure."""
+    """Open (creating if needed) the ledger at `path`, check it and apply every pending migration of
+    every set, once; StoreError naming the path on failure.
+
+    A file of zero bytes is refused rather than taken for a new ledger: it is what a truncated
+    ledger looks like, and starting afresh on it would re-send every alert (docs/RELIABILITY.md).
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the directory of ledger {path}: {exc.strerror or exc}") from exc
     if path.is_dir():
         raise StoreError(f"ledger path {path} is a directory: set storage.path to a file")
+    _check_not_truncated(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -44,7 +58,7 @@ def connect(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
         db = sqlite_utils.Database(conn, execute_plugins=False)
         _check_is_ledger(db, path)
-        pending = [m.name for m in MIGRATIONS.pending(db)]
+        pending = [f"{s.name}/{m.name}" for s in MIGRATION_SETS for m in s.pending(db)]
         if pending:
             _migrate(db)
             log.info("ledger %s: applied schema migrations %s", path, ", ".join(pending))
@@ -59,20 +73,38 @@ def connect(path: Path) -> sqlite_utils.Database:
     return db
 
 
+def _check_not_truncated(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return  # a new ledger
+    except OSError as exc:
+        raise StoreError(f"cannot open ledger {path}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise StoreError(
+            f"ledger {path} is an empty file (0 bytes): a truncated ledger would start afresh and re-send "
+            "every alert; restore it from a backup, or delete the file to start a new ledger"
+        )
+
+
 def _check_is_ledger(db: sqlite_utils.Database, path: Path) -> None:
     tables = set(db.table_names())
-    applied = {m.name for m in MIGRATIONS.applied(db)}
-    known = {m.name for m in MIGRATIONS._migrations}  # sqlite-utils has no public list of a set's names
-    if not applied and tables - {_MIGRATIONS_TABLE}:
+    applied_any = False
+    for migrations in MIGRATION_SETS:
+        applied = {m.name for m in migrations.applied(db)}
+        known = {m.name for m in migrations._migrations}  # sqlite-utils has no public list of a set's names
+        applied_any = applied_any or bool(applied)
+        if applied - known:
+            raise StoreError(
+                f"ledger {path} has {migrations.name} schema versions this spend-monitor does not know "
+                f"({', '.join(sorted(applied - known))}); it was written by a newer version: "
+                "upgrade spend-monitor, or point storage.path at a new file"
+            )
+    if not applied_any and tables - {_MIGRATIONS_TABLE}:
         listed = ", ".join(sorted(tables)[:5])
         raise StoreError(
             f"{path} is a SQLite database but not a spend-monitor ledger (tables: {listed}); "
             "set storage.path to a new file"
-        )
-    if applied - known:
-        raise StoreError(
-            f"ledger {path} has schema versions this spend-monitor does not know "
-            f"({', '.join(sorted(applied - known))}); it was written by a newer version"
         )
 
 
@@ -81,7 +113,8 @@ def _migrate(db: sqlite_utils.Database) -> None:
     once cannot both run them; each migration still runs in its own (nested) transaction."""
     db.conn.execute("BEGIN IMMEDIATE")
     try:
-        MIGRATIONS.apply(db)
+        for migrations in MIGRATION_SETS:
+            migrations.apply(db)
     except BaseException:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")

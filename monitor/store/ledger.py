@@ -11,43 +11,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from monitor import periods
 from monitor.errors import StoreError
-from monitor.records import PricedRow, UsagePage, UsageRow
-from monitor.store import queries, reprice, totals
+from monitor.records import TOKEN_TYPES, PricedRow, UsagePage, UsageRow, pico_to_usd
+from monitor.store import reprice, totals
 from monitor.store.connection import Transactions, connect
-from monitor.store.queries import Scope
+from monitor.store.money import ROW_LIMIT_TEXT, out_of_range
+from monitor.store.reads import LedgerReads
 from monitor.store.reprice import RepriceResult
-from monitor.store.schema import (
-    FIRST_BUCKET,
-    PK_AFTER,
-    PK_COLUMNS,
-    ROW_SELECT,
-    TOK_COLUMNS,
-    key_before,
-    pk_of,
-    upsert_sql,
-    usage_params,
-    usage_row,
-)
+from monitor.store.schema import upsert_sql, usage_params
 from monitor.store.totals import BucketGroup
-
-_ITER_CHUNK = 5000
-_ITER_SQL = (
-    f"SELECT {ROW_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? "
-    f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +40,7 @@ class WriteResult:
     buckets_replaced: int
 
 
-@dataclass(frozen=True, slots=True)
-class PollRecord:
-    """The last poll of one (account, endpoint); `error` is already redacted by the caller."""
-
-    account: str
-    endpoint: str
-    started: int
-    finished: int
-    ok: bool
-    error: str
-    rows: int
-
-
-class Ledger:
+class Ledger(LedgerReads):
     """The SQLite ledger. Open with `Ledger.open(path)`; use as a context manager to close it.
 
     `db` (the sqlite_utils.Database) and `transaction()` let sibling stores (alerts) keep their
@@ -186,7 +154,11 @@ class Ledger:
                 self._conn.execute(
                     f"DELETE FROM usage WHERE {totals.BUCKETS_WHERE}", (*group, json.dumps(sorted(starts)))
                 )
-        written = self._conn.executemany(self._upsert_sql, usage_params(rows, observed_at)).rowcount
+        try:
+            written = self._conn.executemany(self._upsert_sql, usage_params(rows, observed_at)).rowcount
+        except (sqlite3.Error, OverflowError) as exc:
+            _refuse_out_of_range(rows, exc)
+            raise
         for g, b in touched.items():
             if b:
                 totals.apply(self._conn, 1, g, b)
@@ -212,125 +184,6 @@ class Ledger:
                 (account, endpoint, started, finished, int(ok), error, rows),
             )
 
-    # ---- reads -----------------------------------------------------------------------------
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._tx.reading():
-            return self._conn.execute(sql, params).fetchall()
-
-    def cursor(self, account: str, endpoint: str) -> int | None:
-        """The (account, endpoint) cursor in unix seconds, None before the first page."""
-        found = self._query(
-            "SELECT cursor FROM cursors WHERE account = ? AND endpoint = ?", (account, endpoint)
-        )
-        return int(found[0][0]) if found else None
-
-    def cursors(self) -> dict[tuple[str, str], int]:
-        return {(a, e): c for a, e, c in self._query("SELECT account, endpoint, cursor FROM cursors")}
-
-    def observed_since(self, observed_at: int) -> tuple[int, int | None]:
-        """(newest observation time, oldest bucket start observed after `observed_at` or None)."""
-        with self._tx.reading():
-            return queries.observed_since(self._conn, observed_at)
-
-    def tokens_by_model(self) -> dict[tuple[str, str, str], tuple[int, ...]]:
-        """Cumulative tokens per (provider, account, model) and TOKEN_TYPES kind, from the exact totals."""
-        sums = ", ".join(f'SUM("{c}")' for c in TOK_COLUMNS)
-        rows = self._query(
-            f"SELECT provider, account, model, {sums} FROM totals GROUP BY provider, account, model"
-        )
-        return {(p, a, m): tuple(rest) for p, a, m, *rest in rows}
-
-    def account_providers(self) -> dict[str, str]:
-        """account -> provider of every account with usage in the ledger."""
-        return dict(self._query("SELECT DISTINCT account, provider FROM totals"))
-
-    def coverage_starts(self) -> dict[str, int]:
-        """account -> the first bucket start from which every polled endpoint of it has been observed.
-
-        Usage before it was never fetched, so a day that starts earlier is only partly in the
-        ledger (a first poll whose lookback begins mid-day) and cannot be compared with a bill.
-        """
-        rows = self._query(
-            "SELECT account, MAX(first) FROM (SELECT account, endpoint, MIN(bucket_start) AS first "
-            "FROM observations GROUP BY account, endpoint) GROUP BY account"
-        )
-        return {account: int(first) for account, first in rows}
-
-    def polls(self) -> list[PollRecord]:
-        rows = self._query("SELECT * FROM polls ORDER BY account, endpoint")
-        return [PollRecord(a, e, s, f, bool(ok), err, n) for a, e, s, f, ok, err, n in rows]
-
-    def spend(self, start: int, end: int, scope: Scope | None = None) -> int:
-        """Picodollars of usage with bucket_start in [start, end) within `scope`."""
-        with self._tx.reading():
-            return queries.spend(self._conn, start, end, scope)
-
-    def spend_by(
-        self,
-        dims: Sequence[str],
-        start: int,
-        end: int,
-        scope: Scope | None = None,
-        *,
-        tz: ZoneInfo | None = None,
-    ) -> list[dict[str, Any]]:
-        """Usage and cost in [start, end) grouped by `dims` (see queries.DIMENSIONS; day/hour need tz)."""
-        with self._tx.reading():
-            return queries.spend_by(self._conn, dims, start, end, scope=scope, tz=tz)
-
-    def hourly_spend(
-        self, start: int, end: int, dims: Sequence[str] = (), scope: Scope | None = None
-    ) -> list[tuple[Any, ...]]:
-        """(bucket_start, *dims, cost_pico) per bucket in [start, end), ordered by bucket_start."""
-        with self._tx.reading():
-            return queries.hourly_spend(self._conn, start, end, dims, scope)
-
-    def spend_in_period(
-        self,
-        period: str,
-        at: datetime,
-        tz: ZoneInfo,
-        scope: Scope | None = None,
-        *,
-        month_start_day: int = 1,
-        week_start: int = 0,
-    ) -> int:
-        """Picodollars spent in the calendar period (in `tz`) containing `at`."""
-        start, end = periods.period_bounds(
-            period, at, tz, month_start_day=month_start_day, week_start=week_start
-        )
-        return self.spend(periods.to_unix(start), periods.to_unix(end), scope)
-
-    def totals(self) -> list[dict[str, Any]]:
-        """The cumulative table: one dict per (provider, account, project, api_key, model, service_tier)."""
-        with self._tx.reading():
-            return totals.read(self._conn)
-
-    def unpriced(self) -> list[dict[str, Any]]:
-        """Tokens left unpriced per (provider, account, model), only where there are some."""
-        rows = self._query(
-            "SELECT provider, account, model, SUM(unpriced_tokens) FROM totals "
-            "GROUP BY provider, account, model HAVING SUM(unpriced_tokens) > 0 ORDER BY 1, 2, 3"
-        )
-        return [{"provider": p, "account": a, "model": m, "tokens": n} for p, a, m, n in rows]
-
-    def iter_usage(self, since: int | None = None) -> Iterator[tuple[UsageRow, str | None]]:
-        """Every usage row (bucket_start >= since) with its price_id, in key (time) order.
-
-        Read in chunks, each under the lock only while it is fetched, so the caller may write
-        between chunks.
-        """
-        floor = since if since is not None else FIRST_BUCKET
-        after = key_before(floor)
-        while True:
-            chunk = self._query(_ITER_SQL, (*after, floor, _ITER_CHUNK))
-            if not chunk:
-                return
-            rows = [usage_row(values) for values in chunk]
-            yield from rows
-            after = pk_of(rows[-1][0])
-
     def reprice(
         self,
         pricer: Callable[[UsageRow], PricedRow],
@@ -348,3 +201,32 @@ class Ledger:
         return reprice.reprice(
             self._conn, self.transaction, pricer, since, dry_run, only_unpriced=only_unpriced
         )
+
+
+def _refuse_out_of_range(rows: Sequence[PricedRow], exc: BaseException) -> None:
+    """Raise a StoreError naming the row and field when a write failed on a value SQLite cannot hold.
+
+    Checked only after a failed write, so the common path pays nothing. A row whose cost (or a
+    count) passes 2**63 - 1 (about $9.2M in one usage row) is out of any range the ledger keeps; the
+    page is refused whole, its transaction rolled back and its cursor left where it was.
+    """
+    for p in rows:
+        u = p.usage
+        fields = [
+            *((f"tokens.{t}", n) for t, n in zip(TOKEN_TYPES, u.tokens, strict=True)),
+            ("requests", u.requests),
+            *((f"cost of {t} tokens", c) for t, c in zip(TOKEN_TYPES, p.costs, strict=True)),
+            ("non-token cost", p.unit_cost),
+            ("total cost", p.total),
+        ]
+        found = out_of_range(fields)
+        if found is None:
+            continue
+        name, value = found
+        shown = f"${pico_to_usd(value):,.2f}" if "cost" in name else f"{value:,}"
+        bucket = datetime.fromtimestamp(u.bucket_start, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        raise StoreError(
+            f"{u.account}/{u.endpoint}: a usage row (bucket {bucket}, model {u.model or '-'}, project "
+            f"{u.project or '-'}) has {name} {shown}, beyond what one row can hold ({ROW_LIMIT_TEXT}); "
+            "its page is refused and nothing of it is stored"
+        ) from exc

@@ -9,7 +9,8 @@ in ALARM, because the outbox worker re-posts that row to Alertmanager for as lon
 
 from __future__ import annotations
 
-from monitor.store.alerts import ALARM, LedgerLike
+from monitor.store.alerts import ALARM
+from monitor.store.base import LedgerLike
 
 _PRUNE = """
 DELETE FROM alert_outbox

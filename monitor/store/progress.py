@@ -7,18 +7,12 @@ observed buckets of a range form a prefix; resuming from its end refetches at mo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
-import sqlite_utils
-
-
-class _HasDb(Protocol):
-    @property
-    def db(self) -> sqlite_utils.Database: ...
+from monitor.store.base import LedgerLike
 
 
 def resume_point(
-    ledger: _HasDb, account: str, endpoints: Sequence[str], *, start: int, end: int, width: int
+    ledger: LedgerLike, account: str, endpoints: Sequence[str], *, start: int, end: int, width: int
 ) -> int:
     """The earliest bucket start in [start, end) that some endpoint has not observed yet (or `end`)."""
     resume = end

@@ -1,8 +1,9 @@
 """Read queries over `usage`: spend in a time range, grouped by dimensions, per bucket, within a Scope.
 
-Exactness: SQLite's SUM over integers fails past 2**63 picodollars ($9.2M). A range may be a year
-of a large organisation, so SQL sums per (group, UTC day) -- or per bucket for day/hour
-grouping -- and Python adds those partial sums with unbounded integers.
+Exactness: SQLite's SUM over integers fails past 2**63 picodollars ($9.2M), which a year of a
+large organisation passes (and a day may, two rows of $8M do). So every money column is summed as
+a high/low pair (monitor.store.money) and joined in Python; the groups are still per UTC day (or
+per bucket for day/hour grouping), which time labels need and which keeps each pair small.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from monitor.periods import to_unix
 from monitor.records import TOKEN_TYPES
-from monitor.store.schema import COST_COLUMNS, TOK_COLUMNS
+from monitor.store.money import join_pairs, split_sum, split_sums
+from monitor.store.schema import COST_COLUMNS, TOK_COLUMNS, quote
 
 DIMENSIONS: tuple[str, ...] = (
     "provider",
@@ -34,15 +36,10 @@ TIME_DIMENSIONS: tuple[str, ...] = ("day", "hour")
 """Pseudo-dimensions: the local day (YYYY-MM-DD) or hour (ISO 8601 with offset) of bucket_start in tz."""
 
 _DAY = 86400
-_SUMS: tuple[str, ...] = (
-    *TOK_COLUMNS,
-    *COST_COLUMNS,
-    "unit_cost",
-    "cost_total",
-    "requests",
-    "unpriced_tokens",
-)
+_COUNTS: tuple[str, ...] = (*TOK_COLUMNS, "requests", "unpriced_tokens")
+_MONEY: tuple[str, ...] = (*COST_COLUMNS, "unit_cost", "cost_total")
 _N_TOK = len(TOKEN_TYPES)
+_N_COUNTS = len(_COUNTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +89,8 @@ def _check_dims(dims: Sequence[str], allowed: tuple[str, ...]) -> None:
 def spend(conn: sqlite3.Connection, start: int, end: int, scope: Scope | None) -> int:
     """Picodollars of usage with bucket_start in [start, end) within scope."""
     where, params = _where(start, end, scope)
-    daily = conn.execute(
-        f"SELECT SUM(cost_total) FROM usage WHERE {where} GROUP BY bucket_start / {_DAY}", params
-    )
-    return sum(value for (value,) in daily)
+    high, low = conn.execute(f"SELECT {split_sum('cost_total')} FROM usage WHERE {where}", params).fetchone()
+    return join_pairs((high, low))[0]
 
 
 def _time_label(bucket_start: int, dim: str, tz: ZoneInfo) -> tuple[int, str]:
@@ -126,7 +121,12 @@ def spend_by(
     period = "bucket_start" if time_dims else f"bucket_start / {_DAY}"
     where, params = _where(start, end, scope)
     select = ", ".join(
-        [*(f'"{d}"' for d in sql_dims), f"{period} AS period", *(f'SUM("{c}")' for c in _SUMS)]
+        [
+            *(f'"{d}"' for d in sql_dims),
+            f"{period} AS period",
+            *(f"SUM({quote(c)})" for c in _COUNTS),
+            split_sums(_MONEY),
+        ]
     )
     group = ", ".join([*(f'"{d}"' for d in sql_dims), "period"])
     n = len(sql_dims)
@@ -151,19 +151,21 @@ def spend_by(
                 key_parts.append(value)
         key = tuple(key_parts)
         sort_keys[key] = tuple(sort_parts)
+        sums = [*values[n + 1 : n + 1 + _N_COUNTS], *join_pairs(values[n + 1 + _N_COUNTS :])]
         acc = groups.get(key)
         if acc is None:
-            groups[key] = list(values[n + 1 :])
+            groups[key] = sums
         else:
-            for i, v in enumerate(values[n + 1 :]):
+            for i, v in enumerate(sums):
                 acc[i] += v
     result = []
     for key in sorted(groups, key=sort_keys.__getitem__):
         sums = groups[key]
         row: dict[str, Any] = dict(zip(dims, key, strict=True))
         row["tokens"] = dict(zip(TOKEN_TYPES, sums[:_N_TOK], strict=True))
-        row["costs"] = dict(zip(TOKEN_TYPES, sums[_N_TOK : 2 * _N_TOK], strict=True))
-        row["unit_cost"], row["cost_total"], row["requests"], row["unpriced_tokens"] = sums[2 * _N_TOK :]
+        row["requests"], row["unpriced_tokens"] = sums[_N_TOK:_N_COUNTS]
+        row["costs"] = dict(zip(TOKEN_TYPES, sums[_N_COUNTS : _N_COUNTS + _N_TOK], strict=True))
+        row["unit_cost"], row["cost_total"] = sums[_N_COUNTS + _N_TOK :]
         result.append(row)
     return result
 
@@ -175,9 +177,8 @@ def hourly_spend(
     _check_dims(dims, DIMENSIONS)
     where, params = _where(start, end, scope)
     cols = ", ".join(["bucket_start", *(f'"{d}"' for d in dims)])
-    return conn.execute(
-        f"SELECT {cols}, SUM(cost_total) FROM usage WHERE {where} GROUP BY {cols} ORDER BY {cols}", params
-    ).fetchall()
+    sql = f"SELECT {cols}, {split_sum('cost_total')} FROM usage WHERE {where} GROUP BY {cols} ORDER BY {cols}"
+    return [(*values[:-2], *join_pairs(values[-2:])) for values in conn.execute(sql, params)]
 
 
 def observed_since(db: Any, observed_at: int) -> tuple[int, int | None]:

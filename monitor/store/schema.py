@@ -73,11 +73,26 @@ TOTALS_SUMS: tuple[str, ...] = (
     "cost_total",
     "unpriced_tokens",
 )
-"""Cumulative columns of `totals`; `rows` counts contributing usage rows (a key with 0 rows is dropped)."""
+"""Cumulative columns of `totals` as `m001_ledger` made them; `rows` counts contributing usage rows
+(a key with 0 rows is dropped). Since `m003_totals_exact_money` each money column is a pair."""
+
+TOTALS_MONEY: tuple[str, ...] = (*COST_COLUMNS, "unit_cost", "cost_total")
+"""The picodollar columns of `totals`, each kept as `<name>_hi` and `<name>_lo` (monitor.store.money)."""
+TOTALS_COUNTS: tuple[str, ...] = tuple(c for c in TOTALS_SUMS if c not in TOTALS_MONEY)
+"""The other cumulative columns of `totals` (rows, tokens, requests): counts, far from int64."""
 
 
-def _q(name: str) -> str:
+def money_pair(column: str) -> tuple[str, str]:
+    """The two `totals` columns of a money column: (whole microdollars, picodollars below one)."""
+    return f"{column}_hi", f"{column}_lo"
+
+
+def quote(name: str) -> str:
+    """A column name as an SQL identifier."""
     return f'"{name}"'
+
+
+_q = quote
 
 
 def _int_columns(names: Iterable[str]) -> str:
@@ -184,6 +199,40 @@ CREATE TABLE usage_m002 (
     db.execute(f"INSERT INTO usage_m002 ({kept}) SELECT {kept} FROM usage ORDER BY {', '.join(pk[:-1])}")
     db.execute("DROP TABLE usage")
     db.execute("ALTER TABLE usage_m002 RENAME TO usage")
+
+
+@MIGRATIONS()
+def m003_totals_exact_money(db: sqlite_utils.Database) -> None:
+    """Rebuild `totals` with each money column as a high/low pair, so per-key sums past $9.2M stay exact.
+
+    Reads the columns the table has (whatever earlier migrations gave it): every `cost_*` column and
+    `unit_cost` becomes `<name>_hi` (value / 10**6) and `<name>_lo` (value % 10**6).
+    """
+    columns = [str(row[1]) for row in db.execute("PRAGMA table_info(totals)").fetchall()]
+    money = [c for c in columns if c.startswith("cost_") or c == "unit_cost"]
+    new_columns: list[str] = []
+    values: list[str] = []
+    for column in columns:
+        if column in money:
+            new_columns.extend(money_pair(column))
+            values.extend((f"{_q(column)} / 1000000", f"{_q(column)} % 1000000"))
+        else:
+            new_columns.append(column)
+            values.append(_q(column))
+    keys = [c for c in columns if c in TOTALS_KEY]
+    key_text = ",\n    ".join(f"{_q(c)} TEXT NOT NULL" for c in keys)
+    db.execute(f"""
+CREATE TABLE totals_exact (
+    {key_text},
+    {_int_columns(c for c in new_columns if c not in keys)},
+    PRIMARY KEY ({", ".join(_q(c) for c in keys)})
+) STRICT""")
+    db.execute(
+        f"INSERT INTO totals_exact ({', '.join(_q(c) for c in new_columns)}) "
+        f"SELECT {', '.join(values)} FROM totals"
+    )
+    db.execute("DROP TABLE totals")
+    db.execute("ALTER TABLE totals_exact RENAME TO totals")
 
 
 def upsert_sql() -> str:

@@ -2,24 +2,29 @@
 
 Maintained by exact deltas inside the writer's transaction: the aggregate of the rows a write
 touches is subtracted before the write and added after it, in SQL (no per-row Python work).
-Columns are int64 picodollars in a STRICT table, so one key can hold $9.2M per column; beyond
-that the write fails (integer overflow) instead of losing exactness.
+Each money column is a high/low pair (monitor.store.money), so a key's cumulative cost stays exact
+far past the $9.2M that one 64-bit column holds.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from monitor.records import TOKEN_TYPES
+from monitor.store.money import SPLIT, join_pairs
 from monitor.store.schema import (
-    COST_COLUMNS,
     PK_AFTER,
     PK_COLUMNS,
     TOK_COLUMNS,
+    TOTALS_COUNTS,
     TOTALS_KEY,
-    TOTALS_SUMS,
+    TOTALS_MONEY,
+    money_pair,
+    quote,
 )
 
 BucketGroup = tuple[str, str, int]
@@ -36,6 +41,11 @@ RANGE_WHERE = (
 """Selects usage rows with first_excluded < key <= last_included and bucket_start >= floor."""
 
 
+_MONEY_PAIRS: tuple[str, ...] = tuple(name for c in TOTALS_MONEY for name in money_pair(c))
+_SUMS: tuple[str, ...] = (*TOTALS_COUNTS, *_MONEY_PAIRS)
+"""The cumulative columns of `totals`, in the order `_apply_sql` writes and `iter_rows` reads them."""
+
+
 def _apply_sql(where: str, sign: int) -> str:
     """Upsert every selected usage row into totals (times sign).
 
@@ -43,9 +53,11 @@ def _apply_sql(where: str, sign: int) -> str:
     cheaper than sorting the page's rows by key first (measured ~2x, see docs/BENCHMARKS.md).
     """
     keys = ", ".join(TOTALS_KEY)
-    sums = ", ".join(f'"{c}"' for c in TOTALS_SUMS)
-    values = ", ".join(str(sign) if c == "rows" else f'{sign} * "{c}"' for c in TOTALS_SUMS)
-    updates = ", ".join(f'"{c}" = "{c}" + excluded."{c}"' for c in TOTALS_SUMS)
+    sums = ", ".join(map(quote, _SUMS))
+    counts = [str(sign) if c == "rows" else f'{sign} * "{c}"' for c in TOTALS_COUNTS]
+    money = [f'{sign} * ("{c}" {op} {SPLIT})' for c in TOTALS_MONEY for op in ("/", "%")]
+    values = ", ".join([*counts, *money])
+    updates = ", ".join(f'"{c}" = "{c}" + excluded."{c}"' for c in _SUMS)
     return (
         f"INSERT INTO totals ({keys}, {sums}) SELECT {keys}, {values} FROM usage WHERE {where} "
         f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
@@ -74,18 +86,71 @@ def drop_empty(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM totals WHERE rows = 0")
 
 
-def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every totals row as {key..., rows, tokens{}, costs{}, requests, unit_cost, cost_total, unpriced_tokens}."""
-    cursor = conn.execute(f"SELECT * FROM totals ORDER BY {', '.join(TOTALS_KEY)}")
-    names = [d[0] for d in cursor.description]
-    result = []
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        out: dict[str, Any] = {k: row[k] for k in TOTALS_KEY}
-        out["rows"] = row["rows"]
-        out["tokens"] = {t: row[c] for t, c in zip(TOKEN_TYPES, TOK_COLUMNS, strict=True)}
-        out["costs"] = {t: row[c] for t, c in zip(TOKEN_TYPES, COST_COLUMNS, strict=True)}
+@dataclass(frozen=True, slots=True)
+class KeyTotals:
+    """The cumulative usage of one (provider, account, project, api_key, model, service_tier):
+    `rows` contributing usage rows, tokens and costs in TOKEN_TYPES order, exact picodollars."""
+
+    provider: str
+    account: str
+    project: str
+    api_key: str
+    model: str
+    service_tier: str
+    rows: int
+    tokens: tuple[int, ...]
+    requests: int
+    unpriced_tokens: int
+    costs: tuple[int, ...]
+    unit_cost: int
+    cost_total: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """{key..., rows, tokens{}, costs{}, requests, unit_cost, cost_total, unpriced_tokens}."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in TOTALS_KEY}
+        out["rows"] = self.rows
+        out["tokens"] = dict(zip(TOKEN_TYPES, self.tokens, strict=True))
+        out["costs"] = dict(zip(TOKEN_TYPES, self.costs, strict=True))
         for c in ("requests", "unit_cost", "cost_total", "unpriced_tokens"):
-            out[c] = row[c]
-        result.append(out)
-    return result
+            out[c] = getattr(self, c)
+        return out
+
+
+_N_TOK = len(TOK_COLUMNS)
+_ROWS_SQL = f"SELECT {', '.join(TOTALS_KEY)}, {', '.join(map(quote, _SUMS))} FROM totals ORDER BY {', '.join(TOTALS_KEY)}"
+
+
+_COSTS_SQL = (
+    f"SELECT {', '.join(TOTALS_KEY)}, rows, {', '.join(map(quote, money_pair('cost_total')))} FROM totals"
+)
+
+
+def iter_costs(conn: sqlite3.Connection) -> Iterator[tuple[tuple[str, ...], int, int]]:
+    """(key in TOTALS_KEY order, rows, cost_total picodollars) of every totals row, streamed, unordered."""
+    k = len(TOTALS_KEY)
+    for values in conn.execute(_COSTS_SQL):
+        yield values[:k], values[k], values[k + 1] * SPLIT + values[k + 2]
+
+
+def iter_rows(conn: sqlite3.Connection) -> Iterator[KeyTotals]:
+    """Every totals row in key order, streamed from the cursor (never a list of them all)."""
+    k = len(TOTALS_KEY)
+    for values in conn.execute(_ROWS_SQL):
+        counts = values[k : k + len(TOTALS_COUNTS)]
+        money = join_pairs(values[k + len(TOTALS_COUNTS) :])
+        provider, account, project, api_key, model, tier = values[:k]
+        yield KeyTotals(
+            provider,
+            account,
+            project,
+            api_key,
+            model,
+            tier,
+            rows=counts[0],
+            tokens=tuple(counts[1 : 1 + _N_TOK]),
+            requests=counts[1 + _N_TOK],
+            unpriced_tokens=counts[2 + _N_TOK],
+            costs=tuple(money[:_N_TOK]),
+            unit_cost=money[_N_TOK],
+            cost_total=money[_N_TOK + 1],
+        )

@@ -1,0 +1,72 @@
+"""`report --plot F.png`: daily spend stacked by a dimension, and each monthly budget's cumulative spend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.config import Config
+from monitor.errors import SpendMonitorError
+from monitor.reconciliation.report import Report
+from monitor.records import pico_to_usd
+from monitor.store import Ledger, Scope
+
+PLOT_SERIES = 10
+"""Series shown in the stacked bars; the rest are summed as "other"."""
+
+
+def plot_report(path: Path, ledger: Ledger, config: Config, report: Report) -> None:
+    """Daily spend stacked by the first --by dimension; cumulative spend per monthly budget vs its limit."""
+    try:
+        from matplotlib.figure import Figure  # noqa: PLC0415 - optional dependency, loaded on demand
+    except ImportError:
+        raise SpendMonitorError(
+            "--plot needs matplotlib: install it with pip install 'llm-spend-monitor[plot]'"
+        ) from None
+    dim = report.by[0]
+    daily = ledger.spend_by((dim, "day"), report.start, report.end, tz=config.tz)
+    days = sorted({r["day"] for r in daily})
+    series: dict[str, list[float]] = {}
+    for r in daily:
+        values = series.setdefault(str(r[dim]) or "(none)", [0.0] * len(days))
+        values[days.index(r["day"])] += float(pico_to_usd(r["cost_total"]))
+    ranked = sorted(series.items(), key=lambda kv: -sum(kv[1]))
+    if len(ranked) > PLOT_SERIES:
+        rest = [sum(column) for column in zip(*(v for _, v in ranked[PLOT_SERIES - 1 :]), strict=True)]
+        ranked = [*ranked[: PLOT_SERIES - 1], ("other", rest)]
+    budgets = [b for b in config.budgets if b.period == "month"]
+    fig = Figure(figsize=(10, 7 if budgets else 4.5), layout="constrained")
+    axes = fig.subplots(2 if budgets else 1, 1, squeeze=False)[:, 0]
+    bottom = [0.0] * len(days)
+    xs = list(range(len(days)))
+    for name, values in ranked:
+        axes[0].bar(xs, values, bottom=bottom, label=name)
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    for ax in axes:
+        ax.set_xticks(xs, [d[5:] for d in days], rotation=90)
+    axes[0].set_title(f"Daily spend (USD) by {dim}")
+    if series:
+        axes[0].legend(fontsize="small")
+    for budget in budgets:
+        s = budget.scope
+        scope = Scope(
+            provider=s.provider, account=s.account, project=s.project, model=s.model, api_key=s.api_key
+        )
+        by_day = {
+            r["day"]: r["cost_total"]
+            for r in ledger.spend_by(("day",), report.start, report.end, scope, tz=config.tz)
+        }
+        running, cumulative = 0, []
+        for day in days:
+            running += by_day.get(day, 0)
+            cumulative.append(float(pico_to_usd(running)))
+        line = axes[1].plot(xs, cumulative, label=f"{budget.name} spend")[0]
+        axes[1].axhline(
+            float(budget.amount_usd), linestyle="--", color=line.get_color(), label=f"{budget.name} limit"
+        )
+    if budgets:
+        axes[1].set_title("Month-to-date spend per monthly budget (USD)")
+        axes[1].legend(fontsize="small")
+    try:
+        fig.savefig(path, format="png")
+    except OSError as exc:
+        raise SpendMonitorError(f"--plot: cannot write {path}: {exc.strerror or exc}") from None
