@@ -23,14 +23,13 @@ SQL = re.compile(
 )
 """Statements and clauses, upper case as the project writes SQL (prose says "group by" in lower case)."""
 
-LOWER_LAYERS = ("records", "errors", "config", "pricing", "store", "providers", "periods")
+LOWER_LAYERS = ("records", "errors", "config", "pricing", "store", "providers", "periods", "web")
 HIGHER_LAYERS = ("budgets", "reconciliation", "alerts", "metrics", "daemon", "cli")
 
 PENDING_SPLIT = (
     "grew past the limit in the merges of issues 11, 13 and 16; split once issue 14's branch lands"
 )
 OVERSIZED: dict[str, str] = {
-    "monitor.metrics.server": PENDING_SPLIT,
     "monitor.pricing.schema": PENDING_SPLIT,
     "monitor.providers.azure_openai": PENDING_SPLIT,
     "monitor.providers.base": PENDING_SPLIT,

@@ -7,7 +7,7 @@ providers fetch -> pricing prices -> store keeps -> budgets judge -> metrics/ale
     scheduler.py  interval jobs on daemon threads, the coalesced refresh, shutdown deadlines
     delivery.py   the outbox drained on a thread of its own
     probes.py     /healthz, /readyz and the status page's problems
-    web.py        the HTTP server wiring
+    web.py        the HTTP server wiring (the server runs in a process of its own: monitor.web)
     heap.py       the heap policy after each refresh
 """
 
@@ -149,6 +149,7 @@ class Daemon:
         self.cycle.refresh()
         self.server.start()
         self._register_jobs()
+        self.probes.changed()  # alive now: the scheduler runs
         log.info("polling %d account(s); metrics on %s/metrics", len(self.providers), self.server.url)
 
     def _register_jobs(self) -> None:
@@ -173,6 +174,7 @@ class Daemon:
         threads still running then (a hung network call) are left behind (daemon threads)."""
         deadline = time.monotonic() + timeout
         self.stopping.set()
+        self.probes.changed()  # /healthz says "shutting down" until the server stops
         for provider in self.providers.values():
             provider.close()  # cuts a request in flight first, so the poll jobs end now
         for channel in self.channels.values():
