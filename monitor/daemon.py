@@ -27,6 +27,7 @@ from monitor import __version__
 from monitor.alerts import OutboxWorker, build_channels
 from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.config import Config, ProviderConfig, parse_duration
+from monitor.directory_refresher import CHECK_SECONDS, DirectoryRefresher
 from monitor.ledger_view import build_ledger_view
 from monitor.metrics import AccountRef, Exposition, MetricsServer, PollStats
 from monitor.metrics.status_page import render_status_page
@@ -81,6 +82,7 @@ class Daemon:
             for cfg in config.providers
         }
         self.channels = build_channels(config.alerts)
+        self.directories = DirectoryRefresher(self.providers)
         self.stats = PollStats(
             [
                 AccountRef(
@@ -151,6 +153,9 @@ class Daemon:
             seconds=OUTBOX_JOB_SECONDS,
             max_instances=1,
             coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.refresh_directories, "interval", id="directory", seconds=CHECK_SECONDS, next_run_time=now
         )
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self.scheduler.start()
@@ -268,10 +273,18 @@ class Daemon:
                 version=__version__,
                 pricing_version=self.table.version,
                 include_api_key=self.config.metrics.include_api_key,
+                include_user=self.config.metrics.include_user,
                 series_limit=self.config.metrics.series_limit,
                 now=now.timestamp(),
             )
         _trim_heap()
+
+    def refresh_directories(self) -> None:
+        """The hourly job (and at start): names of projects, keys and users where due, then a snapshot."""
+        with self._ledger() as ledger:
+            read = self.directories.run(ledger, int(self.clock()))
+        if read:
+            self.refresh()
 
     def deliver_alerts(self) -> None:
         """Drain the outbox: each queued notification goes out once per channel, retried with backoff."""

@@ -25,6 +25,7 @@ from monitor.metrics import (
     TotalRow,
     UnpricedRow,
 )
+from monitor.naming import name_rows
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
 from monitor.reconciliation import (
@@ -37,6 +38,7 @@ from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.billed import BilledStore
+from monitor.store.directory import read_names
 
 PERIOD_GAUGES = ("day", "month")
 SPEND_DIMS = ("provider", "account", "project", "model")
@@ -128,8 +130,9 @@ def build_ledger_view(
     all-time cache savings each time; without it they are computed afresh.
     """
     billed = BilledStore(ledger)
+    totals = total_rows(ledger)
     return LedgerView(
-        totals=total_rows(ledger),
+        totals=totals,
         spend=spend_rows(ledger, now, tz, month_start_day),
         billed=[
             BilledRow(b.provider, b.account, b.project, b.period, b.amount_pico)
@@ -154,4 +157,5 @@ def build_ledger_view(
         prices=price_rows(table, now),
         budgets=budget_rows(statuses),
         outbox_pending=alert_store.pending_count(),
+        names=name_rows(read_names(ledger), totals),
     )

@@ -12,13 +12,17 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from monitor.metrics.status_page import BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
+from monitor.directory import Names
+from monitor.metrics.status_page import BudgetLine, NamedLine, PollLine, SavingsLine, SpendLine, StatusData
+from monitor.naming import no_project
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
+from monitor.store.directory import read_names
 
 TOP_MODELS = 10
+TOP_NAMED = 10
 
 
 class BudgetLike(Protocol):
@@ -81,4 +85,26 @@ def build_status_data(
         ),
         savings=tuple(SavingsLine(p, a, pico) for (p, a), pico in sorted(saved.items()) if pico),
         polls=tuple(PollLine(p.account, p.endpoint, p.finished, p.ok, p.error) for p in ledger.polls()),
+        **_named_lines(ledger, read_names(ledger), start, end),
     )
+
+
+def _named_lines(ledger: Ledger, names: Names, start: int, end: int) -> dict[str, tuple[NamedLine, ...]]:
+    """The month's top projects, API keys and users (known ones only), by name."""
+    lines: dict[str, tuple[NamedLine, ...]] = {}
+    for field, dim in (("projects", "project"), ("api_keys", "api_key"), ("users", "user")):
+        rows = [r for r in ledger.spend_by(("provider", "account", dim), start, end) if r["cost_total"]]
+        if dim != "project":
+            rows = [r for r in rows if r[dim]]
+        rows.sort(key=lambda r: (-r["cost_total"], r["account"], r[dim]))
+        made = []
+        for r in rows[:TOP_NAMED]:
+            account, ident = r["account"], r[dim]
+            if dim == "project":
+                name = names.project(account, ident) or no_project(r["provider"])
+            else:
+                name = names.api_key(account, ident) if dim == "api_key" else names.user(account, ident)
+            detail = names.owner(account, ident) if dim == "api_key" else ""
+            made.append(NamedLine(account, ident, name, r["cost_total"], detail))
+        lines[field] = tuple(made)
+    return lines

@@ -53,7 +53,8 @@ alerts:
     url: http://127.0.0.1:{dead_port}/hook
     secret: e2e-webhook-secret
 metrics:
-  series_limit: 400
+  series_limit: 1400
+  include_api_key: true
 """
 
 PROMETHEUS_CONFIG = """

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from monitor.metrics import (
     AccountRef,
@@ -16,6 +16,7 @@ from monitor.metrics import (
     DriftRow,
     LedgerView,
     MetricsOptions,
+    NameRow,
     PollStats,
     PollView,
     PriceRow,
@@ -65,7 +66,12 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "spend_monitor_ledger_rows": ("gauge", set()),
     "spend_monitor_snapshot_timestamp_seconds": ("gauge", set()),
     "spend_monitor_build_info": ("gauge", {"version", "pricing_version"}),
+    "llm_project_info": ("gauge", {A, "project", "project_name"}),
+    "llm_api_key_info": ("gauge", {A, "api_key", "api_key_name", "owner"}),
+    "llm_user_info": ("gauge", {A, "user", "user_email"}),
 }
+OPTIONAL: dict[str, str] = {"llm_api_key_info": "include_api_key", "llm_user_info": "include_user"}
+"""Catalog metrics exported only with a metrics option (the usage series carry their label only then)."""
 
 
 def rich_ledger() -> LedgerView:
@@ -129,6 +135,11 @@ def rich_ledger() -> LedgerView:
         ],
         outbox_pending=3,
         ledger_rows=12345,
+        names=[
+            NameRow("project", "prod", "proj_a", "search-backend"),
+            NameRow("api_key", "prod", "key_1", "ci", "alice@acme.example"),
+            NameRow("user", "prod", "user-1", "alice@acme.example"),
+        ],
     )
 
 
@@ -148,6 +159,7 @@ def registry_for(
     polls: PollView | None = None,
     *,
     include_api_key: bool = False,
+    include_user: bool = False,
     built_at: float = 1_700_000_000.0,
 ) -> CollectorRegistry:
     snapshot = Snapshot(
@@ -155,7 +167,7 @@ def registry_for(
         polls if polls is not None else stats().view(),
         BuildInfo("1.2.3", "2025-06-01"),
         built_at,
-        MetricsOptions(include_api_key=include_api_key, series_limit=10_000),
+        MetricsOptions(include_api_key=include_api_key, series_limit=10_000, include_user=include_user),
     )
     registry = CollectorRegistry()
     registry.register(SnapshotCollector(snapshot))
@@ -174,6 +186,9 @@ def exported(registry: CollectorRegistry) -> dict[str, tuple[str, set[str]]]:
 def test_every_catalog_metric_is_exported_with_its_type_and_labels() -> None:
     got = exported(registry_for(rich_ledger()))
     for name, (kind, labels) in CATALOG.items():
+        if name in OPTIONAL:
+            assert name not in got, f"{name} is exported only with metrics.{OPTIONAL[name]}"
+            continue
         assert name in got, f"{name} missing"
         assert got[name] == (kind, labels), name
 
@@ -399,4 +414,18 @@ def test_docs_catalog_is_the_contract() -> None:
 
 
 def test_docs_catalog_matches_what_is_exported() -> None:
-    assert exported(registry_for(rich_ledger())) == documented_catalog()
+    default = {k: v for k, v in documented_catalog().items() if k not in OPTIONAL}
+    assert exported(registry_for(rich_ledger())) == default
+
+
+def test_key_and_user_names_are_exported_with_their_options() -> None:
+    got = exported(registry_for(rich_ledger(), include_api_key=True, include_user=True))
+    for name in OPTIONAL:
+        assert got[name] == CATALOG[name]
+    text = generate_latest(registry_for(rich_ledger(), include_api_key=True, include_user=True)).decode()
+    assert (
+        'llm_api_key_info{account="prod",api_key="key_1",api_key_name="ci",owner="alice@acme.example"} 1.0'
+        in text
+    )
+    assert 'llm_user_info{account="prod",user="user-1",user_email="alice@acme.example"} 1.0' in text
+    assert 'llm_project_info{account="prod",project="__other__",project_name="(other projects)"} 1.0' in text

@@ -64,6 +64,9 @@ CATALOG = frozenset(
         "spend_monitor_series_dropped_total",
         "spend_monitor_ledger_rows",
         "spend_monitor_build_info",
+        "llm_project_info",
+        "llm_api_key_info",
+        "llm_user_info",
     }
 )
 HISTOGRAMS = frozenset({"spend_monitor_poll_duration_seconds"})

@@ -23,6 +23,7 @@ from monitor.budgets import days
 from monitor.budgets.payload import AlertChange, event_payload, usd
 from monitor.budgets.spend import Combo, DailySpend, Database
 from monitor.config import AnomalyConfig
+from monitor.directory import NO_NAMES, Names
 from monitor.periods import to_unix
 from monitor.records import usd_to_pico
 from monitor.store.alerts import ALARM, AlertKey, AlertStore
@@ -46,6 +47,8 @@ class AnomalyDetector:
         self.config = config
         self.tz = tz
         self._spike_checked: tuple[int, int] | None = None
+        self.names: Names = NO_NAMES
+        """The directory's names (set by the engine each cycle), for alert texts."""
 
     def changes(self, db: Database, store: AlertStore, daily: DailySpend, now: datetime) -> list[AlertChange]:
         found = self._first_seen(db, store, daily, now)
@@ -89,7 +92,7 @@ class AnomalyDetector:
                 payload = event_payload(
                     kind=kind,
                     subject=account,
-                    summary=f"New {noun} {value} is spending on {account} ({provider})",
+                    summary=f"New {noun} {self._named(column, account, value)} is spending on {account} ({provider})",
                     starts_at=now,
                     expires_at=now + EVENT_TTL,
                     labels={"provider": provider, "account": account, column: value},
@@ -97,6 +100,15 @@ class AnomalyDetector:
                 )
                 changes.append(AlertChange(AlertKey(account, 0, value, kind), ALARM, now_s + 86400, payload))
         return changes
+
+    def _named(self, column: str, account: str, value: str) -> str:
+        """ "laptop-alice (key_abc, owner alice@acme.example)" for a named key; the value otherwise."""
+        if column != "api_key":
+            return value
+        name, owner = self.names.name(account, "api_key", value), self.names.owner(account, value)
+        if not name:
+            return value
+        return f"{name} ({value}{f', owner {owner}' if owner else ''})"
 
     # -- spikes ------------------------------------------------------------------------------
 

@@ -19,15 +19,18 @@ from zoneinfo import ZoneInfo
 from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
+from monitor.budgets.describe import scope_text
 from monitor.budgets.forecast import DailySeries, Forecast, forecast
 from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
 from monitor.budgets.scopes import scope_key
 from monitor.budgets.spend import DailySpend
 from monitor.config import AnomalyConfig, BudgetConfig
+from monitor.directory import NO_NAMES, Names
 from monitor.periods import period_bounds, to_unix
 from monitor.records import usd_to_pico
 from monitor.store import Ledger
 from monitor.store.alerts import ALARM, OK, AlertKey, AlertStore, StoredState
+from monitor.store.directory import read_names
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +115,15 @@ class BudgetEngine:
         self.daily = DailySpend(tz)
         self.aggregator = Aggregator(self.daily)
         self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
+        self.names: Names = NO_NAMES
+        """The directory's names as of the last cycle, for alert texts."""
 
     def evaluate(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:
         """Compute every budget's status and record the alert transitions (with outbox rows) in one transaction."""
         now_s = to_unix(now)
+        self.names = read_names(ledger)
+        if self.anomalies is not None:
+            self.anomalies.names = self.names
         with alert_store.transaction():
             statuses = self._compute(ledger, now)
             stored = alert_store.states(current_at=now_s)
@@ -249,8 +257,13 @@ class BudgetEngine:
             utilization=status.utilization,
             starts_at=starts_at,
             ends_at=now if state == OK else None,
+            scope=self._scope_text(key.budget),
         )
         return AlertChange(key, state, to_unix(status.period_end), payload)
+
+    def _scope_text(self, budget: str) -> str:
+        scope = next((b.scope for b in self.budgets if b.name == budget), None)
+        return "" if scope is None else scope_text(scope, self.names)
 
     def _with_states(
         self, statuses: Sequence[BudgetStatus], stored: Mapping[AlertKey, StoredState]

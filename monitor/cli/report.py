@@ -19,6 +19,7 @@ from typing import Any
 from monitor.cli import EXIT_OK, output
 from monitor.cli.config import add_config_argument, load
 from monitor.config import Config
+from monitor.directory import NO_NAMES, Names
 from monitor.errors import SpendMonitorError, StoreError
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
@@ -27,6 +28,7 @@ from monitor.reconciliation.report import REPORT_DIMENSIONS, GroupLine, Report, 
 from monitor.records import TOKEN_TYPES, pico_to_usd
 from monitor.store import Ledger, Scope
 from monitor.store.billed import BilledStore, utc_day
+from monitor.store.directory import read_names
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _CENT = Decimal("0.01")
@@ -95,8 +97,18 @@ def _pct(ratio: Decimal | None) -> Decimal | str:
     return "n/a" if ratio is None else (ratio * 100).quantize(_CENT, rounding=ROUND_HALF_EVEN)
 
 
-def _group_row(report: Report, g: GroupLine, fmt: str, token_types: list[str]) -> dict[str, Any]:
+NAME_COLUMNS: dict[str, str] = {"project": "project_name", "api_key": "api_key_name", "user": "user_email"}
+"""The column that names each id dimension of a report (from the directory; the id when unknown)."""
+
+
+def _group_row(
+    report: Report, g: GroupLine, fmt: str, token_types: list[str], names: Names = NO_NAMES
+) -> dict[str, Any]:
     row: dict[str, Any] = dict(zip(report.by, g.key, strict=False))
+    account = str(row.get("account", ""))
+    for dim, column in NAME_COLUMNS.items():
+        if dim in row and g.key:
+            row[column] = names.label(dim, str(row[dim]), account)
     row["spend_usd"] = _usd(g.cost_pico, fmt)
     for t in token_types:
         row[f"tokens_{t}"] = g.tokens[t]
@@ -105,6 +117,11 @@ def _group_row(report: Report, g: GroupLine, fmt: str, token_types: list[str]) -
     row["drift_percent"] = "" if g.billed_pico is None else _pct(g.ratio)
     row["savings_usd"] = _usd(g.saved_pico, fmt)
     return row
+
+
+def _columns(by: tuple[str, ...]) -> list[str]:
+    """The grouping columns, each id dimension followed by its name column."""
+    return [c for d in by for c in ((d, NAME_COLUMNS[d]) if d in NAME_COLUMNS else (d,))]
 
 
 def _sections(report: Report, fmt: str) -> dict[str, list[dict[str, Any]]]:
@@ -168,6 +185,7 @@ def _report(args: argparse.Namespace) -> int:
     discounts = {p.name: p.discount_percent for p in config.providers}
     threshold = config.reconciliation.drift_threshold_percent
     with _open(config) as ledger:
+        names = read_names(ledger)
         report = build_report(
             ledger,
             BilledStore(ledger),
@@ -182,9 +200,9 @@ def _report(args: argparse.Namespace) -> int:
             _plot(args.plot, ledger, config, report)
     fmt = args.format
     types = [t for t in TOKEN_TYPES if report.total.tokens[t]] or ["input", "output"]
-    rows = [_group_row(report, g, fmt, types) for g in report.groups]
+    rows = [_group_row(report, g, fmt, types, names) for g in report.groups]
     total = _group_row(report, report.total, fmt, types)
-    columns = [*report.by, "spend_usd", *(f"tokens_{t}" for t in types), "requests", "billed_usd"]
+    columns = [*_columns(report.by), "spend_usd", *(f"tokens_{t}" for t in types), "requests", "billed_usd"]
     columns += ["drift_percent", "savings_usd"]
     sections = _sections(report, fmt)
     month = f"{args.month[0]:04d}-{args.month[1]:02d}"

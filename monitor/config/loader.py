@@ -124,6 +124,7 @@ _SCALAR_SECTIONS: Mapping[str, tuple[type[Any], Mapping[str, Field]]] = {
         MetricsConfig,
         {
             "include_api_key": (parse_bool, "true or false"),
+            "include_user": (parse_bool, "true or false"),
             "series_limit": (int_between(1), "a whole number"),
         },
     ),

@@ -116,10 +116,12 @@ class PricingConfig:
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    """`include_api_key` adds the api_key label to usage metrics; `series_limit` caps the series count."""
+    """`include_api_key` adds the api_key label to usage metrics, `include_user` the user label;
+    `series_limit` caps the series count."""
 
     include_api_key: bool = False
     series_limit: int = 50000
+    include_user: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from monitor.metrics.series import Family, Number, count, limit
-from monitor.metrics.snapshot import BudgetRow, LedgerView, Snapshot
+from monitor.metrics.series import OTHER, Family, Number, count, limit
+from monitor.metrics.snapshot import BudgetRow, LedgerView, MetricsOptions, Snapshot
 from monitor.metrics.stats import POLL_DURATION_BUCKETS, PollView
 from monitor.records import TOKEN_TYPES
 
@@ -202,6 +202,41 @@ def budget_metrics(ledger: LedgerView) -> list[Metric]:
     return metrics
 
 
+INFO_FAMILIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "project",
+        "llm_project_info",
+        "The name of a project (OpenAI) or workspace (Anthropic).",
+        ("project_name",),
+    ),
+    (
+        "api_key",
+        "llm_api_key_info",
+        "The name and owner of an API key (never its secret).",
+        ("api_key_name", "owner"),
+    ),
+    ("user", "llm_user_info", "The email of a user.", ("user_email",)),
+)
+"""(kind, metric, help, name labels): info metrics with labels (account, <kind>, *name labels), value 1."""
+
+
+def info_metrics(ledger: LedgerView, options: MetricsOptions) -> list[Metric]:
+    """Names for ids, joined by dashboards with `group_left`: projects always, API keys with
+    `include_api_key` and users with `include_user` (the usage series carry those labels only then)."""
+    wanted = {"project": True, "api_key": options.include_api_key, "user": options.include_user}
+    accounts = {r.account for r in ledger.names}
+    metrics = []
+    for kind, name, doc, extra in INFO_FAMILIES:
+        if not wanted[kind]:
+            continue
+        # Detail folded by the series limit is named too, so a join keeps its spend.
+        folded = [(a, OTHER, f"(other {kind.replace('_', ' ')}s)", "") for a in accounts]
+        named = [(r.account, r.id, r.name, r.owner) for r in ledger.names if r.kind == kind]
+        rows = sorted({(row if kind == "api_key" else row[:3], 1.0) for row in (*named, *folded)})
+        metrics.append(_family("gauge", name, doc, ("account", kind, *extra), rows))
+    return metrics
+
+
 def _histogram(polls: PollView) -> Metric:
     metric = HistogramMetricFamily(
         "spend_monitor_poll_duration_seconds",
@@ -323,7 +358,11 @@ def prepare(snapshot: Snapshot, *, dropped_before: int = 0) -> Prepared:
     """Build the families of `snapshot` and apply the series limit. `dropped_before` is the drop
     count of earlier snapshots, so `spend_monitor_series_dropped_total` stays cumulative."""
     ledger = ledger_families(snapshot.ledger, snapshot.options.include_api_key)
-    fixed = budget_metrics(snapshot.ledger) + self_metrics(snapshot)
+    fixed = (
+        budget_metrics(snapshot.ledger)
+        + info_metrics(snapshot.ledger, snapshot.options)
+        + self_metrics(snapshot)
+    )
     fixed_count = sum(len(m.samples) for m in fixed) + 2  # + series gauge + dropped counter
     before = count(ledger)
     steps = limit(ledger, max(0, snapshot.options.series_limit - fixed_count))

@@ -22,6 +22,7 @@ __all__ = [
     "DriftRow",
     "LedgerView",
     "MetricsOptions",
+    "NameRow",
     "PollStats",
     "PollView",
     "PriceRow",
@@ -137,6 +138,20 @@ class BudgetRow:
 
 
 @dataclass(frozen=True, slots=True)
+class NameRow:
+    """The name of one id, exported as an info metric (value 1) that dashboards join on the id.
+
+    `kind` is "project", "api_key" or "user"; `name` is the project or key name or the user's email
+    (the id itself when the directory does not know it); `owner` is an API key's owner."""
+
+    kind: str
+    account: str
+    id: str
+    name: str
+    owner: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerView:
     """Everything the metrics take from the ledger; rows with equal labels are added together."""
 
@@ -150,6 +165,7 @@ class LedgerView:
     budgets: Sequence[BudgetRow] = ()
     outbox_pending: int = 0
     ledger_rows: int = 0
+    names: Sequence[NameRow] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +178,12 @@ class BuildInfo:
 
 @dataclass(frozen=True, slots=True)
 class MetricsOptions:
-    """How to render: `include_api_key` adds the api_key label; `series_limit` caps the series count."""
+    """How to render: `include_api_key` adds the api_key label, `include_user` the user label;
+    `series_limit` caps the series count."""
 
     include_api_key: bool = False
     series_limit: int = 50_000
+    include_user: bool = False
 
 
 @dataclass(frozen=True, slots=True)

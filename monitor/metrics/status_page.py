@@ -41,6 +41,19 @@ class SpendLine:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedLine:
+    """Month-to-date spend of one project, API key or user, shown by name (`ident` is the id).
+
+    `detail` is an API key's owner."""
+
+    account: str
+    ident: str
+    name: str
+    spend_pico: int
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SavingsLine:
     """Month-to-date cache savings of one provider account, picodollars."""
 
@@ -76,6 +89,9 @@ class StatusData:
     models: Sequence[SpendLine] = field(default_factory=tuple)
     savings: Sequence[SavingsLine] = field(default_factory=tuple)
     polls: Sequence[PollLine] = field(default_factory=tuple)
+    projects: Sequence[NamedLine] = field(default_factory=tuple)
+    api_keys: Sequence[NamedLine] = field(default_factory=tuple)
+    users: Sequence[NamedLine] = field(default_factory=tuple)
 
 
 _STYLE = """
@@ -157,6 +173,19 @@ def _spend(lines: Sequence[SpendLine], with_model: bool) -> str:
     return _table(headers, rows, "No usage this month yet.")
 
 
+def _named(lines: Sequence[NamedLine], what: str, detail: str = "") -> str:
+    rows = [
+        f'<tr class="{_e(what)}"><td>{_e(n.account)}</td><td>{_e(n.name)}'
+        + (f' <span class="muted">{_e(n.ident)}</span>' if n.name != n.ident else "")
+        + "</td>"
+        + (f"<td>{_e(n.detail)}</td>" if detail else "")
+        + f"{_usd_cell(n.spend_pico)}</tr>"
+        for n in lines
+    ]
+    headers = ("account", what, *((detail,) if detail else ()), "$spend")
+    return _table(headers, rows, f"No spend by {what} this month yet.")
+
+
 def _savings(lines: Sequence[SavingsLine]) -> str:
     rows = [
         f'<tr class="savings"><td>{_e(s.provider)}</td><td>{_e(s.account)}</td>{_usd_cell(s.saved_pico)}</tr>'
@@ -196,6 +225,11 @@ def render_status_page(data: StatusData) -> bytes:
         _spend(data.providers, with_model=False),
         "<h2>Top models</h2>",
         _spend(data.models, with_model=True),
+        "<h2>Top projects</h2>",
+        _named(data.projects, "project"),
+        "<h2>Top API keys</h2>",
+        _named(data.api_keys, "api key", "owner"),
+        *(("<h2>Top users</h2>", _named(data.users, "user")) if data.users else ()),
         "<h2>Savings</h2>",
         _savings(data.savings),
         "<h2>Last polls</h2>",

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from monitor.directory import DirectoryPart
 from monitor.providers import (
     BUCKET_LIMITS,
     align_down,
@@ -26,6 +27,7 @@ from monitor.providers import (
     read_buckets,
     select_endpoints,
 )
+from monitor.providers.anthropic_directory import read_directory
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
@@ -148,6 +150,10 @@ class AnthropicProvider:
             self._client, COST_PATH, params, endpoint="cost_report", width=DAY, span=_span, item=self._cost
         ):
             yield costs
+
+    def fetch_directory(self) -> list[DirectoryPart]:
+        """Names of the organization's workspaces, API keys and users (see anthropic_directory)."""
+        return read_directory(self._client, self.provider, self.account)
 
     def _row(self, f: Fields, bucket_start: int, item: Any, where: str, *, endpoint: str) -> UsageRow:
         r = f.obj(item, where)

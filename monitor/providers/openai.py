@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from monitor.directory import DirectoryPart
 from monitor.providers import (
     BUCKET_LIMITS,
     align_down,
@@ -28,6 +29,7 @@ from monitor.providers import (
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
+from monitor.providers.openai_directory import read_directory
 from monitor.providers.payload import Fields
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
@@ -275,6 +277,10 @@ class OpenAIProvider:
             self._client, COSTS_PATH, params, endpoint="costs", width=DAY, span=_span, item=self._cost
         ):
             yield costs
+
+    def fetch_directory(self) -> list[DirectoryPart]:
+        """Names of the organization's projects, API keys and users (see openai_directory)."""
+        return read_directory(self._client, self.provider, self.account)
 
     def _row(
         self, f: Fields, bucket_start: int, item: Any, where: str, *, spec: _Endpoint, endpoint: str

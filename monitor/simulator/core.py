@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
 
+from monitor.simulator.directory import SimDirectory
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
 from monitor.simulator.prices import (
     SHORT_CONTEXT,
@@ -114,6 +115,10 @@ class Simulator:
             revisions=revisions,
             extra_token_types=extra_token_types,
         )
+        self.directories = {
+            p: SimDirectory(layout, seed, self.history_start) for p, layout in layouts.items()
+        }
+        self._usage.directories = dict(self.directories)
         self.openai_key, self.anthropic_key = openai_key, anthropic_key
         keys = {"openai": openai_key, "anthropic": anthropic_key}
         self._gateway = Gateway(self._usage, clock, keys, lambda: self.timeout_hold)
@@ -227,6 +232,20 @@ class Simulator:
             context_window = SHORT_CONTEXT if model.startswith("claude") else ""
         key = PriceKey(model, service_tier, context_window, token_type)
         self._book.set(key, Decimal(usd_per_1m), effective_from)
+
+    # ---- the directories ----------------------------------------------------------------------------
+
+    def rename(self, provider: str, kind: str, ident: str, name: str) -> None:
+        """Rename a project (workspace), API key or user: the next directory read shows the new name."""
+        self.directories[_checked(provider)].rename(kind, ident, name)
+
+    def archive_project(self, provider: str, project: str) -> None:
+        """Archive a project (workspace) now: listed with `include_archived` only."""
+        self.directories[_checked(provider)].archive_project(project, int(self.clock()))
+
+    def revoke_key(self, provider: str, key: str) -> None:
+        """Revoke an API key: OpenAI drops it from the list, Anthropic lists it as archived."""
+        self.directories[_checked(provider)].revoke_key(key)
 
     # ---- expectations -------------------------------------------------------------------------------
 
