@@ -78,6 +78,7 @@ class Daemon:
                 initial_start=self._initial_start(cfg),
                 stop=self.stopping,
                 fetch_costs=cfg.fetch_costs,
+                claude_code=cfg.claude_code,
             )
             for cfg in config.providers
         }

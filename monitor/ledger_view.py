@@ -17,6 +17,7 @@ from monitor.budgets import BudgetStatus
 from monitor.metrics import (
     BilledRow,
     BudgetRow,
+    ClaudeCodeRow,
     DriftRow,
     LedgerView,
     PriceRow,
@@ -38,6 +39,7 @@ from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.billed import BilledStore
+from monitor.store.claude_code import ClaudeCodeStore
 from monitor.store.directory import read_names
 
 PERIOD_GAUGES = ("day", "month")
@@ -61,6 +63,7 @@ def total_rows(ledger: Ledger) -> list[TotalRow]:
             requests=int(t["requests"]),
             unpriced_tokens=int(t["unpriced_tokens"]),
             unit_cost=int(t["unit_cost"]),
+            user=sys.intern(t["user"]),
         )
         for t in ledger.totals()
     ]
@@ -74,6 +77,25 @@ def spend_rows(ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int
             rows.append(
                 SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"]))
             )
+    return rows
+
+
+def claude_code_rows(
+    ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int
+) -> list[ClaudeCodeRow]:
+    """Claude Code's estimated cost per developer and model in the current day and month (the UTC
+    days that start in the period, as for billed cost)."""
+    store = ClaudeCodeStore(ledger)
+    rows: list[ClaudeCodeRow] = []
+    for period in PERIOD_GAUGES:
+        start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
+        sums: dict[tuple[str, str, str, str], int] = {}
+        for u in store.rows(to_unix(start), to_unix(end)):
+            key = (u.provider, u.account, u.actor, u.model)
+            sums[key] = sums.get(key, 0) + u.estimated_cost_pico
+        rows.extend(
+            ClaudeCodeRow(p, a, user, m, period, pico) for (p, a, user, m), pico in sorted(sums.items())
+        )
     return rows
 
 
@@ -158,4 +180,5 @@ def build_ledger_view(
         budgets=budget_rows(statuses),
         outbox_pending=alert_store.pending_count(),
         names=name_rows(read_names(ledger), totals),
+        claude_code=claude_code_rows(ledger, now, tz, month_start_day),
     )

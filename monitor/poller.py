@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from monitor.claude_code import CLAUDE_CODE_ENDPOINT
+from monitor.claude_code_poll import poll_claude_code
 from monitor.errors import (
     ProviderAuthError,
     ProviderError,
@@ -96,9 +98,11 @@ class AccountPoller:
         initial_start: Callable[[int], int],
         stop: threading.Event | None = None,
         fetch_costs: bool = True,
+        claude_code: bool = False,
     ) -> None:
         self.provider = provider
         self.fetch_costs = fetch_costs
+        self.claude_code = claude_code
         self.pricer = pricer
         self.revision_window = revision_window
         self.initial_start = initial_start
@@ -183,6 +187,12 @@ class AccountPoller:
                 )
         if self.fetch_costs and window is None and result.healthy and not result.interrupted:
             result.endpoints.append(self.poll_costs(ledger, now, costs_start))
+        if self.claude_code and window is None and result.healthy and not result.interrupted:
+            polled = poll_claude_code(self.provider, ledger, now, costs_start)
+            if polled is not None:
+                outcome = EndpointResult(CLAUDE_CODE_ENDPOINT, not polled.error, polled.reason, polled.error)
+                outcome.rows, outcome.cost_pico = polled.rows, polled.cost_pico
+                result.endpoints.append(outcome)
         return result
 
     def poll_costs(self, ledger: Ledger, now: int, start: int) -> EndpointResult:

@@ -17,6 +17,7 @@ from monitor.metrics.status_page import BudgetLine, NamedLine, PollLine, Savings
 from monitor.naming import no_project
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
+from monitor.reconciliation.report import developers
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
 from monitor.store.directory import read_names
@@ -86,6 +87,10 @@ def build_status_data(
         savings=tuple(SavingsLine(p, a, pico) for (p, a), pico in sorted(saved.items()) if pico),
         polls=tuple(PollLine(p.account, p.endpoint, p.finished, p.ok, p.error) for p in ledger.polls()),
         **_named_lines(ledger, read_names(ledger), start, end),
+        developers=tuple(
+            NamedLine(d.account, d.actor, d.actor, d.estimated_pico)
+            for d in developers(ledger, start, end)[:TOP_NAMED]
+        ),
     )
 
 

@@ -163,8 +163,8 @@ def test_the_job_reads_early_only_for_ids_the_directory_lacks(
     refresher.refresh(ledger, NOW)
     assert refresher.due(ledger, NOW + 3600) == []
     ledger.db.execute(
-        "INSERT INTO totals (provider, account, project, api_key, model, service_tier, rows) "
-        "VALUES ('openai', 'openai-prod', '', 'key_unknown', 'gpt-4.1', 'standard', 1)"
+        "INSERT INTO totals (provider, account, project, api_key, model, service_tier, user, rows) "
+        "VALUES ('openai', 'openai-prod', '', 'key_unknown', 'gpt-4.1', 'standard', '', 1)"
     )
     assert refresher.due(ledger, NOW + 3600) == ["openai-prod"]
     refresher.refresh(ledger, NOW + 3600, ["openai-prod"])

@@ -170,3 +170,42 @@ def test_a_directory_403_leaves_usage_polling_going(
     lines = [r.getMessage() for r in caplog.records if "names of" in r.getMessage()]
     assert len(lines) == 2 and all("usage polling goes on" in line for line in lines)
     assert daemon.ready() == (True, "ready")
+
+
+def test_report_by_user_names_people_and_lists_claude_code(
+    daemon: Daemon, sim: Simulator, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_once(daemon)
+    daemon.stop()
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "report",
+                "--config",
+                str(config_path),
+                "--month",
+                "2026-11",
+                "--by",
+                "account,user",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    emails = {u.email for u in sim.directories["openai"].users.values()}
+    named = {r["user_email"] for r in report["rows"] if r["account"] == "openai-test"}
+    assert named and named <= emails
+    developers = {d["developer"] for d in report["claude_code"]}
+    assert developers and developers <= {u.email for u in sim.directories["anthropic"].users.values()} | {
+        "claude-code-ci"
+    }
+
+
+def test_the_status_page_shows_claude_code_developers(daemon: Daemon, sim: Simulator) -> None:
+    run_once(daemon)
+    page = daemon.status_page().decode()
+    assert "Claude Code this month" in page
+    assert any(u.email in page for u in sim.directories["anthropic"].users.values())

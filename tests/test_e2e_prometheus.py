@@ -55,6 +55,7 @@ alerts:
 metrics:
   series_limit: 1400
   include_api_key: true
+  include_user: true
 """
 
 PROMETHEUS_CONFIG = """

@@ -13,6 +13,7 @@ from monitor.metrics import (
     BilledRow,
     BudgetRow,
     BuildInfo,
+    ClaudeCodeRow,
     DriftRow,
     LedgerView,
     MetricsOptions,
@@ -66,6 +67,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "spend_monitor_ledger_rows": ("gauge", set()),
     "spend_monitor_snapshot_timestamp_seconds": ("gauge", set()),
     "spend_monitor_build_info": ("gauge", {"version", "pricing_version"}),
+    "llm_claude_code_cost_usd": ("gauge", {P, A, "model", "period"}),
     "llm_project_info": ("gauge", {A, "project", "project_name"}),
     "llm_api_key_info": ("gauge", {A, "api_key", "api_key_name", "owner"}),
     "llm_user_info": ("gauge", {A, "user", "user_email"}),
@@ -135,6 +137,9 @@ def rich_ledger() -> LedgerView:
         ],
         outbox_pending=3,
         ledger_rows=12345,
+        claude_code=[
+            ClaudeCodeRow("anthropic", "main", "alice@acme.example", "claude-x", "month", 1_860_000_000_000)
+        ],
         names=[
             NameRow("project", "prod", "proj_a", "search-backend"),
             NameRow("api_key", "prod", "key_1", "ci", "alice@acme.example"),
@@ -429,3 +434,16 @@ def test_key_and_user_names_are_exported_with_their_options() -> None:
     )
     assert 'llm_user_info{account="prod",user="user-1",user_email="alice@acme.example"} 1.0' in text
     assert 'llm_project_info{account="prod",project="__other__",project_name="(other projects)"} 1.0' in text
+
+
+def test_include_user_adds_the_user_label_to_usage_and_claude_code() -> None:
+    got = exported(registry_for(rich_ledger(), include_user=True))
+    for name in ("llm_tokens_total", "llm_requests_total", "llm_cost_usd_total"):
+        assert got[name][1] == CATALOG[name][1] | {"user"}
+    assert got["llm_claude_code_cost_usd"][1] == CATALOG["llm_claude_code_cost_usd"][1] | {"user"}
+    assert "user" not in got["llm_spend_usd"][1]
+    text = generate_latest(registry_for(rich_ledger(), include_user=True)).decode()
+    assert (
+        'llm_claude_code_cost_usd{account="main",model="claude-x",period="month",provider="anthropic",'
+        'user="alice@acme.example"} 1.86' in text
+    )

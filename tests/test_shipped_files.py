@@ -65,6 +65,7 @@ CATALOG = frozenset(
         "spend_monitor_ledger_rows",
         "spend_monitor_build_info",
         "llm_project_info",
+        "llm_claude_code_cost_usd",
         "llm_api_key_info",
         "llm_user_info",
     }

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
+from monitor.budgets.claude_code import claude_code_sums, scope_matcher
 from monitor.budgets.describe import scope_text
 from monitor.budgets.forecast import DailySeries, Forecast, forecast
 from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
@@ -115,6 +116,8 @@ class BudgetEngine:
         self.daily = DailySpend(tz)
         self.aggregator = Aggregator(self.daily)
         self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
+        self.claude_code = [scope_matcher(b.scope) for b in self.budgets]
+        """Per budget: which Claude Code rows it counts (None: none; see budgets.claude_code)."""
         self.names: Names = NO_NAMES
         """The directory's names as of the last cycle, for alert texts."""
 
@@ -177,6 +180,14 @@ class BudgetEngine:
         sums = self.aggregator.run(
             [scope_key(b.scope) for b in self.budgets], ranges, history_from=history_from, today=today
         )
+        if any(self.claude_code):
+            extra = claude_code_sums(
+                ledger, self.claude_code, ranges, history_from=history_from, today=today, tz=self.tz
+            )
+            sums = [
+                (spend + more, [a + b for a, b in zip(history, more_history, strict=True)], now_ + more_now)
+                for (spend, history, now_), (more, more_history, more_now) in zip(sums, extra, strict=True)
+            ]
         start_of_today = days.day_start(today_date, self.tz)
         day_length = days.day_start(today_date + timedelta(days=1), self.tz) - start_of_today
         elapsed = Fraction(min(max(to_unix(now) - start_of_today, 0), day_length), day_length)

@@ -1,4 +1,4 @@
-"""Spend per (provider, account, project, model, api_key) per local day, kept in sync with the ledger cheaply.
+"""Spend per (provider, account, project, model, api_key, user) per local day, kept in sync with the ledger cheaply.
 
 All budgets share one table of daily spend over a window (the earliest current period start or
 28 days of forecast history, whichever is earlier), so 1,000 budgets cost one grouped query, not
@@ -31,10 +31,10 @@ from monitor.store.queries import observed_since
 
 log = logging.getLogger(__name__)
 
-Combo = tuple[str, str, str, str, str]
-"""(provider, account, project, model, api_key): the dimensions budget scopes select on."""
+Combo = tuple[str, str, str, str, str, str]
+"""(provider, account, project, model, api_key, user): the dimensions budget scopes select on."""
 
-DIMS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
+DIMS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key", "user")
 _DIM_SQL = ", ".join(f'"{d}"' for d in DIMS)
 _RELOAD_CHUNK = 150
 _RELOAD_ALL_ABOVE = 300
@@ -169,8 +169,15 @@ class DailySpend:
         Combinations are never forgotten: the ledger's `totals` keeps every one it has seen too."""
         known = self._combos.get(combo)
         if known is None:
-            p, a, pr, m, k = combo
-            known = (sys.intern(p), sys.intern(a), sys.intern(pr), sys.intern(m), sys.intern(k))
+            p, a, pr, m, k, u = combo
+            known = (
+                sys.intern(p),
+                sys.intern(a),
+                sys.intern(pr),
+                sys.intern(m),
+                sys.intern(k),
+                sys.intern(u),
+            )
             self._combos[known] = known
         return known
 
@@ -197,7 +204,8 @@ class DailySpend:
         combo_sql = ""
         if combos is not None:
             combo_list = list(combos)
-            combo_sql = f" AND ({_DIM_SQL}) IN (VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(combo_list))})"
+            row = "(" + ", ".join("?" * len(DIMS)) + ")"
+            combo_sql = f" AND ({_DIM_SQL}) IN (VALUES {', '.join([row] * len(combo_list))})"
             params.extend(v for c in combo_list for v in c)
         sql = (
             f"SELECT {_DIM_SQL}, {day_sql} AS day, SUM(cost_total), COUNT(*) FROM usage "  # noqa: S608
@@ -207,11 +215,11 @@ class DailySpend:
         result: dict[Combo, tuple[array[int], array[int]]] = {}
         # Iterated, not fetchall()ed: the window holds ~300k (combination, day) groups on a large
         # ledger, and a list of them all would pin ~100 MB of heap arenas after it is freed.
-        for provider, account, project, model, api_key, day, cost, count in db.execute(sql, params):
+        for provider, account, project, model, api_key, user, day, cost, count in db.execute(sql, params):
             index = day - from_day
             if index < 0:
                 continue
-            combo = (provider, account, project, model, api_key)
+            combo = (provider, account, project, model, api_key, user)
             entry = result.get(combo)
             if entry is None:
                 combo = self._canonical(combo)
@@ -240,9 +248,9 @@ def _fingerprints(
     allocated among the sync's short-lived objects, would keep that many heap pages in use."""
     result: dict[Combo, tuple[int, int]] = {}
     sql = f"SELECT {_DIM_SQL}, rows, cost_total FROM totals"  # noqa: S608
-    for p, a, pr, m, k, n, c in db.execute(sql):
+    for p, a, pr, m, k, u, n, c in db.execute(sql):
         if n:  # summed in Python: a key's all-time cost may pass SQLite's int64 when added up
-            combo = canonical((p, a, pr, m, k))
+            combo = canonical((p, a, pr, m, k, u))
             rows, cost = result.get(combo, (0, 0))
             result[combo] = (rows + n, cost + c)
     for combo, value in result.items():

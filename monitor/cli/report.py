@@ -166,7 +166,21 @@ def _sections(report: Report, fmt: str) -> dict[str, list[dict[str, Any]]]:
         }
         for w in report.what_if
     ]
-    return {"daily_drift": days, "models_off": models, "what_if": what_if}
+    claude_code = [
+        {
+            "provider": d.provider,
+            "account": d.account,
+            "developer": d.actor,
+            "actor": d.actor_type,
+            "tokens_input": d.input_tokens,
+            "tokens_output": d.output_tokens,
+            "tokens_cache_read": d.cache_read_tokens,
+            "tokens_cache_write": d.cache_write_tokens,
+            "estimated_usd": _usd(d.estimated_pico, fmt),
+        }
+        for d in report.claude_code
+    ]
+    return {"daily_drift": days, "models_off": models, "what_if": what_if, "claude_code": claude_code}
 
 
 def _open(config: Config) -> Ledger:
@@ -251,10 +265,13 @@ def _print_table(
         "daily_drift": "Drift per UTC day (computed vs billed)",
         "models_off": f"Models whose computed cost is off by more than {config.reconciliation.drift_threshold_percent}%",
         "what_if": "What-if (ESTIMATES: the same tokens at batch, flex or the next-cheaper model's price)",
+        "claude_code": "Claude Code by developer (Anthropic's estimate; an API organization's spend above includes it)",
     }
     for name, title in titles.items():
-        print(f"\n{title}")
         section = sections[name]
+        if name == "claude_code" and not section:
+            continue  # most organizations have no Claude Code report
+        print(f"\n{title}")
         if section:
             output.render(section, list(section[0]), "table")
         else:
@@ -298,7 +315,12 @@ def _plot(path: Path, ledger: Ledger, config: Config, report: Report) -> None:
     for budget in budgets:
         s = budget.scope
         scope = Scope(
-            provider=s.provider, account=s.account, project=s.project, model=s.model, api_key=s.api_key
+            provider=s.provider,
+            account=s.account,
+            project=s.project,
+            model=s.model,
+            api_key=s.api_key,
+            user=s.user,
         )
         by_day = {
             r["day"]: r["cost_total"]

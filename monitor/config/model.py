@@ -96,6 +96,8 @@ class ProviderConfig:
     endpoints: tuple[str, ...] | None = None
     fetch_costs: bool = True
     anthropic_version: str = "2023-06-01"
+    claude_code: bool = True
+    """Poll Anthropic's Claude Code usage report (anthropic accounts only)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class BudgetScope:
     project: tuple[str, ...] = ()
     model: tuple[str, ...] = ()
     api_key: tuple[str, ...] = ()
+    user: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ _PROVIDER_FIELDS: Mapping[str, Field] = {
     "max_attempts": (int_between(1), "a whole number"),
     "discount_percent": (decimal_between(Decimal(0), Decimal(100)), "a percent"),
     "fetch_costs": (parse_bool, "true or false"),
+    "claude_code": (parse_bool, "true or false"),
     "anthropic_version": (_api_version, "a date like 2023-06-01"),
 }
 
@@ -99,8 +100,9 @@ def provider(reader: Reader, at: At, names: dict[str, At]) -> ProviderConfig | N
         values["base_url"] = DEFAULT_BASE_URLS[kind]
     if "endpoints" in items:
         values["endpoints"] = _endpoints(reader, items["endpoints"], kind)
-    if "anthropic_version" in items and kind not in (None, "anthropic"):
-        reader.problem(items["anthropic_version"], "only applies to anthropic providers (remove it)")
+    for only_anthropic in ("anthropic_version", "claude_code"):
+        if only_anthropic in items and kind not in (None, "anthropic"):
+            reader.problem(items[only_anthropic], "only applies to anthropic providers (remove it)")
     if not complete or kind is None or any(value is None for value in values.values()):
         return None
     return ProviderConfig(**values)

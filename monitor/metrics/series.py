@@ -29,6 +29,7 @@ TRUNCATE_ORDER: tuple[str, ...] = (
     "llm_tokens_total",
     "llm_requests_total",
     "llm_billed_cost_usd",
+    "llm_claude_code_cost_usd",
     "llm_non_token_cost_usd_total",
     "llm_cost_usd_total",
     "llm_spend_usd",

@@ -19,6 +19,7 @@ __all__ = [
     "BilledRow",
     "BudgetRow",
     "BuildInfo",
+    "ClaudeCodeRow",
     "DriftRow",
     "LedgerView",
     "MetricsOptions",
@@ -54,6 +55,8 @@ class TotalRow:
     unpriced_tokens: int = 0
     unit_cost: int = 0
     """Picodollars of billable non-token units (web search requests, tool calls)."""
+    user: str = ""
+    """The user (OpenAI's user_id, a Claude Code developer); exported with `include_user`."""
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(TOKEN_TYPES) or len(self.costs) != len(TOKEN_TYPES):
@@ -138,6 +141,19 @@ class BudgetRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaudeCodeRow:
+    """The Claude Code report's estimated cost of one developer (`user`) and model in the current
+    `period` ("day" or "month"), picodollars; not part of the spend series (see monitor.claude_code)."""
+
+    provider: str
+    account: str
+    user: str
+    model: str
+    period: str
+    cost_pico: int
+
+
+@dataclass(frozen=True, slots=True)
 class NameRow:
     """The name of one id, exported as an info metric (value 1) that dashboards join on the id.
 
@@ -166,6 +182,7 @@ class LedgerView:
     outbox_pending: int = 0
     ledger_rows: int = 0
     names: Sequence[NameRow] = ()
+    claude_code: Sequence[ClaudeCodeRow] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,8 @@ class StatusData:
     projects: Sequence[NamedLine] = field(default_factory=tuple)
     api_keys: Sequence[NamedLine] = field(default_factory=tuple)
     users: Sequence[NamedLine] = field(default_factory=tuple)
+    developers: Sequence[NamedLine] = field(default_factory=tuple)
+    """Claude Code's estimated cost this month per developer (not part of the spend above)."""
 
 
 _STYLE = """
@@ -230,6 +232,11 @@ def render_status_page(data: StatusData) -> bytes:
         "<h2>Top API keys</h2>",
         _named(data.api_keys, "api key", "owner"),
         *(("<h2>Top users</h2>", _named(data.users, "user")) if data.users else ()),
+        *(
+            ("<h2>Claude Code this month (Anthropic's estimate)</h2>", _named(data.developers, "developer"))
+            if data.developers
+            else ()
+        ),
         "<h2>Savings</h2>",
         _savings(data.savings),
         "<h2>Last polls</h2>",

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from monitor.claude_code import ClaudeCodeUsage
 from monitor.directory import DirectoryPart
 from monitor.providers import (
     BUCKET_LIMITS,
@@ -27,6 +28,7 @@ from monitor.providers import (
     read_buckets,
     select_endpoints,
 )
+from monitor.providers.anthropic_claude_code import read_day
 from monitor.providers.anthropic_directory import read_directory
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.payload import Fields
@@ -154,6 +156,10 @@ class AnthropicProvider:
     def fetch_directory(self) -> list[DirectoryPart]:
         """Names of the organization's workspaces, API keys and users (see anthropic_directory)."""
         return read_directory(self._client, self.provider, self.account)
+
+    def fetch_claude_code(self, day_start: int) -> list[ClaudeCodeUsage]:
+        """The Claude Code usage report of one UTC day (see anthropic_claude_code)."""
+        return read_day(self._client, self.provider, self.account, day_start)
 
     def _row(self, f: Fields, bucket_start: int, item: Any, where: str, *, endpoint: str) -> UsageRow:
         r = f.obj(item, where)

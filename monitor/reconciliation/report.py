@@ -27,8 +27,9 @@ from monitor.reconciliation.savings import WhatIfRow, savings_by, what_if
 from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.billed import DAY, BilledStore
+from monitor.store.claude_code import ClaudeCodeStore
 
-REPORT_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
+REPORT_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key", "user")
 BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model")
 """Groupings the providers' cost data can be split by (the cost APIs have no API key dimension)."""
 
@@ -57,6 +58,21 @@ class GroupLine:
         return drift_ratio(self.drift_computed_pico, self.billed_pico)
 
 
+@dataclass(frozen=True, slots=True)
+class DeveloperLine:
+    """One developer's (or API key's) Claude Code in the month: tokens and the provider's estimate."""
+
+    provider: str
+    account: str
+    actor: str
+    actor_type: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    estimated_pico: int
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything `spend-monitor report` prints for one month."""
@@ -76,6 +92,8 @@ class Report:
     """The token kinds of those (model, day) that differ."""
     what_if: list[WhatIfRow]
     notes: list[str] = field(default_factory=list)
+    claude_code: list[DeveloperLine] = field(default_factory=list)
+    """Claude Code per developer over the UTC days starting in the month (not part of the spend)."""
 
 
 def _billed_groups(
@@ -159,7 +177,8 @@ def build_report(
     kinds = [m for m in models if m.kind]
     notes = []
     if not can_bill:
-        notes.append("billed cost and drift are not split by api_key (the providers' cost data has no key)")
+        missing = ", ".join(d for d in by if d not in BILLED_DIMENSIONS)
+        notes.append(f"billed cost and drift are not split by {missing} (the providers' cost data has none)")
     if total.unpriced_tokens:
         notes.append(f"{total.unpriced_tokens} tokens could not be priced: the computed cost is incomplete")
     return Report(
@@ -175,4 +194,25 @@ def build_report(
         off_kinds=[m for m in kinds if (m.account, m.model, m.day_start) in off_names and m.ratio != 0],
         what_if=what_if(ledger, table, start, end, discounts=discounts),
         notes=notes,
+        claude_code=developers(ledger, start, end),
     )
+
+
+def developers(ledger: Ledger, start: int, end: int) -> list[DeveloperLine]:
+    """Claude Code per (account, actor) over the UTC days starting in [start, end), by estimate."""
+    first, last = -(-start // DAY) * DAY, -(-end // DAY) * DAY
+    sums: dict[tuple[str, str, str, str], list[int]] = {}
+    for r in ClaudeCodeStore(ledger).rows(first, last):
+        acc = sums.setdefault((r.provider, r.account, r.actor, r.actor_type), [0] * 5)
+        for i, value in enumerate(
+            (
+                r.input_tokens,
+                r.output_tokens,
+                r.cache_read_tokens,
+                r.cache_write_tokens,
+                r.estimated_cost_pico,
+            )
+        ):
+            acc[i] += value
+    lines = [DeveloperLine(*key, *values) for key, values in sums.items()]
+    return sorted(lines, key=lambda d: (-d.estimated_pico, d.account, d.actor))

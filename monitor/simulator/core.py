@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
+from typing import Any
 
+from monitor.simulator import claude_code
 from monitor.simulator.directory import SimDirectory
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
 from monitor.simulator.prices import (
@@ -262,6 +264,16 @@ class Simulator:
         """
         return ground_truth(
             self._usage, _checked(provider), start, end, now=int(self.clock()), endpoint=endpoint
+        )
+
+    def claude_code(self, day_start: int) -> list[dict[str, Any]]:
+        """The Claude Code report's records of one UTC day, as the API answers them now."""
+        return claude_code.day_records(
+            self._usage.seed,
+            self.directories["anthropic"],
+            self._usage.layouts["anthropic"].models,
+            day_start,
+            int(self.clock()),
         )
 
     def billed(self, provider: str, start: int, end: int) -> Billed:

@@ -57,6 +57,9 @@ USAGE_COLUMNS: tuple[str, ...] = (
 VALUE_COLUMNS: tuple[str, ...] = USAGE_COLUMNS[len(KEY_COLUMNS) + 1 :]
 
 TOTALS_KEY: tuple[str, ...] = ("provider", "account", "project", "api_key", "model", "service_tier")
+"""The key of `totals` as m001_ledger created it."""
+TOTALS_COLUMNS: tuple[str, ...] = (*TOTALS_KEY, "user")
+"""The key of `totals` since m002_totals_user: the user is a dimension of the counters too."""
 TOTALS_SUMS: tuple[str, ...] = (
     "rows",
     *TOK_COLUMNS,
@@ -137,6 +140,26 @@ CREATE TABLE polls (
     rows INTEGER NOT NULL,
     PRIMARY KEY (account, endpoint)
 ) STRICT""")
+
+
+@MIGRATIONS()
+def m002_totals_user(db: sqlite_utils.Database) -> None:
+    """Rebuild `totals` keyed by TOTALS_COLUMNS (user added), re-aggregated exactly from `usage`."""
+    key_text = ",\n    ".join(f"{_q(c)} TEXT NOT NULL" for c in TOTALS_COLUMNS)
+    db.execute(f"""
+CREATE TABLE totals_by_user (
+    {key_text},
+    {_int_columns(TOTALS_SUMS)},
+    PRIMARY KEY ({", ".join(_q(c) for c in TOTALS_COLUMNS)})
+) STRICT""")
+    keys = ", ".join(_q(c) for c in TOTALS_COLUMNS)
+    sums = ", ".join("COUNT(*)" if c == "rows" else f'SUM("{c}")' for c in TOTALS_SUMS)
+    db.execute(
+        f"INSERT INTO totals_by_user ({keys}, {', '.join(_q(c) for c in TOTALS_SUMS)}) "
+        f"SELECT {keys}, {sums} FROM usage GROUP BY {keys}"
+    )
+    db.execute("DROP TABLE totals")
+    db.execute("ALTER TABLE totals_by_user RENAME TO totals")
 
 
 def upsert_sql() -> str:

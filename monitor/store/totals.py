@@ -1,4 +1,4 @@
-"""The `totals` table: cumulative usage and cost per (provider, account, project, api_key, model, service_tier).
+"""The `totals` table: cumulative usage and cost per (provider, account, project, api_key, model, service_tier, user).
 
 Maintained by exact deltas inside the writer's transaction: the aggregate of the rows a write
 touches is subtracted before the write and added after it, in SQL (no per-row Python work).
@@ -18,7 +18,7 @@ from monitor.store.schema import (
     PK_AFTER,
     PK_COLUMNS,
     TOK_COLUMNS,
-    TOTALS_KEY,
+    TOTALS_COLUMNS,
     TOTALS_SUMS,
 )
 
@@ -36,13 +36,16 @@ RANGE_WHERE = (
 """Selects usage rows with first_excluded < key <= last_included and bucket_start >= floor."""
 
 
+_KEYS = ", ".join(f'"{c}"' for c in TOTALS_COLUMNS)
+
+
 def _apply_sql(where: str, sign: int) -> str:
     """Upsert every selected usage row into totals (times sign).
 
     Row by row rather than GROUP BY: totals is small and hot, so a per-row b-tree update is
     cheaper than sorting the page's rows by key first (measured ~2x, see docs/BENCHMARKS.md).
     """
-    keys = ", ".join(TOTALS_KEY)
+    keys = _KEYS
     sums = ", ".join(f'"{c}"' for c in TOTALS_SUMS)
     values = ", ".join(str(sign) if c == "rows" else f'{sign} * "{c}"' for c in TOTALS_SUMS)
     updates = ", ".join(f'"{c}" = "{c}" + excluded."{c}"' for c in TOTALS_SUMS)
@@ -76,12 +79,12 @@ def drop_empty(conn: sqlite3.Connection) -> None:
 
 def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every totals row as {key..., rows, tokens{}, costs{}, requests, unit_cost, cost_total, unpriced_tokens}."""
-    cursor = conn.execute(f"SELECT * FROM totals ORDER BY {', '.join(TOTALS_KEY)}")
+    cursor = conn.execute(f"SELECT * FROM totals ORDER BY {_KEYS}")
     names = [d[0] for d in cursor.description]
     result = []
     for values in cursor:
         row = dict(zip(names, values, strict=True))
-        out: dict[str, Any] = {k: row[k] for k in TOTALS_KEY}
+        out: dict[str, Any] = {k: row[k] for k in TOTALS_COLUMNS}
         out["rows"] = row["rows"]
         out["tokens"] = {t: row[c] for t, c in zip(TOKEN_TYPES, TOK_COLUMNS, strict=True)}
         out["costs"] = {t: row[c] for t, c in zip(TOKEN_TYPES, COST_COLUMNS, strict=True)}
