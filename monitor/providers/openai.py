@@ -37,7 +37,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 USAGE_PREFIX = "/organization/usage"
 COSTS_PATH = "/organization/costs"
 COSTS_LIMIT = 180
-COSTS_GROUP_BY = ("project_id", "line_item")
+COSTS_GROUP_BY = ("project_id", "line_item", "api_key_id")
 DAY = 86400
 
 CURRENT_ONLY_FIELDS = (
@@ -263,7 +263,7 @@ class OpenAIProvider:
             )
 
     def fetch_costs(self, start: int, end: int, *, now: int) -> Iterator[list[BilledCost]]:
-        """Daily billed costs by project and line item, one list per page; amounts exact in picodollars."""
+        """Daily billed costs by project, line item and API key, one list per page; amounts exact in picodollars."""
         start = align_down(start, DAY)
         end = max(align_up(min(end, now), DAY), start + DAY)
         params = [
@@ -324,6 +324,7 @@ class OpenAIProvider:
             project=f.text(r, "project_id", where),
             line_item=f.text(r, "line_item", where),
             amount_pico=f.pico(Decimal(value), f"{where}.amount.value"),
+            api_key=f.text(r, "api_key_id", where),
         )
 
 

@@ -30,8 +30,9 @@ from monitor.store.billed import DAY, BilledStore
 from monitor.store.claude_code import ClaudeCodeStore
 
 REPORT_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key", "user")
-BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model")
-"""Groupings the providers' cost data can be split by (the cost APIs have no API key dimension)."""
+BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
+"""Groupings the providers' cost data can be split by. By API key only where the bill is (OpenAI's
+costs grouped by `api_key_id`); Anthropic's cost report has no key, so its keys' bills are unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +103,19 @@ def _billed_groups(
     """(billed, computed on the same fetched UTC days) per group of `by`."""
     first, last = -(-start // DAY) * DAY, -(-end // DAY) * DAY
     observed = billed.observed_days(first, last)
+    keyed = keyed_accounts(billed, first, last)
+    if "api_key" in by:
+        observed = {(a, d): o for (a, d), o in observed.items() if a in keyed}
     billed_sums: dict[tuple[Any, ...], int] = {}
     for line in billed.lines(first, last):
+        if "api_key" in by and line.account not in keyed:
+            continue
         values = {
             "provider": line.provider,
             "account": line.account,
             "project": line.project,
             "model": attribute(line).model,
+            "api_key": line.api_key,
         }
         key = tuple(values[d] for d in by)
         billed_sums[key] = billed_sums.get(key, 0) + line.amount_pico
@@ -120,6 +127,11 @@ def _billed_groups(
                 key = tuple(r[d] for d in by)
                 computed[key] = computed.get(key, 0) + r["cost_total"]
     return billed_sums, computed
+
+
+def keyed_accounts(billed: BilledStore, start: int, end: int) -> set[str]:
+    """Accounts whose bills of the days in [start, end) are split by API key (any line names one)."""
+    return {line.account for line in billed.lines(start, end) if line.api_key}
 
 
 def build_report(
@@ -144,6 +156,8 @@ def build_report(
     saved = savings_by(ledger, table, by, start=start, end=end, discounts=discounts)
     can_bill = all(d in BILLED_DIMENSIONS for d in by)
     billed_sums, computed = _billed_groups(ledger, billed, by, start, end) if can_bill else ({}, {})
+    # With api_key in `by`, only the keys of accounts billed per key have a bill to compare with.
+    billable = set(billed_sums) | set(computed)
     keys = sorted({tuple(r[d] for d in by) for r in spend} | set(billed_sums) | set(saved))
     by_key = {tuple(r[d] for d in by): r for r in spend}
     groups = []
@@ -157,8 +171,12 @@ def build_report(
                 requests=r["requests"] if r else 0,
                 unpriced_tokens=r["unpriced_tokens"] if r else 0,
                 saved_pico=saved.get(key, 0),
-                billed_pico=billed_sums.get(key, 0) if can_bill else None,
-                drift_computed_pico=computed.get(key, 0) if can_bill else None,
+                billed_pico=billed_sums.get(key, 0)
+                if can_bill and (key in billable or "api_key" not in by)
+                else None,
+                drift_computed_pico=computed.get(key, 0)
+                if can_bill and (key in billable or "api_key" not in by)
+                else None,
             )
         )
     total = GroupLine(
@@ -176,6 +194,11 @@ def build_report(
     off_names = {(m.account, m.model, m.day_start) for m in off}
     kinds = [m for m in models if m.kind]
     notes = []
+    if can_bill and "api_key" in by:
+        notes.append(
+            "billed cost per api_key covers the accounts billed per key (OpenAI); other accounts' keys "
+            "show no bill, and the total's billed and drift cover the keyed accounts only"
+        )
     if not can_bill:
         missing = ", ".join(d for d in by if d not in BILLED_DIMENSIONS)
         notes.append(f"billed cost and drift are not split by {missing} (the providers' cost data has none)")

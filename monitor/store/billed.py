@@ -31,8 +31,9 @@ LINE_KEY: tuple[str, ...] = (
     "token_type",
     "service_tier",
     "context_window",
+    "api_key",
 )
-"""What tells two cost lines of one (account, day) apart."""
+"""What tells two cost lines of one (account, day) apart (api_key since m002_billed_api_key)."""
 
 BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "day", "day_start", *LINE_KEY)
 """Dimensions `billed_by` groups by; `day` is the UTC date (YYYY-MM-DD), `day_start` its unix start."""
@@ -74,10 +75,37 @@ CREATE TABLE billed_days (
 ) STRICT, WITHOUT ROWID""")
 
 
+@MIGRATIONS()
+def m002_billed_api_key(db: sqlite_utils.Database) -> None:
+    """Rebuild `billed` with an `api_key` column in its key ("" for the lines stored before)."""
+    db.execute("""
+CREATE TABLE billed_by_key (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    day_start INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    line_item TEXT NOT NULL,
+    model TEXT NOT NULL,
+    token_type TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    context_window TEXT NOT NULL,
+    api_key TEXT NOT NULL DEFAULT '',
+    amount_pico INTEGER NOT NULL,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY (day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key)
+) STRICT, WITHOUT ROWID""")
+    db.execute(
+        "INSERT INTO billed_by_key SELECT provider, account, day_start, project, line_item, model, token_type, "
+        "service_tier, context_window, '', amount_pico, observed_at FROM billed"
+    )
+    db.execute("DROP TABLE billed")
+    db.execute("ALTER TABLE billed_by_key RENAME TO billed")
+
+
 _INSERT = (
     "INSERT INTO billed (provider, account, day_start, project, line_item, model, token_type, service_tier, "
-    "context_window, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window) "
+    "context_window, api_key, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key) "
     "DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
     "observed_at = excluded.observed_at"
 )
@@ -114,7 +142,7 @@ class BilledStore:
         orders observations (unix ms, like UsagePage.observed_at). Lines of one call sharing a key
         are summed. Returns the number of lines written (lines of stale days are skipped).
         """
-        merged: dict[tuple[int, str, str, str, str, str, str], tuple[str, int]] = {}
+        merged: dict[tuple[int, str, str, str, str, str, str, str], tuple[str, int]] = {}
         for c in costs:
             if c.account != account:
                 raise StoreError(f"write_billed for account {account!r} got a cost line of {c.account!r}")
@@ -128,6 +156,7 @@ class BilledStore:
                 c.token_type,
                 c.service_tier,
                 c.context_window,
+                c.api_key,
             )
             _, amount = merged.get(key, (c.provider, 0))
             merged[key] = (c.provider, amount + c.amount_pico)
@@ -179,8 +208,8 @@ class BilledStore:
         """Every stored cost line of the days starting in [start, end), ordered by day and account."""
         rows = self.db.execute(
             "SELECT provider, account, day_start, project, line_item, amount_pico, model, token_type, "
-            "service_tier, context_window FROM billed WHERE day_start >= ? AND day_start < ? "
-            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window",
+            "service_tier, context_window, api_key FROM billed WHERE day_start >= ? AND day_start < ? "
+            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key",
             [start, end],
         ).fetchall()
         return [BilledCost(*row) for row in rows]
