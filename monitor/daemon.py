@@ -102,6 +102,7 @@ class Daemon:
             month_start_day=config.month_start_day,
             week_start=_weekday(config.week_start),
             anomalies=config.anomalies,
+            attribution=config.attribution,
         )
         self.exposition = Exposition()
         self.server = MetricsServer(
@@ -255,6 +256,7 @@ class Daemon:
                 month_start_day=self.config.month_start_day,
                 discounts=self._discounts,
                 savings=self._savings,
+                attribution=self.config.attribution,
             )
             self._status_page = render_status_page(
                 build_status_data(
@@ -266,6 +268,7 @@ class Daemon:
                     month_start_day=self.config.month_start_day,
                     discounts=self._discounts,
                     version=__version__,
+                    attribution=self.config.attribution,
                 )
             )
             self.exposition.update(

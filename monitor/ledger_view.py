@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
 from monitor.budgets import BudgetStatus
+from monitor.config.model import AttributionRule
 from monitor.metrics import (
     BilledRow,
     BudgetRow,
@@ -69,14 +71,21 @@ def total_rows(ledger: Ledger) -> list[TotalRow]:
     ]
 
 
-def spend_rows(ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int) -> list[SpendRow]:
+def spend_rows(
+    ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int, attributor: Attributor | None = None
+) -> list[SpendRow]:
+    """The `llm_spend_usd` gauges of the current day and month, each with its team (attributed at read
+    time: the query keeps the dimensions the rules match on, then folds them away)."""
+    attributor = attributor or Attributor()
+    dims = (*SPEND_DIMS, *(d for d in attributor.dims if d not in SPEND_DIMS))
     rows: list[SpendRow] = []
     for period in PERIOD_GAUGES:
         start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
-        for r in ledger.spend_by(SPEND_DIMS, to_unix(start), to_unix(end)):
-            rows.append(
-                SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"]))
-            )
+        sums: dict[tuple[str, str, str, str, str], int] = {}
+        for r in ledger.spend_by(dims, to_unix(start), to_unix(end)):
+            key = (r["provider"], r["account"], r["project"], r["model"], attributor.of_row(r).team)
+            sums[key] = sums.get(key, 0) + int(r["cost_total"])
+        rows.extend(SpendRow(p, a, pr, m, period, cost, team) for (p, a, pr, m, team), cost in sums.items())
     return rows
 
 
@@ -145,6 +154,7 @@ def build_ledger_view(
     month_start_day: int = 1,
     discounts: Mapping[str, Decimal] | None = None,
     savings: CumulativeSavings | None = None,
+    attribution: Sequence[AttributionRule] = (),
 ) -> LedgerView:
     """One consistent view of the ledger for the metrics snapshot.
 
@@ -155,7 +165,7 @@ def build_ledger_view(
     totals = total_rows(ledger)
     return LedgerView(
         totals=totals,
-        spend=spend_rows(ledger, now, tz, month_start_day),
+        spend=spend_rows(ledger, now, tz, month_start_day, Attributor(attribution)),
         billed=[
             BilledRow(b.provider, b.account, b.project, b.period, b.amount_pico)
             for b in billed_in_periods(billed, now, tz, month_start_day=month_start_day)

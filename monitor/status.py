@@ -12,11 +12,14 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
+from monitor.config.model import AttributionRule
 from monitor.directory import Names
 from monitor.metrics.status_page import BudgetLine, NamedLine, PollLine, SavingsLine, SpendLine, StatusData
 from monitor.naming import no_project
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
+from monitor.reconciliation.attributed import attributed_spend
 from monitor.reconciliation.report import developers
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
@@ -52,6 +55,7 @@ def build_status_data(
     discounts: Mapping[str, Decimal] | None = None,
     version: str = "",
     top_models: int = TOP_MODELS,
+    attribution: Sequence[AttributionRule] = (),
 ) -> StatusData:
     """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls."""
     start_dt, end_dt = period_bounds("month", now, tz, month_start_day=month_start_day)
@@ -87,11 +91,24 @@ def build_status_data(
         savings=tuple(SavingsLine(p, a, pico) for (p, a), pico in sorted(saved.items()) if pico),
         polls=tuple(PollLine(p.account, p.endpoint, p.finished, p.ok, p.error) for p in ledger.polls()),
         **_named_lines(ledger, read_names(ledger), start, end),
+        teams=_teams(ledger, Attributor(attribution), start, end) if attribution else (),
         developers=tuple(
             NamedLine(d.account, d.actor, d.actor, d.estimated_pico)
             for d in developers(ledger, start, end)[:TOP_NAMED]
         ),
     )
+
+
+def _teams(ledger: Ledger, attributor: Attributor, start: int, end: int) -> tuple[NamedLine, ...]:
+    """The month's spend per team (the attribution rules, at read time), largest first."""
+    rows = attributed_spend(ledger, ("team", "cost_center"), start, end, attributor)
+    spend: dict[str, int] = {}
+    centres: dict[str, set[str]] = {}
+    for r in rows:
+        spend[r["team"]] = spend.get(r["team"], 0) + r["cost_total"]
+        centres.setdefault(r["team"], set()).add(r["cost_center"])
+    ranked = sorted(spend, key=lambda t: (-spend[t], t))
+    return tuple(NamedLine("", t, t, spend[t], ", ".join(sorted(centres[t]))) for t in ranked)
 
 
 def _named_lines(ledger: Ledger, names: Names, start: int, end: int) -> dict[str, tuple[NamedLine, ...]]:

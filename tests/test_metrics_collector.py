@@ -39,7 +39,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_requests_total": ("counter", USAGE),
     "llm_cost_usd_total": ("counter", USAGE | {"token_type"}),
     "llm_non_token_cost_usd_total": ("counter", USAGE),
-    "llm_spend_usd": ("gauge", {P, A, "project", "model", "period"}),
+    "llm_spend_usd": ("gauge", {P, A, "project", "model", "period", "team"}),
     "llm_billed_cost_usd": ("gauge", {P, A, "project", "period"}),
     "llm_cost_drift_ratio": ("gauge", {P, A}),
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
@@ -276,11 +276,9 @@ def test_non_token_costs_are_exported_apart_from_token_costs() -> None:
 def test_period_gauges_carry_spend_and_billed_cost() -> None:
     registry = registry_for(rich_ledger())
     base = {P: "openai", A: "prod", "project": "proj_a"}
-    assert registry.get_sample_value("llm_spend_usd", {**base, "model": "gpt-4.1", "period": "day"}) == 1.5
-    assert (
-        registry.get_sample_value("llm_spend_usd", {**base, "model": "gpt-4.1", "period": "month"})
-        == 12.345678901234
-    )
+    spend = {**base, "model": "gpt-4.1", "team": "unassigned"}
+    assert registry.get_sample_value("llm_spend_usd", {**spend, "period": "day"}) == 1.5
+    assert registry.get_sample_value("llm_spend_usd", {**spend, "period": "month"}) == 12.345678901234
     assert registry.get_sample_value("llm_billed_cost_usd", {**base, "period": "month"}) == 12.0
     assert registry.get_sample_value("llm_cost_drift_ratio", {P: "openai", A: "prod"}) == 0.0288
 

@@ -14,6 +14,7 @@ import fnmatch
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
 from monitor.budgets.days import epoch_day, local_date
 from monitor.budgets.spend import day_start_of
 from monitor.claude_code import ClaudeCodeUsage
@@ -61,20 +62,24 @@ def claude_code_sums(
     return result
 
 
-def scope_matcher(scope: object) -> Matcher | None:
-    """The Claude Code rows a budget scope counts: None unless it names `user`; otherwise rows whose
-    provider, account, model and user match (project and api_key patterns must match "")."""
-    patterns = {
-        name: tuple(getattr(scope, name, ()))
-        for name in ("provider", "account", "project", "model", "api_key", "user")
-    }
-    if not patterns["user"]:
+def scope_matcher(scope: object, attributor: Attributor | None = None) -> Matcher | None:
+    """The Claude Code rows a budget scope counts: None unless it names people (`user`, or a `team`
+    or `cost_center`, whose developers are those the rules give it by `user`); otherwise rows whose
+    provider, account, model, user (and attribution) match, project and api_key patterns matching ""."""
+    names = ("provider", "account", "project", "model", "api_key", "user", "team", "cost_center")
+    patterns = {name: tuple(getattr(scope, name, ())) for name in names}
+    if not (patterns["user"] or patterns["team"] or patterns["cost_center"]):
         return None
+    people = attributor or Attributor()
 
     def ok(name: str, value: str) -> bool:
         return not patterns[name] or any(fnmatch.fnmatchcase(value, p) for p in patterns[name])
 
     def match(row: ClaudeCodeUsage) -> bool:
+        if patterns["team"] or patterns["cost_center"]:
+            found = people.of_person(row.provider, row.account, row.model, row.actor)
+            if found is None or not (ok("team", found.team) and ok("cost_center", found.cost_center)):
+                return False
         return (
             ok("provider", row.provider)
             and ok("account", row.account)

@@ -16,6 +16,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
 from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
@@ -26,6 +27,7 @@ from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
 from monitor.budgets.scopes import scope_key
 from monitor.budgets.spend import DailySpend
 from monitor.config import AnomalyConfig, BudgetConfig
+from monitor.config.model import AttributionRule
 from monitor.directory import NO_NAMES, Names
 from monitor.periods import period_bounds, to_unix
 from monitor.records import usd_to_pico
@@ -106,6 +108,7 @@ class BudgetEngine:
         month_start_day: int = 1,
         week_start: int = 0,
         anomalies: AnomalyConfig | None = None,
+        attribution: Sequence[AttributionRule] = (),
     ) -> None:
         self.budgets = tuple(budgets)
         self.channels = tuple(channels)
@@ -114,9 +117,10 @@ class BudgetEngine:
         self.week_start = week_start
         self.limits = {b.name: usd_to_pico(b.amount_usd) for b in self.budgets}
         self.daily = DailySpend(tz)
-        self.aggregator = Aggregator(self.daily)
+        self.attributor = Attributor(attribution)
+        self.aggregator = Aggregator(self.daily, self._attribute)
         self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
-        self.claude_code = [scope_matcher(b.scope) for b in self.budgets]
+        self.claude_code = [scope_matcher(b.scope, self.attributor) for b in self.budgets]
         """Per budget: which Claude Code rows it counts (None: none; see budgets.claude_code)."""
         self.names: Names = NO_NAMES
         """The directory's names as of the last cycle, for alert texts."""
@@ -271,6 +275,10 @@ class BudgetEngine:
             scope=self._scope_text(key.budget),
         )
         return AlertChange(key, state, to_unix(status.period_end), payload)
+
+    def _attribute(self, combo: tuple[str, ...]) -> tuple[str, str]:
+        found = self.attributor.of(combo)
+        return found.team, found.cost_center
 
     def _scope_text(self, budget: str) -> str:
         scope = next((b.scope for b in self.budgets if b.name == budget), None)

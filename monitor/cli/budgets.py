@@ -99,6 +99,7 @@ def engine_for(config: Config) -> BudgetEngine:
         config.tz,
         month_start_day=config.month_start_day,
         week_start=week_start,
+        attribution=config.attribution,
     )
 
 

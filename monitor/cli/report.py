@@ -209,6 +209,7 @@ def _report(args: argparse.Namespace) -> int:
             by=args.by,
             threshold_percent=threshold,
             discounts=discounts,
+            attribution=config.attribution,
         )
         if args.plot is not None:
             _plot(args.plot, ledger, config, report)

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from monitor.config.attribution import attribution_rules, named
 from monitor.config.channels import alert_channels
 from monitor.config.model import (
     LOG_LEVELS,
@@ -55,6 +56,7 @@ _TOP_KEYS = (
     "web",
     "anomalies",
     "reconciliation",
+    "attribution",
 )
 
 
@@ -154,8 +156,13 @@ def _config(reader: Reader, root: At, path: Path) -> Config | None:
     require(reader, root, items, {"providers": "add a providers list with at least one account"})
     names: dict[str, At] = {}
     providers = [provider(reader, at, names) for at in _entries(reader, items, "providers", non_empty=True)]
+    rules = attribution_rules(reader, _entries(reader, items, "attribution"), names)
+    if "attribution" in items:
+        values["attribution"] = rules
     budget_names: dict[str, At] = {}
-    budgets = [budget(reader, at, budget_names, names) for at in _entries(reader, items, "budgets")]
+    budgets = [
+        budget(reader, at, budget_names, names, named(rules)) for at in _entries(reader, items, "budgets")
+    ]
     alerts = alert_channels(reader, _entries(reader, items, "alerts"))
     for key, (cls, fields) in _SCALAR_SECTIONS.items():
         if key in items:

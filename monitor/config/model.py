@@ -145,6 +145,18 @@ class BudgetScope:
     model: tuple[str, ...] = ()
     api_key: tuple[str, ...] = ()
     user: tuple[str, ...] = ()
+    team: tuple[str, ...] = ()
+    cost_center: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttributionRule:
+    """One `attribution:` rule: usage its `match` (a budget scope without team/cost_center) selects
+    belongs to `team` and `cost_center` ("" leaves that one unassigned); the first matching rule wins."""
+
+    match: BudgetScope = field(default_factory=BudgetScope)
+    team: str = ""
+    cost_center: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +224,7 @@ class Config:
     anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
     reconciliation: ReconciliationConfig = field(default_factory=ReconciliationConfig)
     log_level: str = "INFO"
+    attribution: tuple[AttributionRule, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

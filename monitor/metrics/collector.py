@@ -82,12 +82,12 @@ def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: boo
     spend = Family(
         "llm_spend_usd",
         "gauge",
-        "Computed spend in USD in the current calendar period.",
-        ("provider", "account", "project", "model", "period"),
+        "Computed spend in USD in the current calendar period, by the team the attribution rules give it.",
+        ("provider", "account", "project", "model", "period", "team"),
         PICO,
     )
     for s in ledger.spend:
-        spend.add((s.provider, s.account, s.project, s.model, s.period), s.cost_pico)
+        spend.add((s.provider, s.account, s.project, s.model, s.period, s.team), s.cost_pico)
     billed = Family(
         "llm_billed_cost_usd",
         "gauge",

@@ -73,6 +73,8 @@ class SpendRow:
     model: str
     period: str
     cost_pico: int
+    team: str = "unassigned"
+    """The team the attribution rules give this usage (docs/configuration.md, `attribution`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,8 @@ class StatusData:
     projects: Sequence[NamedLine] = field(default_factory=tuple)
     api_keys: Sequence[NamedLine] = field(default_factory=tuple)
     users: Sequence[NamedLine] = field(default_factory=tuple)
+    teams: Sequence[NamedLine] = field(default_factory=tuple)
+    """Month-to-date spend per team (`ident` the team, `detail` its cost centres), when rules exist."""
     developers: Sequence[NamedLine] = field(default_factory=tuple)
     """Claude Code's estimated cost this month per developer (not part of the spend above)."""
 
@@ -176,15 +178,18 @@ def _spend(lines: Sequence[SpendLine], with_model: bool) -> str:
 
 
 def _named(lines: Sequence[NamedLine], what: str, detail: str = "") -> str:
+    with_account = any(n.account for n in lines)
     rows = [
-        f'<tr class="{_e(what)}"><td>{_e(n.account)}</td><td>{_e(n.name)}'
+        f'<tr class="{_e(what)}">'
+        + (f"<td>{_e(n.account)}</td>" if with_account else "")
+        + f"<td>{_e(n.name)}"
         + (f' <span class="muted">{_e(n.ident)}</span>' if n.name != n.ident else "")
         + "</td>"
         + (f"<td>{_e(n.detail)}</td>" if detail else "")
         + f"{_usd_cell(n.spend_pico)}</tr>"
         for n in lines
     ]
-    headers = ("account", what, *((detail,) if detail else ()), "$spend")
+    headers = (*(("account",) if with_account else ()), what, *((detail,) if detail else ()), "$spend")
     return _table(headers, rows, f"No spend by {what} this month yet.")
 
 
@@ -227,6 +232,7 @@ def render_status_page(data: StatusData) -> bytes:
         _spend(data.providers, with_model=False),
         "<h2>Top models</h2>",
         _spend(data.models, with_model=True),
+        *(("<h2>Spend by team</h2>", _named(data.teams, "team", "cost centre")) if data.teams else ()),
         "<h2>Top projects</h2>",
         _named(data.projects, "project"),
         "<h2>Top API keys</h2>",

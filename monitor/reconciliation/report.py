@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from monitor.attribution import Attributor
+from monitor.config.model import AttributionRule
 from monitor.pricing import PriceTable
+from monitor.reconciliation.attributed import ATTRIBUTED, attributed_savings, attributed_spend
 from monitor.reconciliation.drift import (
     DayDrift,
     ModelDrift,
@@ -29,7 +32,16 @@ from monitor.store import Ledger
 from monitor.store.billed import DAY, BilledStore
 from monitor.store.claude_code import ClaudeCodeStore
 
-REPORT_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key", "user")
+REPORT_DIMENSIONS: tuple[str, ...] = (
+    "provider",
+    "account",
+    "project",
+    "model",
+    "api_key",
+    "user",
+    "team",
+    "cost_center",
+)
 BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
 """Groupings the providers' cost data can be split by. By API key only where the bill is (OpenAI's
 costs grouped by `api_key_id`); Anthropic's cost report has no key, so its keys' bills are unknown."""
@@ -144,16 +156,25 @@ def build_report(
     by: Sequence[str],
     threshold_percent: Decimal,
     discounts: Mapping[str, Decimal] | None = None,
+    attribution: Sequence[AttributionRule] = (),
 ) -> Report:
-    """The report of buckets starting in [start, end) grouped by `by` (REPORT_DIMENSIONS)."""
+    """The report of buckets starting in [start, end) grouped by `by` (REPORT_DIMENSIONS; team and
+    cost_center through the `attribution` rules)."""
     unknown = [d for d in by if d not in REPORT_DIMENSIONS]
     if unknown or not by:
         raise ValueError(
             f"--by: expected some of {', '.join(REPORT_DIMENSIONS)}, got {', '.join(by) or 'nothing'}"
         )
     by = tuple(dict.fromkeys(by))
-    spend = ledger.spend_by(by, start, end)
-    saved = savings_by(ledger, table, by, start=start, end=end, discounts=discounts)
+    if any(d in ATTRIBUTED for d in by):
+        attributor = Attributor(attribution)
+        spend = attributed_spend(ledger, by, start, end, attributor)
+        saved = attributed_savings(
+            ledger, table, by, start=start, end=end, discounts=discounts, attributor=attributor
+        )
+    else:
+        spend = ledger.spend_by(by, start, end)
+        saved = savings_by(ledger, table, by, start=start, end=end, discounts=discounts)
     can_bill = all(d in BILLED_DIMENSIONS for d in by)
     billed_sums, computed = _billed_groups(ledger, billed, by, start, end) if can_bill else ({}, {})
     # With api_key in `by`, only the keys of accounts billed per key have a bill to compare with.
