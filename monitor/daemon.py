@@ -25,8 +25,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import __version__
 from monitor.alerts import OutboxWorker, build_channels
+from monitor.attribution import Attributor
 from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.config import Config, ProviderConfig, parse_duration
+from monitor.digests import DigestInputs, DigestScheduler
 from monitor.directory_refresher import CHECK_SECONDS, DirectoryRefresher
 from monitor.ledger_view import build_ledger_view
 from monitor.metrics import AccountRef, Exposition, MetricsServer, PollStats
@@ -124,6 +126,13 @@ class Daemon:
         self._discounts = {p.name: p.discount_percent for p in config.providers}
         self._savings = CumulativeSavings(self.table, self._discounts)
         self._status_page = b""
+        self.digests = DigestScheduler(
+            config.digests,
+            list(self.channels),
+            DigestInputs(config.tz, Attributor(config.attribution), self.table, discounts=self._discounts),
+            month_start_day=config.month_start_day,
+            week_start=_weekday(config.week_start),
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -159,6 +168,8 @@ class Daemon:
         self.scheduler.add_job(
             self.refresh_directories, "interval", id="directory", seconds=CHECK_SECONDS, next_run_time=now
         )
+        if self.config.digests:
+            self.scheduler.add_job(self.send_digests, "interval", id="digests", seconds=60, next_run_time=now)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self.scheduler.start()
         log.info("polling %d account(s); metrics on %s/metrics", len(self.providers), self.server.url)
@@ -289,6 +300,14 @@ class Daemon:
             read = self.directories.run(ledger, int(self.clock()))
         if read:
             self.refresh()
+
+    def send_digests(self) -> None:
+        """The minutely job: queue each digest that is due (once per period), then deliver."""
+        with self._after_poll_lock, self._ledger() as ledger:
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            queued = self.digests.run(ledger, AlertStore(ledger), now, self._budget_statuses)
+        if queued:
+            self.deliver_alerts()
 
     def deliver_alerts(self) -> None:
         """Drain the outbox: each queued notification goes out once per channel, retried with backoff."""

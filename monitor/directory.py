@@ -125,5 +125,10 @@ class Names:
         }
 
 
+def no_project(provider: str) -> str:
+    """What an empty project id is called: the default workspace (Anthropic) or no project."""
+    return "(default workspace)" if provider == "anthropic" else "(no project)"
+
+
 NO_NAMES = Names()
 """The lookup before any directory was read: every id reads as itself."""

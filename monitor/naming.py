@@ -9,13 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.directory import API_KEY, PROJECT, USER, Names
+from monitor.directory import API_KEY, PROJECT, USER, Names, no_project
 from monitor.metrics import NameRow, TotalRow
-
-
-def no_project(provider: str) -> str:
-    """What an empty project id is called: the default workspace (Anthropic) or no project."""
-    return "(default workspace)" if provider == "anthropic" else "(no project)"
 
 
 def name_rows(names: Names, totals: Iterable[TotalRow]) -> list[NameRow]:

@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 
 from monitor.attribution import Attributor
 from monitor.config.model import AttributionRule
-from monitor.directory import Names
+from monitor.directory import Names, no_project
 from monitor.metrics.status_page import BudgetLine, NamedLine, PollLine, SavingsLine, SpendLine, StatusData
-from monitor.naming import no_project
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
 from monitor.reconciliation.attributed import attributed_spend

@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
-_COMMAND_MODULES = ("pricing", "config", "ledger", "daemon", "budgets", "report")
+_COMMAND_MODULES = ("pricing", "config", "ledger", "daemon", "budgets", "report", "digest", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

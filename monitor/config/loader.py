@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from monitor.config.attribution import attribution_rules, named
 from monitor.config.channels import alert_channels
+from monitor.config.digests import digests
 from monitor.config.model import (
     LOG_LEVELS,
     WEEKDAYS,
@@ -57,6 +58,7 @@ _TOP_KEYS = (
     "anomalies",
     "reconciliation",
     "attribution",
+    "digests",
 )
 
 
@@ -164,6 +166,8 @@ def _config(reader: Reader, root: At, path: Path) -> Config | None:
         budget(reader, at, budget_names, names, named(rules)) for at in _entries(reader, items, "budgets")
     ]
     alerts = alert_channels(reader, _entries(reader, items, "alerts"))
+    if "digests" in items and alerts is not None:
+        values["digests"] = digests(reader, _entries(reader, items, "digests"), [c.name for c in alerts])
     for key, (cls, fields) in _SCALAR_SECTIONS.items():
         if key in items:
             values[key] = _section(reader, items[key], cls, fields)

@@ -159,6 +159,24 @@ class AttributionRule:
     cost_center: str = ""
 
 
+DIGEST_PERIODS: tuple[str, ...] = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """A scheduled spend summary: each `period`, at local `time` (minutes after midnight) on the
+    period's first day, the previous period is summarised to `channels` (alert channel names)."""
+
+    period: str
+    time: int = 9 * 60
+    channels: tuple[str, ...] = ()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", f"{self.period}ly" if self.period != "day" else "daily")
+
+
 @dataclass(frozen=True)
 class BudgetConfig:
     """A spend limit per calendar period; thresholds are percents of `amount_usd`."""
@@ -225,6 +243,7 @@ class Config:
     reconciliation: ReconciliationConfig = field(default_factory=ReconciliationConfig)
     log_level: str = "INFO"
     attribution: tuple[AttributionRule, ...] = ()
+    digests: tuple[DigestConfig, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
