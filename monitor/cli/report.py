@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
     )
     add_config_argument(parser)
     parser.add_argument(
-        "--month", required=True, type=_month, metavar="YYYY-MM", help="the month, e.g. 2026-11"
+        "--month", required=True, type=month_arg, metavar="YYYY-MM", help="the month, e.g. 2026-11"
     )
     parser.add_argument(
         "--by",
@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=_report)
 
 
-def _month(text: str) -> tuple[int, int]:
+def month_arg(text: str) -> tuple[int, int]:
     match = _MONTH.match(text.strip())
     if match is None:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM (e.g. 2026-11), got {text!r}")
