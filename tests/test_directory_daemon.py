@@ -70,6 +70,15 @@ def run_once(daemon: Daemon) -> None:
         assert daemon.poll_account(account).ok
 
 
+def report_of(daemon: Daemon, config: Path, capsys: pytest.CaptureFixture[str], by: str, fmt: str) -> str:
+    """Poll once, stop the daemon, and run `report --by BY --format FMT` on its ledger."""
+    run_once(daemon)
+    daemon.stop()
+    capsys.readouterr()
+    assert main(["report", "--config", str(config), "--month", "2026-11", "--by", by, "--format", fmt]) == 0
+    return capsys.readouterr().out
+
+
 def metrics_text(daemon: Daemon) -> str:
     body, _, _ = daemon.exposition.render("text/plain", None)
     return body.decode()
@@ -121,26 +130,8 @@ def test_the_status_page_shows_names(daemon: Daemon, sim: Simulator) -> None:
 def test_report_and_budgets_name_what_they_count(
     daemon: Daemon, sim: Simulator, config_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_once(daemon)
-    daemon.stop()
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "report",
-                "--config",
-                str(config_path),
-                "--month",
-                "2026-11",
-                "--by",
-                "account,project",
-                "--format",
-                "csv",
-            ]
-        )
-        == 0
-    )
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    out = report_of(daemon, config_path, capsys, "account,project", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
     names = {
         r["project"]: r["project_name"] for r in rows if r["row"] == "group" and r["account"] == "openai-test"
     }
@@ -175,26 +166,8 @@ def test_a_directory_403_leaves_usage_polling_going(
 def test_report_by_user_names_people_and_lists_claude_code(
     daemon: Daemon, sim: Simulator, config_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_once(daemon)
-    daemon.stop()
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "report",
-                "--config",
-                str(config_path),
-                "--month",
-                "2026-11",
-                "--by",
-                "account,user",
-                "--format",
-                "json",
-            ]
-        )
-        == 0
-    )
-    report = json.loads(capsys.readouterr().out)
+    out = report_of(daemon, config_path, capsys, "account,user", "json")
+    report = json.loads(out)
     emails = {u.email for u in sim.directories["openai"].users.values()}
     named = {r["user_email"] for r in report["rows"] if r["account"] == "openai-test"}
     assert named and named <= emails

@@ -18,12 +18,12 @@ from monitor.attribution import Attributor
 from monitor.cli import EXIT_FAILURE, EXIT_OK, output
 from monitor.cli.budgets import engine_for
 from monitor.cli.config import add_config_argument, load
+from monitor.cli.report import open_ledger
 from monitor.config.model import DIGEST_PERIODS, WEEKDAYS, DigestConfig
 from monitor.digests import DigestInputs, DigestScheduler
 from monitor.digests.scheduler import key_of
-from monitor.errors import ConfigError, StoreError
+from monitor.errors import ConfigError
 from monitor.pricing import PriceTable
-from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 
 DELIVERY_TIMEOUT_S = 60.0
@@ -56,11 +56,6 @@ def _digest(args: argparse.Namespace) -> int:
             ]
         )
     digest = configured or DigestConfig(args.period)
-    path = config.storage.path
-    if not path.is_file():
-        raise StoreError(
-            f"no ledger at {path} (storage.path): run `spend-monitor run` or `backfill` with this config first"
-        )
     table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
     discounts = {p.name: p.discount_percent for p in config.providers}
     scheduler = DigestScheduler(
@@ -72,7 +67,7 @@ def _digest(args: argparse.Namespace) -> int:
     )
     now = datetime.now(UTC)
     bounds = scheduler.bounds(args.period, now)
-    with Ledger.open(path) as ledger:
+    with open_ledger(config) as ledger:
         store = AlertStore(ledger)
         budgets = engine_for(config).statuses(ledger, store, now)
         sys.stdout.write(scheduler.build(ledger, digest, bounds, budgets).text)

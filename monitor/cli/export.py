@@ -15,11 +15,10 @@ from typing import Any
 from monitor.attribution import Attributor
 from monitor.cli import EXIT_OK
 from monitor.cli.config import add_config_argument, load
-from monitor.cli.report import month_arg
-from monitor.errors import SpendMonitorError, StoreError
+from monitor.cli.report import month_arg, open_ledger
+from monitor.errors import SpendMonitorError
 from monitor.focus import FocusInputs, focus_rows, write_csv
 from monitor.pricing import PriceTable
-from monitor.store import Ledger
 from monitor.store.directory import read_names
 
 FORMATS = ("focus",)
@@ -50,14 +49,9 @@ def utc_month(year: int, month: int) -> tuple[int, int]:
 
 def _export(args: argparse.Namespace) -> int:
     config = load(args)
-    path = config.storage.path
-    if not path.is_file():
-        raise StoreError(
-            f"no ledger at {path} (storage.path): run `spend-monitor run` or `backfill` with this config first"
-        )
     table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
     start, end = utc_month(*args.month)
-    with Ledger.open(path) as ledger:
+    with open_ledger(config) as ledger:
         inputs = FocusInputs(table, read_names(ledger), Attributor(config.attribution))
         rows = focus_rows(ledger, start, end, inputs)
         if args.output is None:

@@ -183,7 +183,8 @@ def _sections(report: Report, fmt: str) -> dict[str, list[dict[str, Any]]]:
     return {"daily_drift": days, "models_off": models, "what_if": what_if, "claude_code": claude_code}
 
 
-def _open(config: Config) -> Ledger:
+def open_ledger(config: Config) -> Ledger:
+    """The ledger at storage.path; a one-line StoreError when there is none yet (never creates one)."""
     path = config.storage.path
     if not path.is_file():
         raise StoreError(
@@ -198,7 +199,7 @@ def _report(args: argparse.Namespace) -> int:
     table = PriceTable.load(config.pricing.files, config.pricing.overrides, config.pricing.aliases)
     discounts = {p.name: p.discount_percent for p in config.providers}
     threshold = config.reconciliation.drift_threshold_percent
-    with _open(config) as ledger:
+    with open_ledger(config) as ledger:
         names = read_names(ledger)
         report = build_report(
             ledger,

@@ -100,11 +100,13 @@ def build_digest(
         f"LLM spend {label} ({inputs.tz.key})",
         f"Total: {usd(total)}, {change(total, before)} against {usd(before)} the {period} before",
     ]
-    lines += _section("By account", _grouped(now_rows, before_rows, ("account",), names))
+    lines += _section("By account", _compare(now_rows, before_rows, ("account",), names))
     if inputs.attributor.rules:
-        lines += _section("By team", _grouped(now_rows, before_rows, ("team",), names))
-    lines += _section("Top movers by project", _movers(now_rows, before_rows, ("account", "project"), names))
-    lines += _section("Top movers by model", _movers(now_rows, before_rows, ("model",), names))
+        lines += _section("By team", _compare(now_rows, before_rows, ("team",), names))
+    lines += _section(
+        "Top movers by project", _compare(now_rows, before_rows, ("account", "project"), names, movers=True)
+    )
+    lines += _section("Top movers by model", _compare(now_rows, before_rows, ("model",), names, movers=True))
     lines += _section("Budgets near their limits", _budgets(inputs.budgets))
     lines += _section("Unpriced usage", _unpriced(ledger, start, end))
     lines += _section("Savings found", _savings(ledger, start, end, inputs, names))
@@ -143,34 +145,31 @@ def _totals(
     return out
 
 
-def _grouped(
+def _compare(
     now_rows: Sequence[Mapping[str, Any]],
     before_rows: Sequence[Mapping[str, Any]],
     dims: tuple[str, ...],
     names: Names,
+    *,
+    movers: bool = False,
 ) -> list[str]:
+    """One line per group of `dims`: its spend and its change. All groups, largest first; or
+    (`movers`) the TOP groups whose spend changed most, either way."""
     now, before = _totals(now_rows, dims), _totals(before_rows, dims)
-    keys = sorted(set(now) | set(before), key=lambda k: (-now.get(k, ("", 0))[1], k))
-    return [
-        f"{_label(k, dims, (now.get(k) or before[k])[0], names)}: {usd(now.get(k, ('', 0))[1])}, "
-        f"{change(now.get(k, ('', 0))[1], before.get(k, ('', 0))[1])}"
-        for k in keys
-    ]
 
+    def spent(totals: dict[tuple[str, ...], tuple[str, int]], key: tuple[str, ...]) -> int:
+        return totals.get(key, ("", 0))[1]
 
-def _movers(
-    now_rows: Sequence[Mapping[str, Any]],
-    before_rows: Sequence[Mapping[str, Any]],
-    dims: tuple[str, ...],
-    names: Names,
-) -> list[str]:
-    now, before = _totals(now_rows, dims), _totals(before_rows, dims)
-    moved = [(now.get(k, ("", 0))[1] - before.get(k, ("", 0))[1], k) for k in set(now) | set(before)]
-    ranked = sorted((m for m in moved if m[0]), key=lambda m: (-abs(m[0]), m[1]))[:TOP]
+    keys = set(now) | set(before)
+    if movers:
+        moved = [k for k in keys if spent(now, k) != spent(before, k)]
+        ranked = sorted(moved, key=lambda k: (-abs(spent(now, k) - spent(before, k)), k))[:TOP]
+    else:
+        ranked = sorted(keys, key=lambda k: (-spent(now, k), k))
     return [
-        f"{_label(k, dims, (now.get(k) or before[k])[0], names)}: {usd(now.get(k, ('', 0))[1])}, "
-        f"{change(now.get(k, ('', 0))[1], before.get(k, ('', 0))[1])}"
-        for _, k in ranked
+        f"{_label(k, dims, (now.get(k) or before[k])[0], names)}: {usd(spent(now, k))}, "
+        f"{change(spent(now, k), spent(before, k))}"
+        for k in ranked
     ]
 
 

@@ -8,12 +8,12 @@ it is never read. The default workspace has no id (usage reports it as null) and
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from monitor.directory import API_KEY, PROJECT, USER, DirectoryEntry, DirectoryPart
-from monitor.errors import ProviderError
 from monitor.providers.http import ApiClient
-from monitor.providers.listing import failed_part, objects, rfc3339_or_none
+from monitor.providers.listing import object_id, read_part, rfc3339_or_none
 from monitor.providers.payload import Fields
 
 WORKSPACES_PATH = "/v1/organizations/workspaces"
@@ -25,76 +25,58 @@ CURSOR = "after_id"
 
 def read_directory(client: ApiClient, provider: str, account: str) -> list[DirectoryPart]:
     """Workspaces, API keys and users of one organization, one part per kind."""
-    lists: tuple[tuple[str, str, str, list[tuple[str, str]]], ...] = (
-        (PROJECT, "workspaces", WORKSPACES_PATH, [("include_archived", "true")]),
-        (API_KEY, "API keys", API_KEYS_PATH, []),
-        (USER, "users", USERS_PATH, []),
-    )
+    read = partial(read_part, client, cursor_param=CURSOR)
+    limit = ("limit", LIMIT)
     return [
-        _read(client, (provider, account), kind, (what, path, params)) for kind, what, path, params in lists
+        read(
+            PROJECT,
+            ("workspaces", WORKSPACES_PATH, [limit, ("include_archived", "true")]),
+            entry=partial(_workspace, provider, account),
+        ),
+        read(API_KEY, ("API keys", API_KEYS_PATH, [limit]), entry=partial(_api_key, provider, account)),
+        read(USER, ("users", USERS_PATH, [limit]), entry=partial(_user, provider, account)),
     ]
 
 
-def _read(
-    client: ApiClient, owner: tuple[str, str], kind: str, source: tuple[str, str, list[tuple[str, str]]]
-) -> DirectoryPart:
-    """One list: `source` is (what it lists, in words; its path; extra query parameters)."""
-    what, path, params = source
-    entries = []
-    endpoint = path.rsplit("/", 1)[1]
-    try:
-        for f, where, obj in objects(
-            client, path, [("limit", LIMIT), *params], endpoint=endpoint, cursor_param=CURSOR
-        ):
-            entries.append(_entry(f, obj, where, owner, kind))
-    except ProviderError as exc:
-        return failed_part(kind, what, path, exc)
-    return DirectoryPart(kind, tuple(entries))
-
-
-def _entry(f: Fields, o: dict[str, Any], where: str, owner_: tuple[str, str], kind: str) -> DirectoryEntry:
-    provider, account = owner_
-    ident = f.text(o, "id", where)
-    if not ident:
-        raise f.error(f"{where}.id", "the object has no id")
-    created = rfc3339_or_none(f, o, "created_at" if kind != USER else "added_at", where)
-    if kind == PROJECT:
-        archived = rfc3339_or_none(f, o, "archived_at", where)
-        return DirectoryEntry(
-            provider,
-            account,
-            kind,
-            ident,
-            name=f.text(o, "name", where),
-            status="archived" if archived else "active",
-            created_at=created,
-            ended_at=archived,
-        )
-    if kind == API_KEY:
-        status = f.text(o, "status", where) or "active"
-        creator = o.get("created_by")
-        owner = (
-            ""
-            if creator is None
-            else f.text(f.obj(creator, f"{where}.created_by"), "id", f"{where}.created_by")
-        )
-        return DirectoryEntry(
-            provider,
-            account,
-            kind,
-            ident,
-            name=f.text(o, "name", where),
-            owner=owner,
-            project=f.text(o, "workspace_id", where),
-            status=status,
-            created_at=created,
-        )
+def _workspace(provider: str, account: str, f: Fields, where: str, o: dict[str, Any]) -> DirectoryEntry:
+    archived = rfc3339_or_none(f, o, "archived_at", where)
     return DirectoryEntry(
         provider,
         account,
-        kind,
-        ident,
+        PROJECT,
+        object_id(f, o, where),
+        name=f.text(o, "name", where),
+        status="archived" if archived else "active",
+        created_at=rfc3339_or_none(f, o, "created_at", where),
+        ended_at=archived,
+    )
+
+
+def _api_key(provider: str, account: str, f: Fields, where: str, o: dict[str, Any]) -> DirectoryEntry:
+    creator = o.get("created_by")
+    owner = (
+        "" if creator is None else f.text(f.obj(creator, f"{where}.created_by"), "id", f"{where}.created_by")
+    )
+    return DirectoryEntry(
+        provider,
+        account,
+        API_KEY,
+        object_id(f, o, where),
+        name=f.text(o, "name", where),
+        owner=owner,
+        project=f.text(o, "workspace_id", where),
+        status=f.text(o, "status", where) or "active",
+        created_at=rfc3339_or_none(f, o, "created_at", where),
+    )
+
+
+def _user(provider: str, account: str, f: Fields, where: str, o: dict[str, Any]) -> DirectoryEntry:
+    return DirectoryEntry(
+        provider,
+        account,
+        USER,
+        object_id(f, o, where),
         name=f.text(o, "name", where),
         email=f.text(o, "email", where),
-        created_at=created,
+        created_at=rfc3339_or_none(f, o, "added_at", where),
     )

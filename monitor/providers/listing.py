@@ -7,11 +7,11 @@ guards as the usage pages apply: a repeated cursor or an endless chain is a bad 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.directory import DirectoryPart
+from monitor.directory import DirectoryEntry, DirectoryPart
 from monitor.errors import ProviderAuthError, ProviderError
 from monitor.providers.http import ApiClient
 from monitor.providers.payload import Fields
@@ -98,3 +98,38 @@ def failed_part(kind: str, what: str, path: str, exc: ProviderError) -> Director
     else:
         why = f"GET {path} failed ({reason}): {exc}"
     return DirectoryPart(kind, complete=False, error=f"names of {what} not read: {why}", reason=reason)
+
+
+EntryOf = Callable[[Fields, str, dict[str, Any]], DirectoryEntry]
+"""Builds one directory entry from a list object (fields, its place in the payload, the object)."""
+
+
+def read_part(
+    client: ApiClient,
+    kind: str,
+    source: tuple[str, str, Sequence[tuple[str, str]]],
+    *,
+    cursor_param: str,
+    entry: EntryOf,
+) -> DirectoryPart:
+    """One kind of a directory from one list; `source` is (what it lists in words, path, query).
+
+    A provider error becomes a failed part (one line saying why, see `failed_part`)."""
+    what, path, params = source
+    endpoint = path.rstrip("/").rsplit("/", 1)[1]
+    try:
+        entries = tuple(
+            entry(f, where, obj)
+            for f, where, obj in objects(client, path, params, endpoint=endpoint, cursor_param=cursor_param)
+        )
+    except ProviderError as exc:
+        return failed_part(kind, what, path, exc)
+    return DirectoryPart(kind, entries)
+
+
+def object_id(f: Fields, obj: dict[str, Any], where: str) -> str:
+    """A list object's `id`, which every directory entry needs."""
+    ident = f.text(obj, "id", where)
+    if not ident:
+        raise f.error(f"{where}.id", "the object has no id")
+    return ident

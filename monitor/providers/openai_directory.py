@@ -8,13 +8,13 @@ read. Each kind is read on its own: a key that may not list users still names pr
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from monitor.directory import API_KEY, PROJECT, USER, DirectoryEntry, DirectoryPart
-from monitor.errors import ProviderError
 from monitor.providers.http import ApiClient
-from monitor.providers.listing import failed_part, objects, unix_or_none
+from monitor.providers.listing import object_id, read_part, unix_or_none
 from monitor.providers.payload import Fields
 
 PROJECTS_PATH = "/organization/projects"
@@ -25,66 +25,60 @@ CURSOR = "after"
 
 def read_directory(client: ApiClient, provider: str, account: str) -> list[DirectoryPart]:
     """Projects, API keys and users of one organization, one part per kind."""
-    projects = _projects(client, provider, account)
-    active = [e.id for e in projects.entries if e.status != "archived"]
-    return [
-        projects,
-        _api_keys(client, provider, account, active, projects.complete),
-        _users(client, provider, account),
+    read = partial(read_part, client, cursor_param=CURSOR)
+    projects = read(
+        PROJECT,
+        ("projects", PROJECTS_PATH, [("limit", LIMIT), ("include_archived", "true")]),
+        entry=partial(_project, provider, account),
+    )
+    keys = [
+        read(
+            API_KEY,
+            ("API keys", f"{PROJECTS_PATH}/{quote(p.id, safe='')}/api_keys", [("limit", LIMIT)]),
+            entry=partial(_api_key, (provider, account, p.id)),
+        )
+        for p in projects.entries
+        if p.status != "archived"
     ]
+    failed = next((k for k in keys if k.error), None)
+    api_keys = DirectoryPart(
+        API_KEY,
+        tuple(e for k in keys for e in k.entries),
+        complete=projects.complete and failed is None,
+        error=failed.error if failed else "",
+        reason=failed.reason if failed else "",
+    )
+    users = read(USER, ("users", USERS_PATH, [("limit", LIMIT)]), entry=partial(_user, provider, account))
+    return [projects, api_keys, users]
 
 
-def _projects(client: ApiClient, provider: str, account: str) -> DirectoryPart:
-    params = [("limit", LIMIT), ("include_archived", "true")]
-    entries = []
-    try:
-        for f, where, p in objects(client, PROJECTS_PATH, params, endpoint="projects", cursor_param=CURSOR):
-            archived = unix_or_none(f, p, "archived_at", where)
-            entries.append(
-                DirectoryEntry(
-                    provider,
-                    account,
-                    PROJECT,
-                    _id(f, p, where),
-                    name=f.text(p, "name", where),
-                    status=f.text(p, "status", where) or ("archived" if archived else "active"),
-                    created_at=unix_or_none(f, p, "created_at", where),
-                    ended_at=archived,
-                )
-            )
-    except ProviderError as exc:
-        return failed_part(PROJECT, "projects", PROJECTS_PATH, exc)
-    return DirectoryPart(PROJECT, tuple(entries))
+def _project(provider: str, account: str, f: Fields, where: str, p: dict[str, Any]) -> DirectoryEntry:
+    archived = unix_or_none(f, p, "archived_at", where)
+    return DirectoryEntry(
+        provider,
+        account,
+        PROJECT,
+        object_id(f, p, where),
+        name=f.text(p, "name", where),
+        status=f.text(p, "status", where) or ("archived" if archived else "active"),
+        created_at=unix_or_none(f, p, "created_at", where),
+        ended_at=archived,
+    )
 
 
-def _api_keys(
-    client: ApiClient, provider: str, account: str, projects: list[str], all_projects: bool
-) -> DirectoryPart:
-    entries: list[DirectoryEntry] = []
-    failure: DirectoryPart | None = None
-    for project in projects:
-        path = f"{PROJECTS_PATH}/{quote(project, safe='')}/api_keys"
-        try:
-            for f, where, k in objects(
-                client, path, [("limit", LIMIT)], endpoint="api_keys", cursor_param=CURSOR
-            ):
-                entries.append(
-                    DirectoryEntry(
-                        provider,
-                        account,
-                        API_KEY,
-                        _id(f, k, where),
-                        name=f.text(k, "name", where),
-                        owner=_owner(f, k, where),
-                        project=project,
-                        created_at=unix_or_none(f, k, "created_at", where),
-                    )
-                )
-        except ProviderError as exc:
-            failure = failure or failed_part(API_KEY, "API keys", f"{PROJECTS_PATH}/{{id}}/api_keys", exc)
-    if failure is not None:
-        return DirectoryPart(API_KEY, tuple(entries), False, failure.error, failure.reason)
-    return DirectoryPart(API_KEY, tuple(entries), complete=all_projects)
+def _api_key(owner: tuple[str, str, str], f: Fields, where: str, k: dict[str, Any]) -> DirectoryEntry:
+    """A project's key; `owner` is (provider, account, project)."""
+    provider, account, project = owner
+    return DirectoryEntry(
+        provider,
+        account,
+        API_KEY,
+        object_id(f, k, where),
+        name=f.text(k, "name", where),
+        owner=_owner(f, k, where),
+        project=project,
+        created_at=unix_or_none(f, k, "created_at", where),
+    )
 
 
 def _owner(f: Fields, key: dict[str, Any], where: str) -> str:
@@ -104,30 +98,13 @@ def _owner(f: Fields, key: dict[str, Any], where: str) -> str:
     return ""
 
 
-def _users(client: ApiClient, provider: str, account: str) -> DirectoryPart:
-    entries = []
-    try:
-        for f, where, u in objects(
-            client, USERS_PATH, [("limit", LIMIT)], endpoint="users", cursor_param=CURSOR
-        ):
-            entries.append(
-                DirectoryEntry(
-                    provider,
-                    account,
-                    USER,
-                    _id(f, u, where),
-                    name=f.text(u, "name", where),
-                    email=f.text(u, "email", where),
-                    created_at=unix_or_none(f, u, "added_at", where),
-                )
-            )
-    except ProviderError as exc:
-        return failed_part(USER, "users", USERS_PATH, exc)
-    return DirectoryPart(USER, tuple(entries))
-
-
-def _id(f: Fields, obj: dict[str, Any], where: str) -> str:
-    ident = f.text(obj, "id", where)
-    if not ident:
-        raise f.error(f"{where}.id", "the object has no id")
-    return ident
+def _user(provider: str, account: str, f: Fields, where: str, u: dict[str, Any]) -> DirectoryEntry:
+    return DirectoryEntry(
+        provider,
+        account,
+        USER,
+        object_id(f, u, where),
+        name=f.text(u, "name", where),
+        email=f.text(u, "email", where),
+        created_at=unix_or_none(f, u, "added_at", where),
+    )

@@ -43,8 +43,12 @@ def openai(directory: SimDirectory, request: ApiRequest) -> dict[str, Any] | Non
     else:
         return None
     chosen, more = page_after(items, first(query, "after"), limit_of(query, 20, 100))
+    return {"object": "list", **_page(chosen, more, render)}
+
+
+def _page(chosen: list[Any], more: bool, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """A list page as both providers shape it: data, first_id, last_id, has_more."""
     return {
-        "object": "list",
         "data": [render(item) for item in chosen],
         "first_id": chosen[0].id if chosen else None,
         "last_id": chosen[-1].id if chosen else None,
@@ -106,13 +110,7 @@ def anthropic(directory: SimDirectory, request: ApiRequest) -> dict[str, Any] | 
         "api_key": _anthropic_key,
         "user": _anthropic_user,
     }
-    render = renders[kind]
-    return {
-        "data": [render(item) for item in chosen],
-        "first_id": chosen[0].id if chosen else None,
-        "last_id": chosen[-1].id if chosen else None,
-        "has_more": more,
-    }
+    return _page(chosen, more, renders[kind])
 
 
 def _anthropic_workspace(p: SimProject) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -111,10 +112,48 @@ _INSERT = (
 )
 
 
+def apply_set(ledger: LedgerLike, migrations: sqlite_utils.Migrations) -> None:
+    """Apply a store's own migration set to the ledger file, in one transaction, if any is pending."""
+    if migrations.pending(ledger.db):
+        with ledger.transaction():
+            migrations.apply(ledger.db)
+
+
 def days_between(start: int, end: int) -> list[int]:
     """The UTC day starts of every day that overlaps [start, end): what a cost fetch of that window covers."""
     first = start - start % DAY
     return list(range(first, max(end, first + 1), DAY))
+
+
+def claim_days(
+    conn: sqlite3.Connection, tables: tuple[str, str], account: str, covered: set[int], observed_at: int
+) -> set[int]:
+    """Inside a transaction: the days of `covered` an observation at `observed_at` may write.
+
+    The per-(account, day) observation rule shared by the stores kept per day: a day observed
+    before at an older time is replaced (its rows in `table` deleted, its time in `days_table`
+    advanced), one observed at this very time merges (pages of one fetch), a newer one is left.
+    `tables` is (the rows' table, the days' table), both module constants.
+    """
+    table, days_table = tables
+    stored = dict(
+        conn.execute(
+            f"SELECT day_start, observed_at FROM {days_table} WHERE account = ? "
+            "AND day_start IN (SELECT value FROM json_each(?))",
+            (account, json.dumps(sorted(covered))),
+        ).fetchall()
+    )
+    replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
+    conn.execute(
+        f"DELETE FROM {table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
+        (account, json.dumps(replace)),
+    )
+    conn.executemany(
+        f"INSERT INTO {days_table} VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "observed_at = max(observed_at, excluded.observed_at)",
+        [(account, d, observed_at) for d in replace],
+    )
+    return set(replace) | {d for d in covered if stored.get(d) == observed_at}
 
 
 def utc_day(day_start: int) -> str:
@@ -128,9 +167,7 @@ class BilledStore:
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        if MIGRATIONS.pending(self.db):
-            with ledger.transaction():
-                MIGRATIONS.apply(self.db)
+        apply_set(ledger, MIGRATIONS)
 
     def write_billed(
         self, account: str, costs: Sequence[BilledCost], *, observed_at: int, days: Iterable[int]
@@ -166,24 +203,7 @@ class BilledStore:
             raise StoreError(f"write_billed for {account!r}: day {bad[0]} is not a UTC midnight")
         conn = self.db.conn
         with self.ledger.transaction():
-            stored = dict(
-                conn.execute(
-                    "SELECT day_start, observed_at FROM billed_days WHERE account = ? "
-                    "AND day_start IN (SELECT value FROM json_each(?))",
-                    (account, json.dumps(sorted(covered))),
-                ).fetchall()
-            )
-            replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
-            writable = set(replace) | {d for d in covered if stored.get(d) == observed_at}
-            conn.execute(
-                "DELETE FROM billed WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
-                (account, json.dumps(replace)),
-            )
-            conn.executemany(
-                "INSERT INTO billed_days VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "observed_at = max(observed_at, excluded.observed_at)",
-                [(account, d, observed_at) for d in replace],
-            )
+            writable = claim_days(conn, ("billed", "billed_days"), account, covered, observed_at)
             rows = [
                 (provider, account, key[0], *key[1:], amount, observed_at)
                 for key, (provider, amount) in merged.items()

@@ -8,26 +8,18 @@ provider's estimate in integer picodollars. Not part of any account's spend (doc
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import sqlite_utils
 
 from monitor.claude_code import ClaudeCodeUsage
+from monitor.store.billed import LedgerLike, apply_set, claim_days
 
 MIGRATIONS = sqlite_utils.Migrations("claude_code")
 DAY = 86_400
 
 _SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "estimated_cost_pico")
-
-
-class LedgerLike(Protocol):
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
 
 @MIGRATIONS()
@@ -72,9 +64,7 @@ class ClaudeCodeStore:
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        if MIGRATIONS.pending(self.db):
-            with ledger.transaction():
-                MIGRATIONS.apply(self.db)
+        apply_set(ledger, MIGRATIONS)
 
     def write(
         self, account: str, usage: Sequence[ClaudeCodeUsage], *, observed_at: int, days: Iterable[int]
@@ -93,24 +83,7 @@ class ClaudeCodeStore:
         covered = set(days) | {k[0] for k in merged}
         conn = self.db.conn
         with self.ledger.transaction():
-            stored = dict(
-                conn.execute(
-                    "SELECT day_start, observed_at FROM claude_code_days WHERE account = ? "
-                    "AND day_start IN (SELECT value FROM json_each(?))",
-                    (account, json.dumps(sorted(covered))),
-                ).fetchall()
-            )
-            replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
-            writable = set(replace) | {d for d in covered if stored.get(d) == observed_at}
-            conn.execute(
-                "DELETE FROM claude_code WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
-                (account, json.dumps(replace)),
-            )
-            conn.executemany(
-                "INSERT INTO claude_code_days VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "observed_at = max(observed_at, excluded.observed_at)",
-                [(account, d, observed_at) for d in replace],
-            )
+            writable = claim_days(conn, ("claude_code", "claude_code_days"), account, covered, observed_at)
             rows = [
                 (provider, account, day, actor, model, actor_type, customer, *sums, observed_at)
                 for (day, actor, model), (provider, actor_type, customer, *sums) in merged.items()

@@ -10,14 +10,14 @@ Never a secret: the columns hold ids, names, emails, owners, status and dates on
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import sqlite_utils
 
 from monitor.directory import GONE, DirectoryEntry, Names
+from monitor.store.billed import LedgerLike, apply_set
 
 MIGRATIONS = sqlite_utils.Migrations("directory")
 
@@ -34,15 +34,6 @@ _COLUMNS = (
     "created_at",
     "ended_at",
 )
-
-
-class LedgerLike(Protocol):
-    """What the directory store needs from `monitor.store.Ledger`: its database and transactions."""
-
-    @property
-    def db(self) -> sqlite_utils.Database: ...
-
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
 
 @MIGRATIONS()
@@ -84,9 +75,7 @@ class DirectoryStore:
     def __init__(self, ledger: LedgerLike) -> None:
         self.ledger = ledger
         self.db: sqlite_utils.Database = ledger.db
-        if MIGRATIONS.pending(self.db):
-            with ledger.transaction():
-                MIGRATIONS.apply(self.db)
+        apply_set(ledger, MIGRATIONS)
 
     def write(
         self,
