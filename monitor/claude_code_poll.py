@@ -20,6 +20,9 @@ from monitor.store.claude_code import ClaudeCodeStore
 
 log = logging.getLogger(__name__)
 
+REFUSED_RETRY_SECONDS = 86_400
+"""After a 401/403 (the key may not read the report) the report is asked for again a day later."""
+
 
 @runtime_checkable
 class ClaudeCodeSource(Protocol):
@@ -48,7 +51,10 @@ def poll_claude_code(source: object, ledger: Ledger, now: int, start: int) -> Cl
         usage = [u for day in days for u in source.fetch_claude_code(day)]
     except ProviderError as exc:
         reason = exc.reason or "client_error"
-        log.warning("%s/%s: fetch failed (%s): %s", source.account, CLAUDE_CODE_ENDPOINT, reason, exc)
+        later = "; asked again in a day, usage polling goes on" if reason == "auth" else ""
+        log.warning(
+            "%s/%s: fetch failed (%s): %s%s", source.account, CLAUDE_CODE_ENDPOINT, reason, exc, later
+        )
         return ClaudeCodePoll(error=str(exc), reason=reason)
     rows = ClaudeCodeStore(ledger).write(source.account, usage, observed_at=now * 1000, days=days)
     return ClaudeCodePoll(rows, sum(u.estimated_cost_pico for u in usage))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from monitor.claude_code import CLAUDE_CODE_ENDPOINT
-from monitor.claude_code_poll import poll_claude_code
+from monitor.claude_code_poll import REFUSED_RETRY_SECONDS, poll_claude_code
 from monitor.errors import (
     ProviderAuthError,
     ProviderError,
@@ -103,6 +103,8 @@ class AccountPoller:
         self.provider = provider
         self.fetch_costs = fetch_costs
         self.claude_code = claude_code
+        self._claude_code_from = 0
+        """Unix time from which the Claude Code report is asked for again (a day after a refusal)."""
         self.pricer = pricer
         self.revision_window = revision_window
         self.initial_start = initial_start
@@ -188,8 +190,14 @@ class AccountPoller:
         if self.fetch_costs and window is None and result.healthy and not result.interrupted:
             result.endpoints.append(self.poll_costs(ledger, now, costs_start))
         if self.claude_code and window is None and result.healthy and not result.interrupted:
-            polled = poll_claude_code(self.provider, ledger, now, costs_start)
+            polled = (
+                poll_claude_code(self.provider, ledger, now, costs_start)
+                if now >= self._claude_code_from
+                else None
+            )
             if polled is not None:
+                if polled.reason == "auth":
+                    self._claude_code_from = now + REFUSED_RETRY_SECONDS
                 outcome = EndpointResult(CLAUDE_CODE_ENDPOINT, not polled.error, polled.reason, polled.error)
                 outcome.rows, outcome.cost_pico = polled.rows, polled.cost_pico
                 result.endpoints.append(outcome)

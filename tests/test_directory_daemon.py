@@ -182,3 +182,17 @@ def test_the_status_page_shows_claude_code_developers(daemon: Daemon, sim: Simul
     page = daemon.status_page().decode()
     assert "Claude Code this month" in page
     assert any(u.email in page for u in sim.directories["anthropic"].users.values())
+
+
+def test_a_claude_code_403_is_one_line_and_not_asked_again_for_a_day(
+    daemon: Daemon, sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.inject("403", path="*/usage_report/claude_code")
+    with caplog.at_level(logging.WARNING):
+        result = daemon.poll_account("anthropic-test")
+    assert result.healthy and [e.endpoint for e in result.endpoints if not e.ok] == ["claude_code"]
+    lines = [r.getMessage() for r in caplog.records if "claude_code" in r.getMessage()]
+    assert len(lines) == 1 and "usage polling goes on" in lines[0]
+    sim.reset_log()
+    assert daemon.poll_account("anthropic-test").ok
+    assert not [r for r in sim.requests_log if r.path.endswith("claude_code")]
