@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.config.model import AttributionRule, BudgetScope
+from monitor.config.model import AttributionRule
 
 UNASSIGNED = "unassigned"
 """The team and cost centre of usage no rule matches (and of a rule that leaves one out)."""
@@ -90,21 +90,3 @@ class Attributor:
             if all(p is None or p.match(v) is not None for p, v in zip(patterns, key, strict=True)):
                 return result, by_user
         return NOBODY, False
-
-    def teams(self) -> list[str]:
-        """Every team a rule names, and `unassigned`."""
-        return sorted({r.team for _, r, _ in self._compiled} | {UNASSIGNED})
-
-    def cost_centers(self) -> list[str]:
-        return sorted({r.cost_center for _, r, _ in self._compiled} | {UNASSIGNED})
-
-
-def rows_of(scope: BudgetScope) -> dict[str, tuple[str, ...]]:
-    """A scope's patterns by field name (for matching a team or cost centre by name too)."""
-    return {f.name: tuple(getattr(scope, f.name)) for f in fields(scope)}
-
-
-def matches(patterns: Iterable[str], value: str) -> bool:
-    """Whether `value` matches any glob of `patterns` (an empty list matches anything)."""
-    listed = tuple(patterns)
-    return not listed or any(fnmatch.fnmatchcase(value, p) for p in listed)
