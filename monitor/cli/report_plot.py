@@ -49,7 +49,12 @@ def plot_report(path: Path, ledger: Ledger, config: Config, report: Report) -> N
     for budget in budgets:
         s = budget.scope
         scope = Scope(
-            provider=s.provider, account=s.account, project=s.project, model=s.model, api_key=s.api_key
+            provider=s.provider,
+            account=s.account,
+            project=s.project,
+            model=s.model,
+            api_key=s.api_key,
+            user=s.user,
         )
         by_day = {
             r["day"]: r["cost_total"]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig
     from monitor.providers.base import Provider
 
-OPTION_KINDS: tuple[str, ...] = ("secret", "url", "text", "name", "guid", "whole", "version_date")
+OPTION_KINDS: tuple[str, ...] = ("secret", "url", "text", "name", "guid", "whole", "version_date", "bool")
 """How an option's value is read (the config loader has a parser for each):
 
 - `secret`: a `${ENV}`/`${file:}` reference (a `Secret`, never shown);
@@ -31,7 +31,8 @@ OPTION_KINDS: tuple[str, ...] = ("secret", "url", "text", "name", "guid", "whole
 - `name`: letters, digits and `_ . ( ) -` only (it goes into a URL path);
 - `guid`: a GUID like 00000000-0000-0000-0000-000000000000;
 - `whole`: a whole number >= 1;
-- `version_date`: YYYY-MM-DD.
+- `version_date`: YYYY-MM-DD;
+- `bool`: true or false.
 """
 
 

@@ -146,7 +146,7 @@ class LedgerReads:
         return self.spend(periods.to_unix(start), periods.to_unix(end), scope)
 
     def totals(self) -> list[dict[str, Any]]:
-        """The cumulative table: one dict per (provider, account, project, api_key, model, service_tier)."""
+        """The cumulative table: one dict per (provider, account, project, api_key, model, service_tier, user)."""
         return [t.as_dict() for t in self.iter_totals()]
 
     def iter_totals(self) -> Iterator[KeyTotals]:
@@ -155,7 +155,7 @@ class LedgerReads:
             yield from totals.iter_rows(self._conn)
 
     def cost_per_key(self) -> Iterator[tuple[tuple[str, ...], int, int]]:
-        """(totals key: provider, account, project, api_key, model, service_tier; rows; cost_total
+        """(totals key: provider, account, project, api_key, model, service_tier, user; rows; cost_total
         picodollars) per key, streamed: what changed since a previous look, cheaply."""
         with self._tx.reading():
             yield from totals.iter_costs(self._conn)
