@@ -231,7 +231,10 @@ class AccountPoller:
         or for a day after the report was refused (a key without that permission)."""
         if now < self._claude_code_from:
             return None
-        polled = poll_claude_code(self.provider, ledger, now, start)
+        try:
+            polled = poll_claude_code(self.provider, ledger, now, start)
+        except PollInterrupted:  # stopping: the days are asked for again at the next poll
+            return None
         if polled is None:
             return None
         if polled.reason == "auth":

@@ -28,7 +28,7 @@ from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
 from monitor.budgets.scopes import scope_key
 from monitor.budgets.spend import DailySpend
 from monitor.budgets.status import BudgetStatus, at_or_over, utilization
-from monitor.config import AnomalyConfig, BudgetConfig
+from monitor.config import AnomalyConfig, BudgetConfig, BudgetScope
 from monitor.config.model import AttributionRule
 from monitor.directory import NO_NAMES, Names
 from monitor.periods import period_bounds, to_unix
@@ -249,8 +249,9 @@ class BudgetEngine:
         return found.team, found.cost_center
 
     def _scope_text(self, budget: str) -> str:
+        """What a scoped budget counts, with names ("" for a budget of all usage: nothing to add)."""
         scope = next((b.scope for b in self.budgets if b.name == budget), None)
-        return "" if scope is None else scope_text(scope, self.names)
+        return "" if scope is None or scope == BudgetScope() else scope_text(scope, self.names)
 
     def _with_states(
         self, statuses: Sequence[BudgetStatus], stored: Mapping[AlertKey, StoredState]

@@ -20,6 +20,7 @@ from monitor.config import Config
 from monitor.daemon.cycle import PollCycle
 from monitor.digests import DigestInputs, DigestScheduler
 from monitor.directory_refresher import CHECK_SECONDS, DirectoryRefresher
+from monitor.poller import PollInterrupted
 from monitor.pricing import PriceTable
 from monitor.providers import Provider
 from monitor.store.alerts import AlertStore
@@ -43,9 +44,13 @@ class DirectoryJob:
         self._refresh = refresh
 
     def read(self) -> bool:
-        """Read the directories that are due; whether any part was read."""
+        """Read the directories that are due; whether any part was read. A stop in the middle ends
+        the read quietly (what was written stays; the rest is read after the restart)."""
         with self._cycle.open_ledger() as ledger:
-            return bool(self.refresher.run(ledger, int(self._cycle.clock())))
+            try:
+                return bool(self.refresher.run(ledger, int(self._cycle.clock())))
+            except PollInterrupted:
+                return False
 
     def run(self) -> None:
         """The job: read what is due, then request a refresh when anything was (names to show)."""
