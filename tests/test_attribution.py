@@ -16,6 +16,7 @@ from monitor.attribution import UNASSIGNED, Attribution, Attributor
 from monitor.budgets import BudgetEngine
 from monitor.claude_code import ClaudeCodeUsage
 from monitor.cli import main
+from monitor.cli.report_plot import budget_days
 from monitor.config import BudgetScope
 from monitor.config.model import AttributionRule
 from monitor.ledger_view import spend_rows
@@ -216,3 +217,35 @@ def test_a_new_mapping_re_attributes_the_past_without_rewriting_it(
     assert report_by_team(tmp_path, tmp_path / "l.db", second, capsys) == {"platform": "50", "TOTAL": "50"}
     ledger, _ = open_stores(tmp_path / "l.db")
     assert ledger.totals() == before, "attribution is read, never written"
+
+
+def test_a_team_budget_plots_the_days_the_rules_give_the_team(tmp_path: Path) -> None:
+    ledger, _ = open_stores(tmp_path / "l.db")
+    write(ledger, NOW - timedelta(days=2), "40", account="openai-prod", project="proj_alpha")
+    write(ledger, NOW - timedelta(days=1), "5", account="openai-prod", project="proj_alpha")
+    write(ledger, NOW - timedelta(days=1), "500", account="openai-prod", project="proj_beta")
+    days = budget_days(
+        ledger,
+        BudgetScope(team=("search",)),
+        Attributor(RULES),
+        start=int((NOW - timedelta(days=10)).timestamp()),
+        end=int(NOW.timestamp()),
+        tz=UTC_TZ,
+    )
+    assert days == {"2026-11-23": 40 * 10**12, "2026-11-24": 5 * 10**12}
+
+
+def test_report_by_team_draws_its_plot(tmp_path: Path) -> None:
+    ledger, _ = open_stores(tmp_path / "l.db")
+    write(ledger, NOW - timedelta(days=2), "40", account="openai-prod", project="proj_alpha")
+    ledger.close()
+    config = tmp_path / "plot.yaml"
+    rules = "attribution:\n  - {match: {project: proj_alpha}, team: search}\n"
+    budgets = "budgets:\n  - {name: search, amount_usd: 50, period: month, scope: {team: search}}\n"
+    config.write_text(
+        REPORT_CONFIG.format(db=tmp_path / "l.db", attribution=rules + budgets), encoding="utf-8"
+    )
+    png = tmp_path / "team.png"
+    args = ["report", "--config", str(config), "--month", "2026-11", "--by", "team", "--plot", str(png)]
+    assert main(args) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

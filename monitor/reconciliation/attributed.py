@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from monitor.attribution import Attributor
 from monitor.pricing import PriceTable
 from monitor.reconciliation.savings import savings_by
 from monitor.records import TOKEN_TYPES
-from monitor.store import Ledger
+from monitor.store import Ledger, Scope
 
 ATTRIBUTED: tuple[str, ...] = ("team", "cost_center")
 """Report dimensions that come from the attribution rules, not from the ledger."""
@@ -30,11 +31,19 @@ def _key(row: Mapping[str, Any], by: Sequence[str], attributor: Attributor) -> t
 
 
 def attributed_spend(
-    ledger: Ledger, by: Sequence[str], start: int, end: int, attributor: Attributor
+    ledger: Ledger,
+    by: Sequence[str],
+    start: int,
+    end: int,
+    attributor: Attributor,
+    *,
+    scope: Scope | None = None,
+    tz: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows shaped like `Ledger.spend_by`'s, grouped by `by` (team/cost_center among them)."""
+    """Rows shaped like `Ledger.spend_by`'s, grouped by `by` (team/cost_center among them); `scope`
+    and `tz` (for `day`) as in `Ledger.spend_by`."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in ledger.spend_by(_base(by, attributor), start, end):
+    for r in ledger.spend_by(_base(by, attributor), start, end, scope, tz=tz):
         key = _key(r, by, attributor)
         g = groups.get(key)
         if g is None:
