@@ -41,7 +41,7 @@ from monitor.reconciliation.lines import OTHER, attribute
 from monitor.records import TOKEN_TYPES
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore
-from monitor.store.export import StoredRow, stored_rows
+from monitor.store.reads import StoredRow
 
 DAY = 86_400
 
@@ -88,7 +88,7 @@ def _per_unit(pico: int, quantity: int) -> str:
 def _group_rows(ledger: Ledger, start: int, end: int, inputs: FocusInputs) -> dict[Key, _Group]:
     lister = Pricer(inputs.table)  # list prices: no account discount
     groups: dict[Key, _Group] = {}
-    for stored in stored_rows(ledger, start, end):
+    for stored in ledger.iter_stored(start, end):
         _add(groups, stored, lister, inputs.attributor)
     return groups
 
