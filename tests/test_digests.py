@@ -19,10 +19,11 @@ from monitor.attribution import Attributor
 from monitor.budgets import BudgetStatus
 from monitor.cli import main
 from monitor.config.model import AttributionRule, BudgetScope, DigestConfig
-from monitor.digests import DigestInputs, DigestScheduler, build_digest, usd
+from monitor.digests import DigestInputs, DigestScheduler, build_digest
 from monitor.digests.scheduler import send_time, summarised_bounds
 from monitor.directory import DirectoryEntry
 from monitor.pricing import PriceTable
+from monitor.records import usd_text
 from monitor.simulator import Simulator
 from monitor.store import Ledger
 from monitor.store.directory import DirectoryStore
@@ -34,9 +35,9 @@ TABLE = PriceTable.bundled()
 
 
 def test_money_is_in_cents_with_separators() -> None:
-    assert usd(1_234_567_891_234_567) == "$1,234.57"
-    assert usd(-3_104_000_000_000) == "-$3.10"
-    assert usd(0) == "$0.00"
+    assert usd_text(1_234_567_891_234_567) == "$1,234.57"
+    assert usd_text(-3_104_000_000_000) == "-$3.10"
+    assert usd_text(0) == "$0.00"
 
 
 def test_the_last_complete_week_is_summarised_against_the_one_before() -> None:

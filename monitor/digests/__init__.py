@@ -5,7 +5,7 @@ and queues it exactly once per period (monitor.digests.scheduler). `spend-monito
 same text.
 """
 
-from monitor.digests.build import Digest, DigestInputs, build_digest, usd
+from monitor.digests.build import Digest, DigestInputs, build_digest
 from monitor.digests.scheduler import DIGEST_KIND, DigestScheduler, summarised_bounds
 
 __all__ = [
@@ -15,5 +15,4 @@ __all__ = [
     "DigestScheduler",
     "build_digest",
     "summarised_bounds",
-    "usd",
 ]

@@ -23,7 +23,7 @@ from monitor.pricing import PriceTable
 from monitor.reconciliation.attributed import attributed_spend
 from monitor.reconciliation.report import developers
 from monitor.reconciliation.savings import savings_by, what_if
-from monitor.records import pico_to_usd
+from monitor.records import usd_text
 from monitor.store import Ledger
 from monitor.store.directory import read_names
 
@@ -44,19 +44,13 @@ class Digest:
     text: str
 
 
-def usd(pico: int) -> str:
-    """ "$1,234.56" (cents, half-even), "-$3.10" for a negative amount."""
-    cents = pico_to_usd(abs(pico)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    return f"{'-' if pico < 0 and cents else ''}${cents:,}"
-
-
 def change(now: int, before: int) -> str:
     """ "+$150.00 (+60.0%)", "-$2.00 (-4.1%)", "+$3.00 (new)", "no change"."""
     diff = now - before
     if diff == 0:
         return "no change"
     sign = "+" if diff > 0 else "-"
-    money = f"{sign}{usd(abs(diff))}"
+    money = f"{sign}{usd_text(abs(diff))}"
     if before <= 0:
         return f"{money} (new)"
     percent = (Decimal(diff) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
@@ -95,10 +89,10 @@ def build_digest(
     label = period_label(period, start_dt, end_dt)
     names = read_names(ledger)
     total, before = _sum(now_rows), _sum(before_rows)
-    summary = f"LLM spend {label}: {usd(total)}, {change(total, before)} against the {period} before"
+    summary = f"LLM spend {label}: {usd_text(total)}, {change(total, before)} against the {period} before"
     lines = [
         f"LLM spend {label} ({inputs.tz.key})",
-        f"Total: {usd(total)}, {change(total, before)} against {usd(before)} the {period} before",
+        f"Total: {usd_text(total)}, {change(total, before)} against {usd_text(before)} the {period} before",
     ]
     lines += _section("By account", _compare(now_rows, before_rows, ("account",), names))
     if inputs.attributor.rules:
@@ -167,7 +161,7 @@ def _compare(
     else:
         ranked = sorted(keys, key=lambda k: (-spent(now, k), k))
     return [
-        f"{_label(k, dims, (now.get(k) or before[k])[0], names)}: {usd(spent(now, k))}, "
+        f"{_label(k, dims, (now.get(k) or before[k])[0], names)}: {usd_text(spent(now, k))}, "
         f"{change(spent(now, k), spent(before, k))}"
         for k in ranked
     ]
@@ -182,8 +176,8 @@ def _budgets(statuses: Sequence[BudgetStatus]) -> list[str]:
         if near:
             percent = (s.utilization * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
             lines.append(
-                f"{s.name}: {usd(s.spend_pico)} of {usd(s.limit_pico)} ({percent}%) this {s.period}, "
-                f"forecast {usd(s.forecast_pico)}"
+                f"{s.name}: {usd_text(s.spend_pico)} of {usd_text(s.limit_pico)} ({percent}%) this {s.period}, "
+                f"forecast {usd_text(s.forecast_pico)}"
             )
     return lines
 
@@ -205,7 +199,7 @@ def _savings(ledger: Ledger, start: int, end: int, inputs: DigestInputs, names: 
         ).values()
     )
     if cached:
-        lines.append(f"caching saved {usd(cached)} against the full input price")
+        lines.append(f"caching saved {usd_text(cached)} against the full input price")
     best: tuple[int, str] | None = None
     for w in what_if(ledger, inputs.table, start, end, discounts=inputs.discounts):
         project = names.project(w.account, w.project) or no_project(w.provider)
@@ -218,7 +212,7 @@ def _savings(ledger: Ledger, start: int, end: int, inputs: DigestInputs, names: 
                 saved = w.actual_pico - price
                 best = (
                     saved,
-                    f"{w.model} in {project} ({w.account}) at {what}: {usd(price)} instead of {usd(w.actual_pico)} (an estimate)",
+                    f"{w.model} in {project} ({w.account}) at {what}: {usd_text(price)} instead of {usd_text(w.actual_pico)} (an estimate)",
                 )
     if best is not None:
         lines.append(best[1])
@@ -228,4 +222,4 @@ def _savings(ledger: Ledger, start: int, end: int, inputs: DigestInputs, names: 
 def _claude_code(ledger: Ledger, start: int, end: int) -> list[str]:
     day = 86_400
     lines = developers(ledger, -(-start // day) * day, -(-end // day) * day)
-    return [f"{d.actor} ({d.account}): {usd(d.estimated_pico)}" for d in lines[:TOP]]
+    return [f"{d.actor} ({d.account}): {usd_text(d.estimated_pico)}" for d in lines[:TOP]]
