@@ -18,12 +18,17 @@ from test_store_support import recomputed_totals
 from monitor.budgets import BudgetEngine
 from monitor.claude_code import ClaudeCodeUsage
 from monitor.claude_code_poll import poll_claude_code
+from monitor.config import ProviderConfig
+from monitor.daemon import Daemon
+from monitor.errors import ConfigError
+from monitor.providers import option_of
 from monitor.providers.anthropic import AnthropicProvider
 from monitor.reconciliation.report import developers
 from monitor.simulator import Simulator
 from monitor.store import Ledger, Scope
 from monitor.store.claude_code import ClaudeCodeStore
 from monitor.store.schema import MIGRATIONS
+from tests.daemon_support import load, no_wait_factory, write_config
 
 UTC_TZ = ZoneInfo("UTC")
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
@@ -194,3 +199,45 @@ def test_claude_code_403_is_one_line_and_not_stored(
         assert ClaudeCodeStore(ledger).rows(0, 2**40) == []
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1 and "claude_code" in lines[0] and "\n" not in lines[0]
+
+
+def test_claude_code_is_polled_by_default_and_not_with_claude_code_false(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    path = write_config(tmp_path / "c.yaml", sim, tmp_path / "l.db", lookback="1d")
+    on = load(path, sim)
+    off_text = path.read_text().replace(
+        "    type: anthropic\n", "    type: anthropic\n    claude_code: false\n"
+    )
+    off = load(write_text(tmp_path / "off.yaml", off_text), sim)
+    assert [option_of(p, "claude_code") for p in on.providers] == [None, True], "openai has no such key"
+    assert [option_of(p, "claude_code") for p in off.providers] == [None, False]
+    for config, asked in ((off, False), (on, True)):
+        sim.reset_log()
+        daemon = Daemon(config, clock=sim.clock, provider_factory=no_wait_factory)
+        try:
+            assert daemon.poll_account("anthropic-test").ok
+        finally:
+            daemon.stop()
+        assert any(r.path.endswith("/claude_code") for r in sim.requests_log) is asked
+
+
+def test_an_anthropic_entry_built_in_code_polls_claude_code() -> None:
+    cfg = ProviderConfig(name="a", type="anthropic")
+    assert option_of(cfg, "claude_code") is True
+    assert option_of(ProviderConfig(name="r", type="newapi"), "claude_code") is None
+
+
+def test_claude_code_on_another_type_is_one_line(sim: Simulator, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c.yaml", sim, tmp_path / "l.db")
+    text = path.read_text().replace("    type: openai\n", "    type: openai\n    claude_code: true\n")
+    with pytest.raises(ConfigError) as raised:
+        load(write_text(tmp_path / "bad.yaml", text), sim)
+    assert [p.split(": ", 1)[1] for p in raised.value.problems] == [
+        "providers[0].claude_code: only applies to anthropic providers (remove it)"
+    ]
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

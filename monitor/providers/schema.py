@@ -106,7 +106,10 @@ class ProviderType:
             return getattr(cfg, key)
         if key in cfg.options:
             return cfg.options[key]
-        return self.options[key].default
+        default = self.options[key].default
+        if self.options[key].kind == "bool" and default is not None:
+            return default == "true"  # the loader parses defaults; an entry built in code has none
+        return default
 
 
 def common_settings(cfg: ProviderConfig, build: Build) -> dict[str, Any]:
