@@ -81,7 +81,9 @@ def grouped(
         head, *others = sorted(members, key=_rank)
         if others:
             payload: dict[str, Any] = dict(head.payload)
-            payload["summary"] = f"{payload['summary']} (and {_also(others)})"
+            counts = f" (counts {payload['scope']})" if payload.get("scope") else ""
+            headline = str(payload["summary"]).removesuffix(counts)
+            payload["summary"] = f"{headline} (and {_also(others)}){counts}"  # what it counts stays last
             payload["grouped"] = [{"threshold": c.key.threshold, "kind": c.key.kind} for c in others]
             headlines[head.key] = AlertChange(head.key, head.state, head.period_end, payload)
             grouped_away.update(c.key for c in others)

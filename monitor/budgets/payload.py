@@ -68,8 +68,10 @@ def budget_payload(
     utilization: Decimal,
     starts_at: datetime,
     ends_at: datetime | None = None,
+    scope: str = "",
 ) -> dict[str, Any]:
-    """The payload of a budget threshold alert (kind "actual" or "forecast")."""
+    """The payload of a budget threshold alert (kind "actual" or "forecast"); `scope` says what the
+    budget counts, with names (see budgets.describe)."""
     what = "spend" if kind == "actual" else "projected spend"
     amount = spend_pico if kind == "actual" else forecast_pico
     spent = (utilization * 100).quantize(Decimal("0.1"))
@@ -77,6 +79,8 @@ def budget_payload(
         f"Budget {budget}: {what} {usd_text(amount)} of {usd_text(limit_pico)} this {period} "
         f"({spent:,}% spent) {'crossed' if ends_at is None else 'is back below'} {threshold_text(threshold)}%"
     )
+    if scope:
+        summary += f" (counts {scope})"
     return {
         "alertname": ALERTNAMES[kind],
         "budget": budget,
@@ -93,6 +97,7 @@ def budget_payload(
         "summary": summary,
         "starts_at": starts_at.isoformat(),
         "ends_at": ends_at.isoformat() if ends_at is not None else None,
+        **({"scope": scope} if scope else {}),
     }
 
 

@@ -184,6 +184,7 @@ class PollCycle:
             discounts=self.discounts,
             savings=self.savings,
             daily=self.engine.daily,
+            attribution=self.config.attribution,
         )
         self.exposition.update(
             view,
@@ -191,6 +192,7 @@ class PollCycle:
             version=__version__,
             pricing_version=self.table.version,
             include_api_key=self.config.metrics.include_api_key,
+            include_user=self.config.metrics.include_user,
             series_limit=self.config.metrics.series_limit,
             now=now.timestamp(),
         )
@@ -206,6 +208,7 @@ class PollCycle:
                 discounts=self.discounts,
                 version=__version__,
                 daily=self.engine.daily,
+                attribution=self.config.attribution,
             )
         )
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from monitor.directory import DirectoryPart
 from monitor.providers.base import (
     BUCKET_LIMITS,
     ProviderDefaults,
@@ -30,6 +31,7 @@ from monitor.providers.base import (
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
+from monitor.providers.openai_directory import read_directory
 from monitor.providers.payload import Fields
 from monitor.providers.schema import Build, Option, ProviderType, common_settings
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
@@ -41,7 +43,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 USAGE_PREFIX = "/organization/usage"
 COSTS_PATH = "/organization/costs"
 COSTS_LIMIT = 180
-COSTS_GROUP_BY = ("project_id", "line_item")
+COSTS_GROUP_BY = ("project_id", "line_item", "api_key_id")
 DAY = 86400
 
 CURRENT_ONLY_FIELDS = (
@@ -264,7 +266,7 @@ class OpenAIProvider(ProviderDefaults):
             )
 
     def fetch_costs(self, start: int, end: int, *, now: int) -> Iterator[list[BilledCost]]:
-        """Daily billed costs by project and line item, one list per page; amounts exact in picodollars."""
+        """Daily billed costs by project, line item and API key, one list per page; amounts exact in picodollars."""
         start = align_down(start, DAY)
         end = max(align_up(min(end, now), DAY), start + DAY)
         params = [
@@ -278,6 +280,10 @@ class OpenAIProvider(ProviderDefaults):
             self._client, COSTS_PATH, params, endpoint="costs", width=DAY, span=_span, item=self._cost
         ):
             yield costs
+
+    def fetch_directory(self) -> list[DirectoryPart]:
+        """Names of the organization's projects, API keys and users (see openai_directory)."""
+        return read_directory(self._client, self.provider, self.account)
 
     def _row(
         self, f: Fields, bucket_start: int, item: Any, where: str, *, spec: _Endpoint, endpoint: str
@@ -321,6 +327,7 @@ class OpenAIProvider(ProviderDefaults):
             project=f.text(r, "project_id", where),
             line_item=f.text(r, "line_item", where),
             amount_pico=f.pico(Decimal(value), f"{where}.amount.value"),
+            api_key=f.text(r, "api_key_id", where),
         )
 
 

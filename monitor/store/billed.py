@@ -10,6 +10,7 @@ converted by the adapters before anything reaches this module.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +33,9 @@ LINE_KEY: tuple[str, ...] = (
     "token_type",
     "service_tier",
     "context_window",
+    "api_key",
 )
-"""What tells two cost lines of one (account, day) apart."""
+"""What tells two cost lines of one (account, day) apart (api_key since m002_billed_api_key)."""
 
 BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "day", "day_start", *LINE_KEY)
 """Dimensions `billed_by` groups by; `day` is the UTC date (YYYY-MM-DD), `day_start` its unix start."""
@@ -66,10 +68,37 @@ CREATE TABLE billed_days (
 ) STRICT, WITHOUT ROWID""")
 
 
+@MIGRATIONS()
+def m002_billed_api_key(db: sqlite_utils.Database) -> None:
+    """Rebuild `billed` with an `api_key` column in its key ("" for the lines stored before)."""
+    db.execute("""
+CREATE TABLE billed_by_key (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    day_start INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    line_item TEXT NOT NULL,
+    model TEXT NOT NULL,
+    token_type TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    context_window TEXT NOT NULL,
+    api_key TEXT NOT NULL DEFAULT '',
+    amount_pico INTEGER NOT NULL,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY (day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key)
+) STRICT, WITHOUT ROWID""")
+    db.execute(
+        "INSERT INTO billed_by_key SELECT provider, account, day_start, project, line_item, model, token_type, "
+        "service_tier, context_window, '', amount_pico, observed_at FROM billed"
+    )
+    db.execute("DROP TABLE billed")
+    db.execute("ALTER TABLE billed_by_key RENAME TO billed")
+
+
 _INSERT = (
     "INSERT INTO billed (provider, account, day_start, project, line_item, model, token_type, service_tier, "
-    "context_window, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window) "
+    "context_window, api_key, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key) "
     "DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
     "observed_at = excluded.observed_at"
 )
@@ -79,6 +108,37 @@ def days_between(start: int, end: int) -> list[int]:
     """The UTC day starts of every day that overlaps [start, end): what a cost fetch of that window covers."""
     first = start - start % DAY
     return list(range(first, max(end, first + 1), DAY))
+
+
+def claim_days(
+    conn: sqlite3.Connection, tables: tuple[str, str], account: str, covered: set[int], observed_at: int
+) -> set[int]:
+    """Inside a transaction: the days of `covered` an observation at `observed_at` may write.
+
+    The per-(account, day) observation rule shared by the stores kept per day: a day observed
+    before at an older time is replaced (its rows in `table` deleted, its time in `days_table`
+    advanced), one observed at this very time merges (pages of one fetch), a newer one is left.
+    `tables` is (the rows' table, the days' table), both module constants.
+    """
+    table, days_table = tables
+    stored = dict(
+        conn.execute(
+            f"SELECT day_start, observed_at FROM {days_table} WHERE account = ? "
+            "AND day_start IN (SELECT value FROM json_each(?))",
+            (account, json.dumps(sorted(covered))),
+        ).fetchall()
+    )
+    replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
+    conn.execute(
+        f"DELETE FROM {table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
+        (account, json.dumps(replace)),
+    )
+    conn.executemany(
+        f"INSERT INTO {days_table} VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "observed_at = max(observed_at, excluded.observed_at)",
+        [(account, d, observed_at) for d in replace],
+    )
+    return set(replace) | {d for d in covered if stored.get(d) == observed_at}
 
 
 def utc_day(day_start: int) -> str:
@@ -103,7 +163,7 @@ class BilledStore:
         orders observations (unix ms, like UsagePage.observed_at). Lines of one call sharing a key
         are summed. Returns the number of lines written (lines of stale days are skipped).
         """
-        merged: dict[tuple[int, str, str, str, str, str, str], tuple[str, int]] = {}
+        merged: dict[tuple[int, str, str, str, str, str, str, str], tuple[str, int]] = {}
         for c in costs:
             if c.account != account:
                 raise StoreError(f"write_billed for account {account!r} got a cost line of {c.account!r}")
@@ -117,6 +177,7 @@ class BilledStore:
                 c.token_type,
                 c.service_tier,
                 c.context_window,
+                c.api_key,
             )
             _, amount = merged.get(key, (c.provider, 0))
             merged[key] = (c.provider, amount + c.amount_pico)
@@ -133,24 +194,7 @@ class BilledStore:
             raise StoreError(f"write_billed for {account!r}: day {bad[0]} is not a UTC midnight")
         conn = self.db.conn
         with self.ledger.transaction():
-            stored = dict(
-                conn.execute(
-                    "SELECT day_start, observed_at FROM billed_days WHERE account = ? "
-                    "AND day_start IN (SELECT value FROM json_each(?))",
-                    (account, json.dumps(sorted(covered))),
-                ).fetchall()
-            )
-            replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
-            writable = set(replace) | {d for d in covered if stored.get(d) == observed_at}
-            conn.execute(
-                "DELETE FROM billed WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
-                (account, json.dumps(replace)),
-            )
-            conn.executemany(
-                "INSERT INTO billed_days VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "observed_at = max(observed_at, excluded.observed_at)",
-                [(account, d, observed_at) for d in replace],
-            )
+            writable = claim_days(conn, ("billed", "billed_days"), account, covered, observed_at)
             rows = [
                 (provider, account, key[0], *key[1:], amount, observed_at)
                 for key, (provider, amount) in merged.items()
@@ -175,8 +219,8 @@ class BilledStore:
         """Every stored cost line of the days starting in [start, end), ordered by day and account."""
         rows = self.db.execute(
             "SELECT provider, account, day_start, project, line_item, amount_pico, model, token_type, "
-            "service_tier, context_window FROM billed WHERE day_start >= ? AND day_start < ? "
-            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window",
+            "service_tier, context_window, api_key FROM billed WHERE day_start >= ? AND day_start < ? "
+            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key",
             [start, end],
         ).fetchall()
         return [BilledCost(*row) for row in rows]
