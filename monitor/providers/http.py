@@ -57,7 +57,7 @@ MAX_RESPONSE_BYTES = 512 * 2**20
 """Decompressed bytes of one response at most; larger is a bad_response naming the endpoint."""
 MAX_BUCKET_BYTES = 32 * 2**20
 """Characters of one bucket at most (a bucket is parsed whole)."""
-PART_RESULTS = 5000
+PART_RESULTS = 1000
 """Results per part handed to the poller; a larger page is priced and written in parts of whole buckets."""
 
 
