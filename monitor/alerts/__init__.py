@@ -1,8 +1,9 @@
 """Alert delivery: the channels (Alertmanager, signed webhook, apprise) and the outbox worker.
 
 `build_channels(configs)` makes one `Notifier` per configured channel (the apprise one,
-`apprise_channel.AppriseNotifier`, is imported only when a channel needs it: apprise is heavy); `OutboxWorker` drains the
-durable outbox that `monitor.budgets` fills (see docs/alerts.md for the delivery guarantees).
+`apprise_channel.AppriseNotifier`, is imported only when a channel needs it: apprise is heavy);
+`OutboxWorker` drains the durable outbox that `monitor.budgets` fills (see docs/alerts.md for the
+delivery guarantees).
 """
 
 from __future__ import annotations
