@@ -165,7 +165,14 @@ class UsagePage:
 
 @dataclass(frozen=True, slots=True)
 class BilledCost:
-    """A provider-reported cost line for one day (OpenAI costs, Anthropic cost report)."""
+    """A provider-reported cost line for one day (OpenAI costs, Anthropic cost report).
+
+    `model`, `token_type` (a TOKEN_TYPES name where it is one), `service_tier` and `context_window`
+    say what the line is for where the provider tells. `quantity` is what the line counts in
+    `quantity_unit` (OpenAI's line items since 2026-08-21: "tokens", "1000_tokens", ...; None when
+    not given). `amount_pico` is in 10**-12 of `currency`: "USD" for every line the ledger sums; a
+    line in another currency is kept apart and reported, never added to dollars.
+    """
 
     provider: str
     account: str
@@ -177,6 +184,9 @@ class BilledCost:
     token_type: str = ""
     service_tier: str = ""
     context_window: str = ""
+    quantity: Decimal | None = None
+    quantity_unit: str = ""
+    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,7 +133,7 @@ def test_the_billed_lines_survive_reopening_and_migrate_once(tmp_path: Path) -> 
             "SELECT COUNT(*) FROM _sqlite_migrations WHERE migration_set = 'billed'"
         ).fetchone()
         assert amounts(store) == {(D1, "proj_a", "gpt-4.1-2025-04-14, input"): 5}
-        assert applied == (1,)
+        assert applied == (3,)  # m001_billed, m003_billed_quantity, m004_billed_other_currency
 
 
 def test_days_between_lists_every_utc_day_the_window_touches() -> None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from monitor.alerts import build_channels
+from monitor.bill_prices import BillPrices
 from monitor.budgets import BudgetEngine
 from monitor.config import Config, ProviderConfig, parse_duration
 from monitor.daemon.cycle import PollCycle
@@ -107,6 +108,7 @@ class Daemon:
         )
         self.exposition = Exposition()
         self.probes = Probes(list(self.providers), alive=self.health)
+        self.bills = BillPrices(config.pricing.sources, config.reconciliation.drift_threshold_percent, pricer)
         self.cycle = PollCycle(
             config,
             table=self.table,
@@ -117,6 +119,7 @@ class Daemon:
             exposition=self.exposition,
             probes=self.probes,
             clock=clock,
+            bills=self.bills,
         )
         self.delivery = Delivery(
             self.cycle.open_ledger,
@@ -267,6 +270,7 @@ class Daemon:
         self.table = table
         self.pricer.use(table)
         self.cycle.use_table(table)
+        self.bills.table_changed()  # rows priced from a bill get the new prices where they have some
 
     def _interruptible_sleep(self, seconds: float) -> None:
         if self.stopping.wait(seconds):

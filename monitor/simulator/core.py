@@ -42,6 +42,10 @@ DEFAULT_ANTHROPIC_MODELS = (
 )
 """Claude Sonnet and Opus 5.5 (5-minute and 1-hour cache writes, Opus in fast mode, some US inference)
 and Claude Haiku 4.5."""
+PREVIEW_OPENAI_MODEL = "gpt-7-preview"
+PREVIEW_ANTHROPIC_MODEL = "claude-sonnet-6-preview"
+"""Models no price source lists (previews made up for the simulator): the bill alone prices them. Add
+them to the traffic with `openai_models=(*DEFAULT_OPENAI_MODELS, PREVIEW_OPENAI_MODEL)` and alike."""
 SEEDS_OPENAI_MODELS = (
     "gpt-4.1-2025-04-14",
     "gpt-4.1-mini-2025-04-14",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
@@ -19,11 +20,13 @@ import sqlite_utils
 from monitor.errors import StoreError
 from monitor.records import BilledCost, pico_to_usd
 from monitor.store.base import LedgerLike
+from monitor.store.billed_lines import MergedLine
 from monitor.store.money import ROW_LIMIT_TEXT, join_split, out_of_range, split_sum
 
 MIGRATIONS = sqlite_utils.Migrations("billed")
 
 DAY = 86_400
+USD = "USD"
 
 LINE_KEY: tuple[str, ...] = (
     "project",
@@ -66,12 +69,47 @@ CREATE TABLE billed_days (
 ) STRICT, WITHOUT ROWID""")
 
 
+@MIGRATIONS()
+def m003_billed_quantity(db: sqlite_utils.Database) -> None:
+    """Adds to `billed` (only altered, not rebuilt) what a line counts: `quantity` (an exact decimal as
+    text, NULL when the provider gave none) in `quantity_unit` (OpenAI's line items since 2026-08-21)."""
+    db.execute("ALTER TABLE billed ADD COLUMN quantity TEXT")
+    db.execute("ALTER TABLE billed ADD COLUMN quantity_unit TEXT NOT NULL DEFAULT ''")
+
+
+@MIGRATIONS()
+def m004_billed_other_currency(db: sqlite_utils.Database) -> None:
+    """billed_other_currency: cost lines in another currency than USD, kept apart so no sum of dollars
+    ever adds them; replaced per (account, day) with `billed`. `amount_units` is 10**-12 of `currency`."""
+    db.execute("""
+CREATE TABLE billed_other_currency (
+    provider TEXT NOT NULL,
+    account TEXT NOT NULL,
+    day_start INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    line_item TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_units INTEGER NOT NULL,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY (day_start, account, project, line_item, currency)
+) STRICT, WITHOUT ROWID""")
+
+
+_DELETE_DAYS = tuple(
+    f"DELETE FROM {table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))"
+    for table in ("billed", "billed_other_currency")
+)
+_INSERT_OTHER = (
+    "INSERT INTO billed_other_currency VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day_start, account, project, line_item, currency) DO UPDATE SET "
+    "amount_units = excluded.amount_units, observed_at = excluded.observed_at"
+)
 _INSERT = (
     "INSERT INTO billed (provider, account, day_start, project, line_item, model, token_type, service_tier, "
-    "context_window, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window) "
-    "DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
-    "observed_at = excluded.observed_at"
+    "context_window, amount_pico, observed_at, quantity, quantity_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?) ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, "
+    "context_window) DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
+    "observed_at = excluded.observed_at, quantity = excluded.quantity, quantity_unit = excluded.quantity_unit"
 )
 
 
@@ -101,14 +139,21 @@ class BilledStore:
         `days` lists every day the fetch covered, including days with no cost lines (so a day whose
         lines all vanished is emptied); days of the lines themselves are added. `observed_at`
         orders observations (unix ms, like UsagePage.observed_at). Lines of one call sharing a key
-        are summed. Returns the number of lines written (lines of stale days are skipped).
+        are summed (their quantities too, when every one has one in the same unit). Lines in another
+        currency than USD go to `billed_other_currency`. Returns the number of lines written (lines
+        of stale days are skipped).
         """
-        merged: dict[tuple[int, str, str, str, str, str, str], tuple[str, int]] = {}
+        merged: dict[tuple[int, str, str, str, str, str, str], MergedLine] = {}
+        other: dict[tuple[int, str, str, str], tuple[str, int]] = {}
         for c in costs:
             if c.account != account:
                 raise StoreError(f"write_billed for account {account!r} got a cost line of {c.account!r}")
             if c.day_start % DAY:
                 raise StoreError(f"billed cost of {account!r} starts at {c.day_start}, not a UTC midnight")
+            if c.currency != USD:
+                key4 = (c.day_start, c.project, c.line_item, c.currency)
+                other[key4] = (c.provider, other.get(key4, ("", 0))[1] + c.amount_pico)
+                continue
             key = (
                 c.day_start,
                 c.project,
@@ -118,16 +163,17 @@ class BilledStore:
                 c.service_tier,
                 c.context_window,
             )
-            _, amount = merged.get(key, (c.provider, 0))
-            merged[key] = (c.provider, amount + c.amount_pico)
-        for key, (_, amount) in merged.items():
+            merged[key] = merged[key].add(c) if key in merged else MergedLine.of(c)
+        amounts = [(k[0], k[1], k[2], m.amount) for k, m in merged.items()]
+        amounts += [(k[0], k[1], k[2], amount) for k, (_, amount) in other.items()]
+        for day, project, item, amount in amounts:
             if out_of_range([("amount", amount)]):
                 raise StoreError(
-                    f"{account}: a billed cost line of {utc_day(key[0])} ({key[2] or key[1] or 'no line item'}) "
+                    f"{account}: a billed cost line of {utc_day(day)} ({item or project or 'no line item'}) "
                     f"of ${pico_to_usd(amount):,.2f} is beyond what one line can hold ({ROW_LIMIT_TEXT}); "
                     "the costs of this fetch are refused, none is stored"
                 )
-        covered = set(days) | {key[0] for key in merged}
+        covered = set(days) | {key[0] for key in merged} | {key[0] for key in other}
         bad = sorted(d for d in covered if d % DAY)
         if bad:
             raise StoreError(f"write_billed for {account!r}: day {bad[0]} is not a UTC midnight")
@@ -142,22 +188,26 @@ class BilledStore:
             )
             replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
             writable = set(replace) | {d for d in covered if stored.get(d) == observed_at}
-            conn.execute(
-                "DELETE FROM billed WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
-                (account, json.dumps(replace)),
-            )
+            for delete in _DELETE_DAYS:
+                conn.execute(delete, (account, json.dumps(replace)))
             conn.executemany(
                 "INSERT INTO billed_days VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
                 "observed_at = max(observed_at, excluded.observed_at)",
                 [(account, d, observed_at) for d in replace],
             )
             rows = [
-                (provider, account, key[0], *key[1:], amount, observed_at)
-                for key, (provider, amount) in merged.items()
+                (line.provider, account, key[0], *key[1:], line.amount, observed_at, *line.quantity_text())
+                for key, line in merged.items()
                 if key[0] in writable
             ]
             conn.executemany(_INSERT, rows)
-        return len(rows)
+            others = [
+                (provider, account, *key, amount, observed_at)
+                for key, (provider, amount) in other.items()
+                if key[0] in writable
+            ]
+            conn.executemany(_INSERT_OTHER, others)
+        return len(rows) + len(others)
 
     def observed_days(self, start: int, end: int) -> dict[tuple[str, int], int]:
         """(account, day_start) -> observed_at for every day with day_start in [start, end) that was fetched."""
@@ -175,11 +225,33 @@ class BilledStore:
         """Every stored cost line of the days starting in [start, end), ordered by day and account."""
         rows = self.db.execute(
             "SELECT provider, account, day_start, project, line_item, amount_pico, model, token_type, "
-            "service_tier, context_window FROM billed WHERE day_start >= ? AND day_start < ? "
-            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window",
+            "service_tier, context_window, quantity, quantity_unit FROM billed WHERE day_start >= ? "
+            "AND day_start < ? ORDER BY day_start, account, project, line_item, model, token_type, "
+            "service_tier, context_window",
             [start, end],
         ).fetchall()
-        return [BilledCost(*row) for row in rows]
+        return [
+            BilledCost(
+                provider, account, day, project, item, amount, model, kind, tier, window,
+                quantity=None if quantity is None else Decimal(quantity),
+                quantity_unit=unit,
+            )
+            for provider, account, day, project, item, amount, model, kind, tier, window, quantity, unit in rows
+        ]  # fmt: skip
+
+    def other_currency_lines(self, start: int, end: int) -> list[BilledCost]:
+        """The lines in another currency than USD of the days starting in [start, end): kept to be
+        reported, never added to dollars (`amount_pico` is 10**-12 of the line's `currency`)."""
+        rows = self.db.execute(
+            "SELECT provider, account, day_start, project, line_item, amount_units, currency "
+            "FROM billed_other_currency WHERE day_start >= ? AND day_start < ? "
+            "ORDER BY day_start, account, project, line_item, currency",
+            [start, end],
+        ).fetchall()
+        return [
+            BilledCost(provider, account, day, project, item, amount, currency=currency)
+            for provider, account, day, project, item, amount, currency in rows
+        ]
 
     def billed_by(
         self, dims: Sequence[str], start: int, end: int, *, accounts: Sequence[str] | None = None
