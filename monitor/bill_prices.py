@@ -22,21 +22,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from monitor.pricing import Pricer
-from monitor.pricing.bill import (
-    WEB_SEARCH,
-    BillProblem,
-    Derived,
-    ObservedRate,
-    derive,
-    usage_sums,
-    usd_per_million,
-)
+from monitor.pricing.bill import WEB_SEARCH, BillProblem, Derived, ObservedRate, usd_per_million
 from monitor.pricing.bill_rates import BillRates
 from monitor.pricing.sources import BILL
 from monitor.pricing.tiers import context_floor
+from monitor.reconciliation.rates import derive_days, disagreement_text, disagreements
 from monitor.store import Ledger
 from monitor.store.billed import DAY, BilledStore
 
@@ -45,30 +37,6 @@ log = logging.getLogger(__name__)
 RECENT_DAYS = 31
 """Days back whose bills are read at start, and whose unused lines are counted and shown."""
 _FOREVER = (-(2**62), 2**62)
-
-
-def derive_days(ledger: Ledger, start: int, end: int) -> Derived:
-    """The rates (and the lines that gave none) of the bills of the UTC days starting in [start, end)."""
-    billed = BilledStore(ledger)
-    lines = [*billed.lines(start, end), *billed.other_currency_lines(start, end)]
-    if not lines:
-        return Derived((), ())
-    usage = usage_sums(ledger.usage_for_bills(start, end))
-    return derive(lines, usage, coverage=ledger.coverage_starts())
-
-
-def off_by(rate: ObservedRate) -> Decimal | None:
-    """(bill - ledger) / ledger rate, or None when no table price priced those tokens."""
-    if rate.ledger_rate is None or rate.ledger_rate == 0:
-        return None
-    share = (rate.rate - rate.ledger_rate) / rate.ledger_rate
-    return Decimal(share.numerator) / Decimal(share.denominator)
-
-
-def disagrees(rate: ObservedRate, threshold_percent: Decimal) -> bool:
-    """Whether the bill's rate is off the ledger's table rate by more than the threshold."""
-    off = off_by(rate)
-    return off is not None and abs(off) * 100 > threshold_percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +140,9 @@ class BillPrices:
             found = self.days.get(day)
             if found is None:
                 continue
+            off = set(disagreements(found.rates, self.threshold))
             for rate in found.rates:
-                if disagrees(rate, self.threshold) and self._first(
+                if rate in off and self._first(
                     ("rate", rate.account, rate.model, rate.tier, rate.context_window, rate.token_type, day)
                 ):
                     log.warning("%s", disagreement_text(rate, self.threshold))
@@ -199,34 +168,25 @@ class BillPrices:
         return [ObservedPrice(*key, usd_per_million(r.rate), r.day) for key, r in sorted(latest.items())]
 
     def disagreements(self) -> list[ObservedRate]:
-        """The latest day's rates of each key that disagree with the ledger's table price."""
+        """The latest day's rate of each key, where it disagrees with the ledger's table price."""
         latest: dict[tuple[str, ...], ObservedRate] = {}
         for day in sorted(self.days):
             for r in self.days[day].rates:
                 latest[(r.account, r.model, r.tier, r.context_window, r.token_type)] = r
-        return [r for _, r in sorted(latest.items()) if disagrees(r, self.threshold)]
+        return disagreements(latest.values(), self.threshold)
+
+    def disagreements_by_day(self) -> dict[tuple[str, int], list[ObservedRate]]:
+        """(account, UTC day start) -> the rates of that day's bill that disagree with the table's."""
+        found: dict[tuple[str, int], list[ObservedRate]] = {}
+        for day, derived in self.days.items():
+            for r in disagreements(derived.rates, self.threshold):
+                found.setdefault((r.account, day), []).append(r)
+        return found
 
     def problems(self, now: int) -> list[BillProblem]:
         """The billed lines of the last RECENT_DAYS days that gave no rate."""
         cutoff = now - now % DAY - RECENT_DAYS * DAY
         return [p for day in sorted(self.days) if day >= cutoff for p in self.days[day].problems]
-
-
-def disagreement_text(rate: ObservedRate, threshold_percent: Decimal) -> str:
-    """One line naming the model, token type, tier, day and both rates."""
-    assert rate.ledger_rate is not None
-    off = off_by(rate) or Decimal(0)
-    window = f", context {rate.context_window}" if rate.context_window else ""
-    return (
-        f"{rate.account}: {rate.model} {rate.token_type} tokens ({rate.tier}{window}) on {rate.day}: the bill "
-        f"charged ${_per_million(rate.rate)} per 1M, the table's price gave ${_per_million(rate.ledger_rate)} "
-        f"per 1M ({off * 100:+.2f}%, beyond the {threshold_percent}% threshold): the table's price may be "
-        "stale or wrong"
-    )
-
-
-def _per_million(rate: Fraction) -> str:
-    return format(usd_per_million(rate).quantize(Decimal("0.000001")).normalize(), "f")
 
 
 def _ranges(days: Sequence[int]) -> list[tuple[int, int]]:

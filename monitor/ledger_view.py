@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.bill_prices import ObservedPrice
 from monitor.budgets import BudgetStatus
 from monitor.budgets.days import epoch_day
 from monitor.budgets.spend import DailySpend
@@ -23,6 +24,7 @@ from monitor.metrics import (
     BudgetRow,
     DriftRow,
     LedgerView,
+    ObservedPriceRow,
     PriceRow,
     SpendRow,
     TotalRow,
@@ -137,6 +139,7 @@ def build_ledger_view(
     discounts: Mapping[str, Decimal] | None = None,
     savings: CumulativeSavings | None = None,
     daily: DailySpend | None = None,
+    observed: Sequence[ObservedPrice] = (),
 ) -> LedgerView:
     """One consistent view of the ledger for the metrics snapshot.
 
@@ -164,6 +167,10 @@ def build_ledger_view(
             savings.rows(ledger) if savings is not None else cache_savings(ledger, table, discounts=discounts)
         ),
         prices=price_rows(table, now),
+        observed_prices=[
+            ObservedPriceRow(o.provider, o.account, o.model, o.tier, o.token_type, o.usd_per_million)
+            for o in observed
+        ],
         budgets=budget_rows(statuses),
         balances=[
             BalanceRow(b.provider, b.account, b.key, b.balance_pico, b.limit_pico)

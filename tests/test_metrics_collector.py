@@ -17,6 +17,7 @@ from monitor.metrics import (
     DriftRow,
     LedgerView,
     MetricsOptions,
+    ObservedPriceRow,
     PollStats,
     PollView,
     PriceRow,
@@ -27,6 +28,8 @@ from monitor.metrics import (
     TotalRow,
     UnpricedRow,
 )
+from monitor.metrics.collector import ledger_families
+from monitor.metrics.series import limit
 from monitor.records import TOKEN_TYPES, tokens_of
 
 P, A, E = ("provider", "account", "endpoint")
@@ -44,6 +47,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
     "llm_cache_savings_usd_total": ("counter", {P, A, "model"}),
     "llm_price_usd_per_million_tokens": ("gauge", {P, "model", "service_tier", "token_type"}),
+    "llm_price_observed_usd_per_million_tokens": ("gauge", {P, A, "model", "service_tier", "token_type"}),
     "llm_account_balance_usd": ("gauge", {P, A, "key"}),
     "llm_account_credit_limit_usd": ("gauge", {P, A, "key"}),
     "llm_budget_limit_usd": ("gauge", {"budget"}),
@@ -118,6 +122,9 @@ def rich_ledger() -> LedgerView:
         unpriced=[UnpricedRow("openai", "prod", "mystery-model", 4242)],
         cache_savings=[SavingsRow("anthropic", "main", "claude-x", 2_500_000)],
         prices=[PriceRow("openai", "gpt-4.1", "standard", "cached_input", Decimal("0.075"))],
+        observed_prices=[
+            ObservedPriceRow("openai", "prod", "gpt-4.1-2025-04-14", "standard", "input", Decimal("2.2"))
+        ],
         budgets=[
             BudgetRow(
                 "monthly",
@@ -417,3 +424,29 @@ def test_balances_are_exported_exactly_and_a_limit_only_where_one_is_known() -> 
     key = {P: "openrouter", A: "router", "key": "prod-app"}
     assert registry.get_sample_value("llm_account_balance_usd", key) == 120
     assert registry.get_sample_value("llm_account_credit_limit_usd", key) is None
+
+
+def test_observed_rates_are_exported_beside_the_list_price_and_never_folded() -> None:
+    registry = registry_for(rich_ledger())
+    labels = {P: "openai", A: "prod", "model": "gpt-4.1-2025-04-14", "service_tier": "standard"}
+    observed = registry.get_sample_value(
+        "llm_price_observed_usd_per_million_tokens", {**labels, "token_type": "input"}
+    )
+    assert observed == 2.2
+    families = ledger_families(
+        LedgerView(
+            totals=[
+                TotalRow("openai", "prod", "", f"m{i}", "", "", tokens_of(input=i), tokens_of(input=i))
+                for i in range(1, 9)
+            ],
+            observed_prices=[
+                ObservedPriceRow("openai", "prod", f"m{i}", "standard", "input", Decimal(i))
+                for i in range(1, 9)
+            ],
+        ),
+        include_api_key=False,
+    )
+    steps = limit(families, 25)
+    [rates] = [f for f in families if f.name == "llm_price_observed_usd_per_million_tokens"]
+    assert any(step.startswith("model:") for step in steps)  # the usage series were folded...
+    assert sorted(rates.values.values()) == list(range(1, 9))  # ...the rates were not added together

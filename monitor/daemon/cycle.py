@@ -170,6 +170,7 @@ class PollCycle:
             self.channels,
             self.config.reconciliation.drift_threshold_percent,
             now,
+            rates=self.bills.disagreements_by_day() if self.bills is not None else None,
         )
         evaluate_balances(ledger, alert_store, self.channels, self.config.balances, now)
         return statuses
@@ -191,6 +192,7 @@ class PollCycle:
             discounts=self.discounts,
             savings=self.savings,
             daily=self.engine.daily,
+            observed=self.bills.observed_prices() if self.bills is not None else (),
         )
         self.exposition.update(
             view,

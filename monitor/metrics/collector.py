@@ -116,7 +116,16 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
     )
     for p in ledger.prices:
         prices.values[(p.provider, p.model, p.service_tier, p.token_type)] = p.usd_per_million
-    return [tokens, requests, cost, non_token, spend, billed, unpriced, savings, prices]
+    observed = Family(
+        "llm_price_observed_usd_per_million_tokens",
+        "gauge",
+        "The rate the account's latest bill shows, USD per 1M tokens (beside the list price).",
+        ("provider", "account", "model", "service_tier", "token_type"),
+        foldable=False,
+    )
+    for o in ledger.observed_prices:
+        observed.values[(o.provider, o.account, o.model, o.service_tier, o.token_type)] = o.usd_per_million
+    return [tokens, requests, cost, non_token, spend, billed, unpriced, savings, prices, observed]
 
 
 def sample_value(family: Family, value: Number) -> float:

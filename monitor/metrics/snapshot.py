@@ -24,6 +24,7 @@ __all__ = [
     "DriftRow",
     "LedgerView",
     "MetricsOptions",
+    "ObservedPriceRow",
     "PollStats",
     "PollView",
     "PriceRow",
@@ -115,6 +116,18 @@ class PriceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ObservedPriceRow:
+    """The rate an account's latest bill shows for a model, tier and token type, USD per 1M tokens."""
+
+    provider: str
+    account: str
+    model: str
+    service_tier: str
+    token_type: str
+    usd_per_million: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class BudgetRow:
     """A budget's state now. `runout` is a unix time or float('inf'); `alert_states` holds
     (threshold, kind, state) with kind "actual"/"forecast" and state 1 in ALARM, 0 in OK."""
@@ -151,6 +164,7 @@ class LedgerView:
     unpriced: Sequence[UnpricedRow] = ()
     cache_savings: Sequence[SavingsRow] = ()
     prices: Sequence[PriceRow] = ()
+    observed_prices: Sequence[ObservedPriceRow] = ()
     budgets: Sequence[BudgetRow] = ()
     balances: Sequence[BalanceRow] = ()
     outbox_pending: int = 0
