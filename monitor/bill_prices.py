@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from monitor.pricing import Pricer
-from monitor.pricing.bill import WEB_SEARCH, BillProblem, Derived, ObservedRate, usd_per_million
+from monitor.pricing.bill import (
+    WEB_SEARCH,
+    BillProblem,
+    Derived,
+    ObservedRate,
+    problems_text,
+    usd_per_million,
+)
 from monitor.pricing.bill_rates import BillRates
 from monitor.pricing.sources import BILL
 from monitor.pricing.tiers import context_floor
@@ -146,9 +153,12 @@ class BillPrices:
                     ("rate", rate.account, rate.model, rate.tier, rate.context_window, rate.token_type, day)
                 ):
                     log.warning("%s", disagreement_text(rate, self.threshold))
+            new: dict[tuple[str, str], list[BillProblem]] = {}
             for problem in found.problems:
                 if self._first(("line", problem.account, day, problem.line_item, problem.reason)):
-                    log.warning("%s; counted in spend_monitor_bill_lines_unused", problem.text())
+                    new.setdefault((problem.account, problem.reason), []).append(problem)
+            for problems in new.values():  # one line per account, day and reason
+                log.warning("%s; counted in spend_monitor_bill_lines_unused", problems_text(problems))
 
     def _first(self, key: tuple[object, ...]) -> bool:
         if key in self._told:

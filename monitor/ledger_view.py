@@ -118,6 +118,7 @@ def budget_rows(statuses: Sequence[BudgetStatus]) -> list[BudgetRow]:
                 period_end=to_unix(s.period_end),
                 runout=runout,
                 alert_states=states,
+                unpriced_tokens=s.unpriced_tokens,
             )
         )
     return rows

@@ -62,6 +62,15 @@ def usd_text(pico: int) -> str:
     return f"{'-' if pico < 0 and cents else ''}${cents:,}"
 
 
+def tokens_text(count: int) -> str:
+    """A token count for people, to three significant figures or so: 950, "12.4K", "12.4M", "3B"."""
+    for scale, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if abs(count) >= scale:
+            shown = (Decimal(count) / scale).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+            return f"{shown.normalize():f}{suffix}" if shown % 1 else f"{shown:.0f}{suffix}"
+    return str(count)
+
+
 def tokens_of(**counts: int) -> tuple[int, ...]:
     """Build a `tokens` tuple from keyword counts: tokens_of(input=100, output=20)."""
     values = [0] * len(TOKEN_TYPES)

@@ -13,6 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.budgets.days import epoch_day
+from monitor.budgets.payload import blind_text
 from monitor.budgets.spend import DailySpend
 from monitor.metrics.status_page import BalanceLine, BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
 from monitor.periods import period_bounds, to_unix
@@ -38,6 +39,12 @@ class BudgetLike(Protocol):
     def forecast_pico(self) -> int: ...
     @property
     def period_end(self) -> datetime: ...
+    @property
+    def billed_excess_pico(self) -> int: ...
+    @property
+    def unpriced_tokens(self) -> int: ...
+    @property
+    def unpriced_models(self) -> tuple[tuple[str, int], ...]: ...
 
 
 def build_status_data(
@@ -91,7 +98,14 @@ def build_status_data(
         month=start_dt.strftime("%Y-%m"),
         version=version,
         budgets=tuple(
-            BudgetLine(b.name, b.limit_pico, b.spend_pico, b.forecast_pico, to_unix(b.period_end))
+            BudgetLine(
+                b.name,
+                b.limit_pico,
+                b.spend_pico,
+                b.forecast_pico,
+                to_unix(b.period_end),
+                blind_text(b.billed_excess_pico, b.unpriced_tokens, b.unpriced_models).removeprefix("; "),
+            )
             for b in budget_statuses
         ),
         providers=tuple(

@@ -56,6 +56,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_budget_forecast_usd": ("gauge", {"budget"}),
     "llm_budget_period_end_timestamp_seconds": ("gauge", {"budget"}),
     "llm_budget_runout_timestamp_seconds": ("gauge", {"budget"}),
+    "llm_budget_unpriced_tokens": ("gauge", {"budget"}),
     "llm_budget_alert_state": ("gauge", {"budget", "threshold", "kind"}),
     "spend_monitor_poll_last_success_timestamp_seconds": ("gauge", {P, A, E}),
     "spend_monitor_poll_errors_total": ("counter", {P, A, E, "reason"}),

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
+from monitor.budgets.blind import BlindSpots
 from monitor.budgets.forecast import DailySeries, Forecast, forecast
 from monitor.budgets.grouping import grouped, without_superseded_forecasts
 from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
@@ -64,6 +65,11 @@ class BudgetStatus:
     states: Mapping[tuple[Decimal, str], str] = field(default_factory=_empty_states)
     daily_rate_pico: int = 0
     forecast_method: str = "none"
+    billed_excess_pico: int = 0
+    """Of `spend_pico`, what bills show above the computed cost (budgets/blind.py)."""
+    unpriced_tokens: int = 0
+    unpriced_models: tuple[tuple[str, int], ...] = ()
+    """Tokens of the period and scope no source priced, in all and by model (largest first)."""
 
     def state(self, threshold: Decimal, kind: str = "actual") -> str:
         return self.states.get((threshold, kind), OK)
@@ -117,6 +123,7 @@ class BudgetEngine:
         self.limits = {b.name: usd_to_pico(b.amount_usd) for b in self.budgets}
         self.daily = DailySpend(tz)
         self.aggregator = Aggregator(self.daily)
+        self.blind = BlindSpots()
         self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
 
     def evaluate(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:
@@ -181,18 +188,20 @@ class BudgetEngine:
         history_from = today if first_data is None else days.epoch_day(days.local_date(first_data, self.tz))
         history_from = max(history_from, today - HISTORY_DAYS, first_day)
         ranges = [(days.epoch_day(s.date()), days.epoch_day(e.date())) for s, e in bounds]
-        sums = self.aggregator.run(
-            [scope_key(b.scope) for b in self.budgets], ranges, history_from=history_from, today=today
-        )
+        keys = [scope_key(b.scope) for b in self.budgets]
+        sums = self.aggregator.run(keys, ranges, history_from=history_from, today=today)
+        extras = self.blind.run(ledger, self.daily, keys, ranges, history_from=history_from, today=today)
         start_of_today = days.day_start(today_date, self.tz)
         day_length = days.day_start(today_date + timedelta(days=1), self.tz) - start_of_today
         elapsed = Fraction(min(max(to_unix(now) - start_of_today, 0), day_length), day_length)
         statuses = []
-        for budget, (start, end), (spend, history, today_spend) in zip(
-            self.budgets, bounds, sums, strict=True
-        ):
+        for budget, (start, end), (computed, past, today_computed), extra in zip(
+            self.budgets, bounds, sums, extras, strict=True
+        ):  # spend the bills show above the computed cost counts like any (budgets/blind.py)
+            spend, today_spend = computed + extra.excess_period, today_computed + extra.excess_today
+            history = tuple(a + b for a, b in zip(past, extra.excess_history, strict=True))
             limit = self.limits[budget.name]
-            series = DailySeries(tuple(history), today_spend, today_date.weekday(), elapsed)
+            series = DailySeries(history, today_spend, today_date.weekday(), elapsed)
             projection: Forecast = forecast(
                 series,
                 spend_pico=spend,
@@ -214,6 +223,9 @@ class BudgetEngine:
                     runout_at=projection.runout_at,
                     daily_rate_pico=projection.daily_rate_pico,
                     forecast_method=projection.method,
+                    billed_excess_pico=extra.excess_period,
+                    unpriced_tokens=extra.unpriced_tokens,
+                    unpriced_models=extra.unpriced_models,
                 )
             )
         return statuses
@@ -264,6 +276,9 @@ class BudgetEngine:
             utilization=status.utilization,
             starts_at=starts_at,
             ends_at=now if state == OK else None,
+            billed_excess_pico=status.billed_excess_pico,
+            unpriced_tokens=status.unpriced_tokens,
+            unpriced_models=status.unpriced_models,
         )
         return AlertChange(key, state, to_unix(status.period_end), payload)
 

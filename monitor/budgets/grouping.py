@@ -81,7 +81,9 @@ def grouped(
         head, *others = sorted(members, key=_rank)
         if others:
             payload: dict[str, Any] = dict(head.payload)
-            payload["summary"] = f"{payload['summary']} (and {_also(others)})"
+            also = payload.get("also_known") or ""  # what the spend does not show stays last
+            head_text = str(payload["summary"]).removesuffix(f"; {also}") if also else payload["summary"]
+            payload["summary"] = f"{head_text} (and {_also(others)})" + (f"; {also}" if also else "")
             payload["grouped"] = [{"threshold": c.key.threshold, "kind": c.key.kind} for c in others]
             headlines[head.key] = AlertChange(head.key, head.state, head.period_end, payload)
             grouped_away.update(c.key for c in others)

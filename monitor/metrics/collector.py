@@ -169,6 +169,11 @@ BUDGET_GAUGES: tuple[tuple[str, str, Callable[[BudgetRow], float]], ...] = (
         "When spend reaches the limit at the current run rate (+Inf: never).",
         lambda r: r.runout,
     ),
+    (
+        "llm_budget_unpriced_tokens",
+        "Tokens of the budget's period and scope that no price source priced (cost unknown, not zero).",
+        lambda r: r.unpriced_tokens,
+    ),
 )
 
 

@@ -139,6 +139,8 @@ class BudgetRow:
     period_end: int
     runout: float = float("inf")
     alert_states: Sequence[tuple[str, str, int]] = ()
+    unpriced_tokens: int = 0
+    """Tokens of the period and scope no price source priced (their cost is unknown, not zero)."""
 
 
 @dataclass(frozen=True, slots=True)

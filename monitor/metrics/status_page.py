@@ -29,6 +29,8 @@ class BudgetLine:
     spend_pico: int
     forecast_pico: int
     period_end: int
+    note: str = ""
+    """What the spend does not show: "plus 12.4M unpriced tokens of gpt-7-preview" (budgets/payload.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +158,17 @@ def _budgets(data: StatusData) -> str:
         pct = _percent(b.spend_pico, b.limit_pico)
         fpct = _percent(b.forecast_pico, b.limit_pico)
         rows.append(
-            f'<tr class="budget"><td>{_e(b.name)}</td>{_usd_cell(b.spend_pico)}{_usd_cell(b.limit_pico)}'
+            f'<tr class="budget"><td>{_e(b.name)}{_note(b.note)}</td>{_usd_cell(b.spend_pico)}{_usd_cell(b.limit_pico)}'
             f"<td>{_bar(b.spend_pico, b.limit_pico)} {'' if pct is None else f'{pct}%'}</td>"
             f"{_usd_cell(b.forecast_pico)}<td>{_bar(b.forecast_pico, b.limit_pico, ' fc')} "
             f"{'' if fpct is None else f'{fpct}%'}</td><td>{_e(_when(b.period_end))}</td></tr>"
         )
     headers = ("budget", "$spend", "$limit", "used", "$forecast", "forecast of limit", "period ends")
     return _table(headers, rows, "No budgets configured.")
+
+
+def _note(note: str) -> str:
+    return f'<br><span class="muted note">{_e(note)}</span>' if note else ""
 
 
 def _spend(lines: Sequence[SpendLine], with_model: bool) -> str:

@@ -17,7 +17,7 @@ Pure: the daemon hands in the billed lines and the ledger's usage (monitor/bill_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
@@ -159,6 +159,16 @@ class BillProblem:
         return f"{self.account}: bill of {utc_day(self.day_start)}, line {self.line_item[:80]!r} ({money}): {_WHY[self.reason]}"
 
 
+def problems_text(problems: Sequence[BillProblem], named: int = 3) -> str:
+    """Lines of one account, day and reason in one line: the first `named` by name, then how many more."""
+    first = problems[0]
+    if len(problems) == 1:
+        return first.text()
+    names = ", ".join(repr(p.line_item[:60]) for p in problems[:named])
+    more = f" and {len(problems) - named} more" if len(problems) > named else ""
+    return f"{first.account}: bill of {utc_day(first.day_start)}, {len(problems)} lines ({names}{more}): {_WHY[first.reason]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Derived:
     """The rates the bills of some days give, and the lines that gave none."""
@@ -225,8 +235,8 @@ def _rate(
         if counted == 0:
             return None, (NO_TOKENS if amount else None)
         quantity = counted
-    elif day < coverage.get(account, day):
-        return None, PARTIAL_DAY
+    elif day < coverage.get(account, day):  # a problem only where the ledger has tokens to price
+        return None, (PARTIAL_DAY if _needs_rate(kind, usage) else None)
     elif used == 0:
         return None, (UNMATCHED if amount else None)
     else:
@@ -250,6 +260,14 @@ def _rate(
         ledger_rate,
     )
     return rate, (UNMATCHED if used == 0 else None)
+
+
+def _needs_rate(kind: str, usage: UsageSums | None) -> bool:
+    """Whether the ledger holds tokens of that kind no table source priced (that a rate would price)."""
+    if usage is None or kind == WEB_SEARCH:
+        return usage is not None and usage.web_searches > 0
+    i = TOKEN_INDEX[kind]
+    return usage.tokens[i] > usage.table_tokens[i]
 
 
 def _counted(lines: list[BilledCost]) -> Fraction | None:
