@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 from monitor.budgets.days import epoch_day
 from monitor.budgets.payload import blind_text
 from monitor.budgets.spend import DailySpend
+from monitor.metrics.status_bills import BillLineProblem, BillPricedLine, RateLine
 from monitor.metrics.status_page import BalanceLine, BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
+from monitor.pricing.bill import BillProblem, ObservedRate, utc_day
+from monitor.reconciliation.rates import off_by, per_million
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore
@@ -59,11 +62,14 @@ def build_status_data(
     version: str = "",
     top_models: int = TOP_MODELS,
     daily: DailySpend | None = None,
+    rates_off: Sequence[ObservedRate] = (),
+    bill_problems: Sequence[BillProblem] = (),
 ) -> StatusData:
     """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls.
 
     The month's spend comes from `daily` (the budgets' table, synced by the refresh) when it covers
-    the month, else from a grouped query of the ledger."""
+    the month, else from a grouped query of the ledger. `rates_off` and `bill_problems` come from the
+    daemon's rates from the bill (monitor.bill_prices)."""
     start_dt, end_dt = period_bounds("month", now, tz, month_start_day=month_start_day)
     start, end = to_unix(start_dt), to_unix(end_dt)
     month_days = (epoch_day(start_dt.date()), epoch_day(end_dt.date()))
@@ -118,4 +124,28 @@ def build_status_data(
             BalanceLine(b.provider, b.account, b.key, b.balance_pico, b.limit_pico, b.observed_at)
             for b in ChannelStore(ledger).balances()
         ),
+        bill_priced=tuple(
+            BillPricedLine(p.provider, p.account, p.model, p.tokens, p.cost_pico, p.first_day, p.last_day)
+            for p in ledger.bill_priced(start, end)
+        ),
+        rates_off=tuple(rate_line(r) for r in rates_off),
+        bill_lines=tuple(
+            BillLineProblem(p.account, utc_day(p.day_start), p.reason, p.text()) for p in bill_problems
+        ),
+    )
+
+
+def rate_line(rate: ObservedRate) -> RateLine:
+    """A disagreeing rate as the page shows it."""
+    off = off_by(rate)
+    table = "" if rate.ledger_rate is None else per_million(rate.ledger_rate)
+    return RateLine(
+        rate.account,
+        rate.model,
+        rate.token_type,
+        rate.tier + (f", {rate.context_window}" if rate.context_window else ""),
+        rate.day,
+        per_million(rate.rate),
+        table,
+        "" if off is None else f"{off * 100:+.2f}",
     )

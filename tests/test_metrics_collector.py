@@ -12,6 +12,7 @@ from monitor.metrics import (
     AccountRef,
     BalanceRow,
     BilledRow,
+    BillLinesRow,
     BudgetRow,
     BuildInfo,
     DriftRow,
@@ -45,6 +46,9 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_billed_cost_usd": ("gauge", {P, A, "project", "period"}),
     "llm_cost_drift_ratio": ("gauge", {P, A}),
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
+    "llm_unpriced_tokens": ("gauge", {P, A, "model"}),
+    "llm_cost_repriced_usd_total": ("counter", USAGE),
+    "spend_monitor_bill_lines_unused": ("gauge", {P, A, "reason"}),
     "llm_cache_savings_usd_total": ("counter", {P, A, "model"}),
     "llm_price_usd_per_million_tokens": ("gauge", {P, "model", "service_tier", "token_type"}),
     "llm_price_observed_usd_per_million_tokens": ("gauge", {P, A, "model", "service_tier", "token_type"}),
@@ -113,6 +117,18 @@ def rich_ledger() -> LedgerView:
                 1,
                 unit_cost=30_000_000_000,
             ),
+            TotalRow(
+                "openai",
+                "prod",
+                "proj_a",
+                "gpt-7-preview",
+                "standard",
+                "key_1",
+                tokens_of(input=1000),
+                tokens_of(input=2_700),
+                1,
+                repriced_costs=tokens_of(input=300),
+            ),
         ],
         spend=[
             SpendRow("openai", "prod", "proj_a", "gpt-4.1", "day", 1_500_000_000_000),
@@ -120,7 +136,11 @@ def rich_ledger() -> LedgerView:
         ],
         billed=[BilledRow("openai", "prod", "proj_a", "month", 12_000_000_000_000)],
         drift=[DriftRow("openai", "prod", Decimal("0.0288"))],
-        unpriced=[UnpricedRow("openai", "prod", "mystery-model", 4242)],
+        unpriced=[
+            UnpricedRow("openai", "prod", "mystery-model", 4242),
+            UnpricedRow("openai", "prod", "gpt-7-preview", 0, priced_later=1000),
+        ],
+        bill_lines=[BillLinesRow("anthropic", "main", "unmatched", 2)],
         cache_savings=[SavingsRow("anthropic", "main", "claude-x", 2_500_000)],
         prices=[PriceRow("openai", "gpt-4.1", "standard", "cached_input", Decimal("0.075"))],
         observed_prices=[
@@ -451,3 +471,33 @@ def test_observed_rates_are_exported_beside_the_list_price_and_never_folded() ->
     [rates] = [f for f in families if f.name == "llm_price_observed_usd_per_million_tokens"]
     assert any(step.startswith("model:") for step in steps)  # the usage series were folded...
     assert sorted(rates.values.values()) == list(range(1, 9))  # ...the rates were not added together
+
+
+def test_a_cost_re_pricing_lowered_is_still_counted_and_named_apart() -> None:
+    registry = registry_for(rich_ledger())
+    labels = {
+        P: "openai",
+        A: "prod",
+        "project": "proj_a",
+        "model": "gpt-7-preview",
+        "service_tier": "standard",
+    }
+    assert (
+        registry.get_sample_value("llm_cost_usd_total", {**labels, "token_type": "input"}) == 3e-9
+    )  # 2700 + 300
+    assert registry.get_sample_value("llm_cost_repriced_usd_total", labels) == 3e-10
+
+
+def test_unpriced_tokens_priced_later_stay_in_the_counter_and_leave_the_gauge() -> None:
+    registry = registry_for(rich_ledger())
+    later = {P: "openai", A: "prod", "model": "gpt-7-preview"}
+    assert registry.get_sample_value("llm_unpriced_tokens_total", later) == 1000
+    assert registry.get_sample_value("llm_unpriced_tokens", later) is None
+    mystery = {**later, "model": "mystery-model"}
+    assert registry.get_sample_value("llm_unpriced_tokens", mystery) == 4242
+
+
+def test_unused_bill_lines_are_counted_per_account_and_reason() -> None:
+    registry = registry_for(rich_ledger())
+    found = {P: "anthropic", A: "main", "reason": "unmatched"}
+    assert registry.get_sample_value("spend_monitor_bill_lines_unused", found) == 2

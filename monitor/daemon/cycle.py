@@ -193,6 +193,7 @@ class PollCycle:
             savings=self.savings,
             daily=self.engine.daily,
             observed=self.bills.observed_prices() if self.bills is not None else (),
+            bill_problems=self.bills.problems(int(now.timestamp())) if self.bills is not None else (),
         )
         self.exposition.update(
             view,
@@ -215,6 +216,8 @@ class PollCycle:
                 discounts=self.discounts,
                 version=__version__,
                 daily=self.engine.daily,
+                rates_off=self.bills.disagreements() if self.bills is not None else (),
+                bill_problems=self.bills.problems(int(now.timestamp())) if self.bills is not None else (),
             )
         )
 

@@ -12,6 +12,7 @@ from monitor.metrics.snapshot import (
     AccountRef,
     BalanceRow,
     BilledRow,
+    BillLinesRow,
     BudgetRow,
     BuildInfo,
     DriftRow,
@@ -31,6 +32,7 @@ from monitor.metrics.snapshot import (
 __all__ = [
     "AccountRef",
     "BalanceRow",
+    "BillLinesRow",
     "BilledRow",
     "BudgetRow",
     "BuildInfo",

@@ -18,6 +18,7 @@ from monitor.records import TOKEN_TYPES, ZERO_TOKENS
 __all__ = [
     "AccountRef",
     "BalanceRow",
+    "BillLinesRow",
     "BilledRow",
     "BudgetRow",
     "BuildInfo",
@@ -56,6 +57,10 @@ class TotalRow:
     unpriced_tokens: int = 0
     unit_cost: int = 0
     """Picodollars of billable non-token units (web search requests, tool calls)."""
+    repriced_costs: tuple[int, ...] = ZERO_TOKENS
+    repriced_unit_cost: int = 0
+    """What re-pricing took back from `costs` and `unit_cost` (store/repriced.py): the counters add it,
+    so they never go down when rows are priced again; `llm_cost_repriced_usd_total` exports it."""
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(TOKEN_TYPES) or len(self.costs) != len(TOKEN_TYPES):
@@ -102,6 +107,19 @@ class UnpricedRow:
     account: str
     model: str
     tokens: int
+    priced_later: int = 0
+    """Tokens that had no price when stored and got one since: `llm_unpriced_tokens_total` counts them
+    too (it counts tokens that arrived unpriced), `llm_unpriced_tokens` only `tokens`."""
+
+
+@dataclass(frozen=True, slots=True)
+class BillLinesRow:
+    """Billed lines of the last 31 days that gave no rate, per account and reason (pricing/bill.py)."""
+
+    provider: str
+    account: str
+    reason: str
+    lines: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +185,7 @@ class LedgerView:
     cache_savings: Sequence[SavingsRow] = ()
     prices: Sequence[PriceRow] = ()
     observed_prices: Sequence[ObservedPriceRow] = ()
+    bill_lines: Sequence[BillLinesRow] = ()
     budgets: Sequence[BudgetRow] = ()
     balances: Sequence[BalanceRow] = ()
     outbox_pending: int = 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from monitor.metrics.status_bills import BillLineProblem, BillPricedLine, RateLine, bill_sections
 from monitor.records import pico_to_usd
 
 _CENT = Decimal("0.01")
@@ -96,6 +97,10 @@ class StatusData:
     balances: Sequence[BalanceLine] = field(default_factory=tuple)
     problems: Sequence[str] = field(default_factory=tuple)
     """What keeps the daemon from being ready (the ledger refused a write, a refresh failed)."""
+    bill_priced: Sequence[BillPricedLine] = field(default_factory=tuple)
+    rates_off: Sequence[RateLine] = field(default_factory=tuple)
+    bill_lines: Sequence[BillLineProblem] = field(default_factory=tuple)
+    """The bills: models priced from them, table prices they disagree with, lines that gave no rate."""
 
 
 _STYLE = """
@@ -258,6 +263,7 @@ def render_status_page(data: StatusData) -> bytes:
         _spend(data.providers, with_model=False),
         "<h2>Top models</h2>",
         _spend(data.models, with_model=True),
+        *bill_sections(data.bill_priced, data.rates_off, data.bill_lines),
         "<h2>Savings</h2>",
         _savings(data.savings),
         "<h2>Prepaid balances</h2>",
