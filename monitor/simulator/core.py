@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
+from typing import Any
 
 from monitor.simulator.azure_api import AzureSim
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
@@ -318,6 +319,12 @@ class Simulator:
         """
         key = PriceKey(model, service_tier, _window(model, context_window), token_type)
         self._book.set(key, Decimal(usd_per_1m), effective_from)
+
+    def add_bill_line(self, provider: str, day_start: int, result: Mapping[str, Any]) -> None:
+        """Serve `result` (a cost result object as the API writes it, odd ones included) in the bill of
+        the UTC day `day_start`, after the day's own lines. It is in no expectation (`billed`): tests
+        check what the monitor makes of it."""
+        self._usage.extra_lines.setdefault((_checked(provider), day_start), []).append(dict(result))
 
     # ---- expectations -------------------------------------------------------------------------------
 

@@ -140,6 +140,8 @@ class SimulatedUsage:
         """Rendered JSON of stable buckets, for the API modules (bounded to 256 MiB)."""
         self.line_info: dict[str, LineInfo] = {}
         self._line_names: dict[tuple[str, str, int, str, str, str], str] = {}
+        self.extra_lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        """(provider, day start) -> cost results served as they are, after the day's own (tests)."""
 
     # ---- the hour's truth and its visibility ----------------------------------------------------------
 
