@@ -1,6 +1,6 @@
-"""Rates from the bill in the daemon and the CLI: read the bills and the usage they are matched with from
-the ledger, derive the rates (pricing/bill.py, pure), hand them to the pricer, price the stored rows
-with them, and tell where a table price disagrees with what the bill charged.
+"""Rates from the bill in the daemon: read the bills and the usage they are matched with from the ledger
+(reconciliation/rates.py), derive the rates (pricing/bill.py, pure), hand them to the pricer, price the
+stored rows with them, and tell where a table price disagrees with what the bill charged.
 
 Once per cycle, before budgets are judged (`PollCycle.judge`), `BillPrices.update`:
 
@@ -37,7 +37,7 @@ from monitor.pricing.sources import BILL
 from monitor.pricing.tiers import context_floor
 from monitor.reconciliation.rates import derive_days, disagreement_text, disagreements
 from monitor.store import Ledger
-from monitor.store.billed import DAY, BilledStore
+from monitor.store.billed import DAY, BilledStore, day_ranges
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class BillPrices:
         self._usage_mark = -1
         self._started = False
         self._table_changed = False
+        self._pruned = -1
         self._told: set[tuple[object, ...]] = set()
         if self.enabled:  # no rates before the first update, but the pricer knows they will come
             pricer.use_bill(BillRates(()))
@@ -88,7 +89,7 @@ class BillPrices:
         days = self._changed_days(ledger, today)
         if not days:
             return 0
-        for start, end in _ranges(days):
+        for start, end in day_ranges(days):
             derived = derive_days(ledger, start, end)
             for day in range(start, end, DAY):
                 found = Derived(
@@ -103,7 +104,7 @@ class BillPrices:
         if self.enabled:
             self.pricer.use_bill(BillRates(r for d in self.days.values() for r in d.rates))
         changed = 0
-        for start, end in _ranges(days):
+        for start, end in day_ranges(days):
             result = ledger.reprice(
                 self.pricer.price, start, dry_run=False, only_unpriced=True, bill_priced=True, until=end
             )
@@ -135,8 +136,9 @@ class BillPrices:
         """Keep the days of the last RECENT_DAYS and the older days that hold rows a bill priced or
         can price: the rest are never needed again."""
         cutoff = today - RECENT_DAYS * DAY
-        if not any(day < cutoff for day in self.days):
+        if self._pruned == today or not any(day < cutoff for day in self.days):
             return
+        self._pruned = today  # once a day: the days still needed are read from an index
         needed = set(ledger.days_to_price(_FOREVER[0], cutoff))
         for day in [d for d in self.days if d < cutoff and d not in needed]:
             del self.days[day]
@@ -197,14 +199,3 @@ class BillPrices:
         """The billed lines of the last RECENT_DAYS days that gave no rate."""
         cutoff = now - now % DAY - RECENT_DAYS * DAY
         return [p for day in sorted(self.days) if day >= cutoff for p in self.days[day].problems]
-
-
-def _ranges(days: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted day starts as contiguous [start, end) ranges."""
-    ranges: list[tuple[int, int]] = []
-    for day in days:
-        if ranges and ranges[-1][1] == day:
-            ranges[-1] = (ranges[-1][0], day + DAY)
-        else:
-            ranges.append((day, day + DAY))
-    return ranges

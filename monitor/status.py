@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from monitor.budgets.days import epoch_day
 from monitor.budgets.payload import blind_text
 from monitor.budgets.spend import DailySpend
-from monitor.metrics.status_bills import BillLineProblem, BillPricedLine, RateLine
+from monitor.metrics.status_bills import BillLineProblem, RateLine
 from monitor.metrics.status_page import BalanceLine, BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
@@ -124,10 +124,7 @@ def build_status_data(
             BalanceLine(b.provider, b.account, b.key, b.balance_pico, b.limit_pico, b.observed_at)
             for b in ChannelStore(ledger).balances()
         ),
-        bill_priced=tuple(
-            BillPricedLine(p.provider, p.account, p.model, p.tokens, p.cost_pico, p.first_day, p.last_day)
-            for p in ledger.bill_priced(start, end)
-        ),
+        bill_priced=tuple(ledger.bill_priced(start, end)),
         rates_off=tuple(rate_line(r) for r in rates_off),
         bill_lines=tuple(
             BillLineProblem(p.account, utc_day(p.day_start), p.reason, p.text()) for p in bill_problems

@@ -55,3 +55,21 @@ def poll_all(tmp_path: Path, sim: Simulator, clock: Clock, extra: str = "") -> D
 
 def complete_days(clock: Clock) -> list[int]:
     return list(range(FIRST_DAY, int(clock()) // DAY * DAY, DAY))
+
+
+def preview_price_file(path: Path) -> Path:
+    """A price file listing the OpenAI preview at 90% of what the simulator bills, every tier and token type."""
+    path.write_text(
+        """
+- provider: openai
+  model: gpt-7-preview
+  prices:
+    - effective_from: 2026-01-01
+      source: "a negotiated sheet (test)"
+      standard: {input: 2.70, cached_input: 0.27, cache_write: 3.375, output: 16.20}
+      batch: {input: 1.35, cached_input: 0.135, cache_write: 1.6875, output: 8.10}
+      fast: {input: 5.40, cached_input: 0.54, cache_write: 6.75, output: 32.40}
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -9,7 +9,16 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pytest
-from bill_support import ACCOUNTS, FIRST_DAY, PREVIEWS, complete_days, config_for, poll_all, preview_sim
+from bill_support import (
+    ACCOUNTS,
+    FIRST_DAY,
+    PREVIEWS,
+    complete_days,
+    config_for,
+    poll_all,
+    preview_price_file,
+    preview_sim,
+)
 
 from monitor.daemon import Daemon
 from monitor.pricing.bill import utc_day
@@ -107,23 +116,6 @@ def test_without_the_bill_source_such_a_model_stays_unpriced(
     assert unpriced == set(PREVIEWS.values())
 
 
-def price_file(path: Path) -> Path:
-    path.write_text(
-        """
-- provider: openai
-  model: gpt-7-preview
-  prices:
-    - effective_from: 2026-01-01
-      source: "a negotiated sheet (test)"
-      standard: {input: 2.70, cached_input: 0.27, cache_write: 3.375, output: 16.20}
-      batch: {input: 1.35, cached_input: 0.135, cache_write: 1.6875, output: 8.10}
-      fast: {input: 5.40, cached_input: 0.54, cache_write: 6.75, output: 32.40}
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_a_price_file_that_adds_the_model_prices_the_rows_the_bill_priced_again(
     tmp_path: Path, sim: Simulator, clock: Clock, polled: Daemon
 ) -> None:
@@ -131,7 +123,7 @@ def test_a_price_file_that_adds_the_model_prices_the_rows_the_bill_priced_again(
     db = tmp_path / "spend.db"
     with Ledger.open(db) as ledger:
         tokens = ledger.spend_by(["model"], FIRST_DAY, T0 + DAY, Scope(model=PREVIEWS["openai"]))[0]["tokens"]
-    extra = f"pricing:\n  files: [{price_file(tmp_path / 'preview.yaml')}]\n"
+    extra = f"pricing:\n  files: [{preview_price_file(tmp_path / 'preview.yaml')}]\n"
     restarted = Daemon(config_for(tmp_path, sim, extra), clock=clock, provider_factory=no_wait_factory)
     try:
         assert restarted.refresh()  # the first refresh prices what the bill priced with the chain again

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bill_support import PREVIEWS, config_for, poll_all, preview_sim
+from bill_support import PREVIEWS, config_for, poll_all, preview_price_file, preview_sim
 from prometheus_client.parser import text_string_to_metric_families
 from test_status_page import Page
 
@@ -83,29 +83,23 @@ def test_the_status_page_lists_what_the_bill_priced_and_the_prices_it_disagrees_
     assert priced  # money cells carry their exact amounts
 
 
+def prices_of(config: str, model: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
+    """`spend-monitor prices --config CONFIG --date 2026-11-24 --model MODEL --format json`."""
+    capsys.readouterr()
+    assert (
+        main(["prices", "--config", config, "--date", "2026-11-24", "--model", model, "--format", "json"])
+        == 0
+    )
+    rows: list[dict[str, str]] = json.loads(capsys.readouterr().out)
+    return rows
+
+
 def test_prices_shows_the_bills_rates_beside_the_tables_with_their_day(
     tmp_path: Path, sim: Simulator, clock: Clock, env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     poll_all(tmp_path, sim, clock).stop()
     config = str(tmp_path / "config.yaml")
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "prices",
-                "--config",
-                config,
-                "--date",
-                "2026-11-24",
-                "--model",
-                "gpt-6.1-sol",
-                "--format",
-                "json",
-            ]
-        )
-        == 0
-    )
-    rows = json.loads(capsys.readouterr().out)
+    rows = prices_of(config, "gpt-6.1-sol", capsys)
     standard = [
         (r["price_source"], r["input"], r["output"])
         for r in rows
@@ -115,45 +109,11 @@ def test_prices_shows_the_bills_rates_beside_the_tables_with_their_day(
         ("bundled", "2", "10"),
         ("billed 2026-11-24", "3", "10"),
     ]  # the table's, then the bill's
-    assert (
-        main(
-            [
-                "prices",
-                "--config",
-                config,
-                "--date",
-                "2026-11-24",
-                "--model",
-                "gpt-7-preview",
-                "--format",
-                "json",
-            ]
-        )
-        == 0
-    )
-    preview = {r["tier"]: r for r in json.loads(capsys.readouterr().out)}
+    preview = {r["tier"]: r for r in prices_of(config, "gpt-7-preview", capsys)}
     assert set(preview) == {"standard", "batch", "fast"}
     assert (preview["standard"]["input"], preview["standard"]["output"]) == ("3", "18")
     assert {r["effective_from"] for r in preview.values()} == {"2026-11-24"}
     assert preview["standard"]["source"] == "openai-test's bill"
-
-
-def preview_file(path: Path) -> Path:
-    """The preview model at 90% of what its bill charges, from a price file."""
-    path.write_text(
-        """
-- provider: openai
-  model: gpt-7-preview
-  prices:
-    - effective_from: 2026-01-01
-      source: "a negotiated sheet (test)"
-      standard: {input: 2.70, cached_input: 0.27, cache_write: 3.375, output: 16.20}
-      batch: {input: 1.35, cached_input: 0.135, cache_write: 1.6875, output: 8.10}
-      fast: {input: 5.40, cached_input: 0.54, cache_write: 6.75, output: 32.40}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def at_least(later: Samples, earlier: Samples) -> list[tuple[tuple[tuple[str, str], ...], float, float]]:
@@ -171,14 +131,14 @@ def test_pricing_from_the_bill_then_a_table_keeps_every_counter_monotonic(
     unpriced = samples(first, "llm_unpriced_tokens_total")
     costs = samples(first, "llm_cost_usd_total")
     preview = (("account", "openai-test"), ("model", PREVIEWS["openai"]), ("provider", "openai"))
-    assert samples(first, "llm_unpriced_tokens")[preview] == unpriced[preview] > 0
+    assert samples(first, "llm_unpriced_tokens_now")[preview] == unpriced[preview] > 0
 
     billed = restarted(tmp_path, sim, clock)  # with the bill: the previews are priced from it
     assert at_least(samples(billed, "llm_unpriced_tokens_total"), unpriced) == []
-    assert samples(billed, "llm_unpriced_tokens") == {}
+    assert samples(billed, "llm_unpriced_tokens_now") == {}
     assert at_least(samples(billed, "llm_cost_usd_total"), costs) == []
 
-    extra = f"pricing:\n  files: [{preview_file(tmp_path / 'preview.yaml')}]\n"
+    extra = f"pricing:\n  files: [{preview_price_file(tmp_path / 'preview.yaml')}]\n"
     config_for(tmp_path, sim, extra)  # the config the reprice command reads
     assert main(["reprice", "--config", str(tmp_path / "config.yaml")]) == 0
     assert "changed" in capsys.readouterr().err

@@ -46,7 +46,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_billed_cost_usd": ("gauge", {P, A, "project", "period"}),
     "llm_cost_drift_ratio": ("gauge", {P, A}),
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
-    "llm_unpriced_tokens": ("gauge", {P, A, "model"}),
+    "llm_unpriced_tokens_now": ("gauge", {P, A, "model"}),
     "llm_cost_repriced_usd_total": ("counter", USAGE),
     "spend_monitor_bill_lines_unused": ("gauge", {P, A, "reason"}),
     "llm_cache_savings_usd_total": ("counter", {P, A, "model"}),
@@ -492,9 +492,9 @@ def test_unpriced_tokens_priced_later_stay_in_the_counter_and_leave_the_gauge() 
     registry = registry_for(rich_ledger())
     later = {P: "openai", A: "prod", "model": "gpt-7-preview"}
     assert registry.get_sample_value("llm_unpriced_tokens_total", later) == 1000
-    assert registry.get_sample_value("llm_unpriced_tokens", later) is None
+    assert registry.get_sample_value("llm_unpriced_tokens_now", later) is None
     mystery = {**later, "model": "mystery-model"}
-    assert registry.get_sample_value("llm_unpriced_tokens", mystery) == 4242
+    assert registry.get_sample_value("llm_unpriced_tokens_now", mystery) == 4242
 
 
 def test_unused_bill_lines_are_counted_per_account_and_reason() -> None:

@@ -29,7 +29,7 @@ from monitor.budgets.scopes import ScopeKey, ScopeMatcher
 from monitor.budgets.spend import DIMS, Combo, DailySpend, day_start_of
 from monitor.providers.line_items import attribute
 from monitor.store import Ledger
-from monitor.store.billed import DAY, BilledStore
+from monitor.store.billed import DAY, BilledStore, day_ranges
 
 K = TypeVar("K")
 _SPEND_DIMS = ("provider", "account", "project", "model")
@@ -143,7 +143,7 @@ class BlindSpots:
                 todo |= {d for d in billed_days if d >= oldest - oldest % DAY}
         self._bills, self._mark, self._loads = bills, max(self._mark, newest), loads
         self.excess = {day: v for day, v in self.excess.items() if day * DAY in billed_days}
-        for first, last in _ranges(sorted(todo)):
+        for first, last in day_ranges(todo):
             self._compute(ledger, first, last, {key for key in bills if first <= key[1] < last})
 
     def _compute(self, ledger: Ledger, start: int, end: int, fetched: Iterable[tuple[str, int]]) -> None:
@@ -170,14 +170,3 @@ class BlindSpots:
             for (project, model), pico in shares.items():
                 combo = combo_of(providers[account], account, project, model)
                 found[combo] = found.get(combo, 0) + pico
-
-
-def _ranges(days: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted day starts as contiguous [start, end) ranges."""
-    ranges: list[tuple[int, int]] = []
-    for day in days:
-        if ranges and ranges[-1][1] == day:
-            ranges[-1] = (ranges[-1][0], day + DAY)
-        else:
-            ranges.append((day, day + DAY))
-    return ranges

@@ -109,7 +109,7 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
         model_labels,
     )
     unpriced_now = Family(
-        "llm_unpriced_tokens", "gauge", "Tokens that no price source prices now.", model_labels
+        "llm_unpriced_tokens_now", "gauge", "Tokens that no price source prices now.", model_labels
     )
     for u in ledger.unpriced:
         unpriced.add((u.provider, u.account, u.model), u.tokens + u.priced_later)

@@ -27,7 +27,7 @@ TRUNCATE_ORDER: tuple[str, ...] = (
     "llm_price_usd_per_million_tokens",
     "llm_cache_savings_usd_total",
     "llm_unpriced_tokens_total",
-    "llm_unpriced_tokens",
+    "llm_unpriced_tokens_now",
     "llm_cost_repriced_usd_total",
     "llm_tokens_total",
     "llm_requests_total",

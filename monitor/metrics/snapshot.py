@@ -109,7 +109,7 @@ class UnpricedRow:
     tokens: int
     priced_later: int = 0
     """Tokens that had no price when stored and got one since: `llm_unpriced_tokens_total` counts them
-    too (it counts tokens that arrived unpriced), `llm_unpriced_tokens` only `tokens`."""
+    too (it counts tokens that arrived unpriced), `llm_unpriced_tokens_now` only `tokens`."""
 
 
 @dataclass(frozen=True, slots=True)

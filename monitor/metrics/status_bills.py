@@ -14,21 +14,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from monitor.records import pico_to_usd
+from monitor.store.bill_usage import BillPriced
 
 _CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True, slots=True)
-class BillPricedLine:
-    """A model priced from its bills this month: tokens, picodollars, first and last day (YYYY-MM-DD)."""
-
-    provider: str
-    account: str
-    model: str
-    tokens: int
-    cost_pico: int
-    first_day: str
-    last_day: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +63,7 @@ def _table(css: str, headers: Sequence[str], rows: Sequence[str], empty: str) ->
 
 
 def bill_sections(
-    priced: Sequence[BillPricedLine], rates: Sequence[RateLine], problems: Sequence[BillLineProblem]
+    priced: Sequence[BillPriced], rates: Sequence[RateLine], problems: Sequence[BillLineProblem]
 ) -> list[str]:
     """The HTML of the three sections, in order."""
     priced_rows = [

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from monitor.metrics.status_bills import BillLineProblem, BillPricedLine, RateLine, bill_sections
+from monitor.metrics.status_bills import BillLineProblem, RateLine, bill_sections
 from monitor.records import pico_to_usd
+from monitor.store.bill_usage import BillPriced
 
 _CENT = Decimal("0.01")
 
@@ -97,7 +98,7 @@ class StatusData:
     balances: Sequence[BalanceLine] = field(default_factory=tuple)
     problems: Sequence[str] = field(default_factory=tuple)
     """What keeps the daemon from being ready (the ledger refused a write, a refresh failed)."""
-    bill_priced: Sequence[BillPricedLine] = field(default_factory=tuple)
+    bill_priced: Sequence[BillPriced] = field(default_factory=tuple)
     rates_off: Sequence[RateLine] = field(default_factory=tuple)
     bill_lines: Sequence[BillLineProblem] = field(default_factory=tuple)
     """The bills: models priced from them, table prices they disagree with, lines that gave no rate."""

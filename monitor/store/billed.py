@@ -119,6 +119,17 @@ def days_between(start: int, end: int) -> list[int]:
     return list(range(first, max(end, first + 1), DAY))
 
 
+def day_ranges(days: Iterable[int]) -> list[tuple[int, int]]:
+    """Day starts as contiguous [start, end) ranges, in order: [D, D+1, D+3] -> [(D, D+2), (D+3, D+4)]."""
+    ranges: list[tuple[int, int]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] == day:
+            ranges[-1] = (ranges[-1][0], day + DAY)
+        else:
+            ranges.append((day, day + DAY))
+    return ranges
+
+
 def utc_day(day_start: int) -> str:
     """The UTC date (YYYY-MM-DD) of a day start."""
     return datetime.fromtimestamp(day_start, UTC).date().isoformat()
