@@ -15,15 +15,18 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
 from monitor.bill_prices import ObservedPrice
 from monitor.budgets import BudgetStatus
 from monitor.budgets.days import epoch_day
 from monitor.budgets.spend import DailySpend
+from monitor.config.model import AttributionRule
 from monitor.metrics import (
     BalanceRow,
     BilledRow,
     BillLinesRow,
     BudgetRow,
+    ClaudeCodeRow,
     DriftRow,
     LedgerView,
     ObservedPriceRow,
@@ -32,6 +35,7 @@ from monitor.metrics import (
     TotalRow,
     UnpricedRow,
 )
+from monitor.naming import name_rows
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
 from monitor.pricing.bill import BillProblem
@@ -46,6 +50,8 @@ from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.billed import BilledStore
 from monitor.store.channels import ChannelStore
+from monitor.store.claude_code import ClaudeCodeStore
+from monitor.store.directory import read_names
 from monitor.store.repriced import Repriced
 
 PERIOD_GAUGES = ("day", "month")
@@ -72,7 +78,10 @@ def total_rows(ledger: Ledger) -> list[TotalRow]:
             requests=t.requests,
             unpriced_tokens=t.unpriced_tokens,
             unit_cost=t.unit_cost,
-            **_carried(carried.get((t.provider, t.account, t.project, t.api_key, t.model, t.service_tier))),
+            user=sys.intern(t.user),
+            **_carried(
+                carried.get((t.provider, t.account, t.project, t.api_key, t.model, t.service_tier, t.user))
+            ),
         )
         for t in ledger.iter_totals()
     ]
@@ -88,7 +97,7 @@ def unpriced_rows(ledger: Ledger) -> list[UnpricedRow]:
     """Tokens unpriced now and tokens priced since they were stored, per (provider, account, model)."""
     now = {(u["provider"], u["account"], u["model"]): int(u["tokens"]) for u in ledger.unpriced()}
     later: dict[tuple[str, str, str], int] = {}
-    for (provider, account, _, _, model, _), repriced in ledger.repriced_totals().items():
+    for (provider, account, _, _, model, _, _), repriced in ledger.repriced_totals().items():
         if repriced.priced_later_tokens:
             key = (provider, account, model)
             later[key] = later.get(key, 0) + repriced.priced_later_tokens
@@ -100,23 +109,53 @@ def unpriced_rows(ledger: Ledger) -> list[UnpricedRow]:
 
 
 def spend_rows(
-    ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int, *, daily: DailySpend | None = None
+    ledger: Ledger,
+    now: datetime,
+    tz: ZoneInfo,
+    month_start_day: int,
+    *,
+    daily: DailySpend | None = None,
+    attributor: Attributor | None = None,
 ) -> list[SpendRow]:
-    """Spend per (provider, account, project, model) of the current day and month, from the daily
-    table when it covers them (the daemon's), else from a grouped query of the ledger."""
+    """The `llm_spend_usd` gauges of the current day and month, each with its team (attributed at
+    read time), from the daily table when it covers them (the daemon's: its combinations carry every
+    dimension a rule matches on), else from a grouped query keeping the dimensions the rules match on."""
+    attributor = attributor or Attributor()
+    dims = (*SPEND_DIMS, *(d for d in attributor.dims if d not in SPEND_DIMS))
     rows: list[SpendRow] = []
     for period in PERIOD_GAUGES:
         start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
         days = (epoch_day(start.date()), epoch_day(end.date()))
         if daily is not None and daily.covers(*days):
-            sums = daily.sums_by(*days, key=lambda c: (c[0], c[1], c[2], c[3]))
-            for (provider, account, project, model), (cost, _) in sorted(sums.items()):
-                rows.append(SpendRow(provider, account, project, model, period, cost))
-            continue
-        for r in ledger.spend_by(SPEND_DIMS, to_unix(start), to_unix(end)):
-            rows.append(
-                SpendRow(r["provider"], r["account"], r["project"], r["model"], period, int(r["cost_total"]))
-            )
+            by_key = daily.sums_by(*days, key=lambda c: (c[0], c[1], c[2], c[3], attributor.of(c).team))
+            sums = {key: cost for key, (cost, _) in by_key.items()}
+        else:
+            sums = {}
+            for r in ledger.spend_by(dims, to_unix(start), to_unix(end)):
+                key = (r["provider"], r["account"], r["project"], r["model"], attributor.of_row(r).team)
+                sums[key] = sums.get(key, 0) + int(r["cost_total"])
+        rows.extend(
+            SpendRow(p, a, pr, m, period, cost, team) for (p, a, pr, m, team), cost in sorted(sums.items())
+        )
+    return rows
+
+
+def claude_code_rows(
+    ledger: Ledger, now: datetime, tz: ZoneInfo, month_start_day: int
+) -> list[ClaudeCodeRow]:
+    """Claude Code's estimated cost per developer and model in the current day and month (the UTC
+    days that start in the period, as for billed cost)."""
+    store = ClaudeCodeStore(ledger)
+    rows: list[ClaudeCodeRow] = []
+    for period in PERIOD_GAUGES:
+        start, end = period_bounds(period, now, tz, month_start_day=month_start_day)
+        sums: dict[tuple[str, str, str, str], int] = {}
+        for u in store.rows(to_unix(start), to_unix(end)):
+            key = (u.provider, u.account, u.actor, u.model)
+            sums[key] = sums.get(key, 0) + u.estimated_cost_pico
+        rows.extend(
+            ClaudeCodeRow(p, a, user, m, period, pico) for (p, a, user, m), pico in sorted(sums.items())
+        )
     return rows
 
 
@@ -170,6 +209,7 @@ def build_ledger_view(
     daily: DailySpend | None = None,
     observed: Sequence[ObservedPrice] = (),
     bill_problems: Sequence[BillProblem] = (),
+    attribution: Sequence[AttributionRule] = (),
 ) -> LedgerView:
     """One consistent view of the ledger for the metrics snapshot.
 
@@ -178,9 +218,10 @@ def build_ledger_view(
     table, synced by this refresh) gives the day and month spend without a query.
     """
     billed = BilledStore(ledger)
+    totals = total_rows(ledger)
     return LedgerView(
-        totals=total_rows(ledger),
-        spend=spend_rows(ledger, now, tz, month_start_day, daily=daily),
+        totals=totals,
+        spend=spend_rows(ledger, now, tz, month_start_day, daily=daily, attributor=Attributor(attribution)),
         billed=[
             BilledRow(b.provider, b.account, b.project, b.period, b.amount_pico)
             for b in billed_in_periods(billed, now, tz, month_start_day=month_start_day)
@@ -211,4 +252,6 @@ def build_ledger_view(
             for b in ChannelStore(ledger).balances()
         ],
         outbox_pending=alert_store.pending_count(),
+        names=name_rows(read_names(ledger), totals),
+        claude_code=claude_code_rows(ledger, now, tz, month_start_day),
     )

@@ -11,7 +11,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+from monitor.claude_code import CLAUDE_CODE_ENDPOINT
+from monitor.claude_code_poll import REFUSED_RETRY_SECONDS, poll_claude_code
+from monitor.config import parse_duration
 from monitor.errors import (
     ProviderAuthError,
     ProviderError,
@@ -20,6 +25,7 @@ from monitor.errors import (
     SpendMonitorError,
     StoreError,
 )
+from monitor.periods import period_bounds, to_unix
 from monitor.pricing import Pricer
 from monitor.providers import Provider
 from monitor.records import UsagePage
@@ -34,6 +40,19 @@ COSTS_ENDPOINT = "costs"
 """The pseudo-endpoint name of the providers' billed-cost report in poll results and metrics."""
 BALANCES_ENDPOINT = "balances"
 """The pseudo-endpoint name of a channel's prepaid balances in poll results and metrics."""
+
+
+def initial_start(lookback: str, tz: ZoneInfo, month_start_day: int) -> Callable[[int], int]:
+    """Where an account's first poll starts, given `now`: the billing month's start ("month") or
+    `now` minus the `initial_lookback` duration."""
+
+    def start(now: int) -> int:
+        if lookback == "month":
+            at = datetime.fromtimestamp(now, UTC)
+            return to_unix(period_bounds("month", at, tz, month_start_day=month_start_day)[0])
+        return now - int(parse_duration(lookback))
+
+    return start
 
 
 class PollInterrupted(SpendMonitorError):
@@ -102,9 +121,13 @@ class AccountPoller:
         initial_start: Callable[[int], int],
         stop: threading.Event | None = None,
         fetch_costs: bool = True,
+        claude_code: bool = False,
     ) -> None:
         self.provider = provider
         self.fetch_costs = fetch_costs
+        self.claude_code = claude_code
+        self._claude_code_from = 0
+        """Unix time from which the Claude Code report is asked for again (a day after a refusal)."""
         self.pricer = pricer
         self.revision_window = revision_window
         self.initial_start = initial_start
@@ -197,7 +220,28 @@ class AccountPoller:
             result.endpoints.append(self.poll_costs(ledger, now, costs_start))
         if self.provider.has_balances and window is None and result.healthy and not result.interrupted:
             result.endpoints.append(self.poll_balances(ledger, now))
+        if self.claude_code and window is None and result.healthy and not result.interrupted:
+            claude_code = self.poll_claude_code(ledger, now, costs_start)
+            if claude_code is not None:
+                result.endpoints.append(claude_code)
         return result
+
+    def poll_claude_code(self, ledger: Ledger, now: int, start: int) -> EndpointResult | None:
+        """Replace the days from `start` of the Claude Code report; None when the adapter has none,
+        or for a day after the report was refused (a key without that permission)."""
+        if now < self._claude_code_from:
+            return None
+        try:
+            polled = poll_claude_code(self.provider, ledger, now, start)
+        except PollInterrupted:  # stopping: the days are asked for again at the next poll
+            return None
+        if polled is None:
+            return None
+        if polled.reason == "auth":
+            self._claude_code_from = now + REFUSED_RETRY_SECONDS
+        outcome = EndpointResult(CLAUDE_CODE_ENDPOINT, not polled.error, polled.reason, polled.error)
+        outcome.rows, outcome.cost_pico = polled.rows, polled.cost_pico
+        return outcome
 
     def poll_balances(self, ledger: Ledger, now: int) -> EndpointResult:
         """Read the channel's prepaid balances and keep the newest."""

@@ -193,6 +193,8 @@ class BilledCost:
     token_type: str = ""
     service_tier: str = ""
     context_window: str = ""
+    api_key: str = ""
+    """The API key id the line is for, where the provider splits bills by key (OpenAI); "" otherwise."""
     quantity: Decimal | None = None
     quantity_unit: str = ""
     currency: str = "USD"

@@ -12,21 +12,37 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
 from monitor.budgets.days import epoch_day
 from monitor.budgets.payload import blind_text
-from monitor.budgets.spend import DailySpend
-from monitor.metrics.status_bills import BillLineProblem, RateLine
-from monitor.metrics.status_page import BalanceLine, BudgetLine, PollLine, SavingsLine, SpendLine, StatusData
+from monitor.budgets.spend import DIMS, DailySpend
+from monitor.config.model import AttributionRule
+from monitor.directory import Names, no_project
+from monitor.metrics.status_data import (
+    BalanceLine,
+    BillLineProblem,
+    BudgetLine,
+    NamedLine,
+    PollLine,
+    RateLine,
+    SavingsLine,
+    SpendLine,
+    StatusData,
+)
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
 from monitor.pricing.bill import BillProblem, ObservedRate, utc_day
+from monitor.reconciliation.attributed import attributed_spend
 from monitor.reconciliation.rates import off_by, per_million
+from monitor.reconciliation.report import developers
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore
 from monitor.store.channels import ChannelStore
+from monitor.store.directory import read_names
 
 TOP_MODELS = 10
+TOP_NAMED = 10
 
 
 class BudgetLike(Protocol):
@@ -64,6 +80,7 @@ def build_status_data(
     daily: DailySpend | None = None,
     rates_off: Sequence[ObservedRate] = (),
     bill_problems: Sequence[BillProblem] = (),
+    attribution: Sequence[AttributionRule] = (),
 ) -> StatusData:
     """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls.
 
@@ -72,15 +89,8 @@ def build_status_data(
     daemon's rates from the bill (monitor.bill_prices)."""
     start_dt, end_dt = period_bounds("month", now, tz, month_start_day=month_start_day)
     start, end = to_unix(start_dt), to_unix(end_dt)
-    month_days = (epoch_day(start_dt.date()), epoch_day(end_dt.date()))
-    if daily is not None and daily.covers(*month_days):
-        sums = daily.sums_by(*month_days, key=lambda c: (c[0], c[1], c[3]))
-        by_model = [(p, a, m, cost) for (p, a, m), (cost, _) in sums.items()]
-    else:
-        by_model = [
-            (r["provider"], r["account"], r["model"], r["cost_total"])
-            for r in ledger.spend_by(("provider", "account", "model"), start, end)
-        ]
+    month = MonthSums(ledger, daily, start_dt, end_dt)
+    by_model = [(p, a, m, cost) for (p, a, m), cost in month.by(("provider", "account", "model")).items()]
     accounts: dict[tuple[str, str], int] = {}
     for provider, account, _, cost in by_model:
         accounts[(provider, account)] = accounts.get((provider, account), 0) + cost
@@ -96,6 +106,7 @@ def build_status_data(
         ledger, table, ("provider", "account"), start=start, end=end, discounts=discounts
     ).items():
         saved[(provider, account)] = pico
+    named = _named_lines(month, read_names(ledger))
     return StatusData(
         generated_at=to_unix(now),
         month_start=start,
@@ -124,6 +135,14 @@ def build_status_data(
             BalanceLine(b.provider, b.account, b.key, b.balance_pico, b.limit_pico, b.observed_at)
             for b in ChannelStore(ledger).balances()
         ),
+        projects=named["project"],
+        api_keys=named["api_key"],
+        users=named["user"],
+        teams=_teams(month, Attributor(attribution)) if attribution else (),
+        developers=tuple(
+            NamedLine(d.account, d.actor, d.actor, d.estimated_pico)
+            for d in developers(ledger, start, end)[:TOP_NAMED]
+        ),
         bill_priced=tuple(ledger.bill_priced(start, end)),
         rates_off=tuple(rate_line(r) for r in rates_off),
         bill_lines=tuple(
@@ -146,3 +165,65 @@ def rate_line(rate: ObservedRate) -> RateLine:
         table,
         "" if off is None else f"{off * 100:+.2f}",
     )
+
+
+class MonthSums:
+    """The month's picodollars grouped by some of the daily table's dimensions: summed from `daily`
+    (the budgets' table, synced by the refresh) when it covers the month, else a grouped query."""
+
+    def __init__(self, ledger: Ledger, daily: DailySpend | None, start: datetime, end: datetime) -> None:
+        self.ledger = ledger
+        self.start, self.end = to_unix(start), to_unix(end)
+        days = (epoch_day(start.date()), epoch_day(end.date()))
+        self._daily = daily if daily is not None and daily.covers(*days) else None
+        self._days = days
+
+    def by(self, dims: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+        """Picodollars per values of `dims` (some of DIMS), groups with rows only."""
+        if self._daily is not None:
+            index = [DIMS.index(d) for d in dims]
+            sums = self._daily.sums_by(*self._days, key=lambda c: tuple(c[i] for i in index))
+            return {key: cost for key, (cost, _) in sums.items()}
+        return {
+            tuple(r[d] for d in dims): int(r["cost_total"])
+            for r in self.ledger.spend_by(dims, self.start, self.end)
+        }
+
+    def by_team(self, attributor: Attributor) -> dict[tuple[str, str], int]:
+        """Picodollars per (team, cost centre) the rules give the usage, at read time."""
+        if self._daily is not None:
+            sums = self._daily.sums_by(*self._days, key=attributor.of)
+            return {(found.team, found.cost_center): cost for found, (cost, _) in sums.items()}
+        rows = attributed_spend(self.ledger, ("team", "cost_center"), self.start, self.end, attributor)
+        return {(r["team"], r["cost_center"]): int(r["cost_total"]) for r in rows}
+
+
+def _teams(month: MonthSums, attributor: Attributor) -> tuple[NamedLine, ...]:
+    """The month's spend per team (the attribution rules, at read time), largest first."""
+    spend: dict[str, int] = {}
+    centres: dict[str, set[str]] = {}
+    for (team, centre), cost in month.by_team(attributor).items():
+        spend[team] = spend.get(team, 0) + cost
+        centres.setdefault(team, set()).add(centre)
+    ranked = sorted(spend, key=lambda t: (-spend[t], t))
+    return tuple(NamedLine("", t, t, spend[t], ", ".join(sorted(centres[t]))) for t in ranked)
+
+
+def _named_lines(month: MonthSums, names: Names) -> dict[str, tuple[NamedLine, ...]]:
+    """The month's top projects, API keys and users (known ones only), by name, per dimension."""
+    lines: dict[str, tuple[NamedLine, ...]] = {}
+    for dim in ("project", "api_key", "user"):
+        rows = [(key, cost) for key, cost in month.by(("provider", "account", dim)).items() if cost]
+        if dim != "project":
+            rows = [(key, cost) for key, cost in rows if key[2]]
+        rows.sort(key=lambda r: (-r[1], r[0][1], r[0][2]))
+        made = []
+        for (provider, account, ident), cost in rows[:TOP_NAMED]:
+            if dim == "project":
+                name = names.project(account, ident) or no_project(provider)
+            else:
+                name = names.api_key(account, ident) if dim == "api_key" else names.user(account, ident)
+            detail = names.owner(account, ident) if dim == "api_key" else ""
+            made.append(NamedLine(account, ident, name, cost, detail))
+        lines[dim] = tuple(made)
+    return lines

@@ -25,6 +25,7 @@ GRAFANA_VALUES: dict[str, str] = {
     "provider": ".*",
     "account": ".*",
     "project": ".*",
+    "team": ".*",
     "budget": ".*",
 }
 """What each Grafana variable becomes: short windows, and the "All" value (`.*`) for scope variables."""

@@ -169,7 +169,7 @@ CASES: list[Any] = [
     pytest.param(after("web:\n  basic_auth_users: {prom: }"), [(":6: web.basic_auth_users.prom: ", "no value given")], id="basic-auth-user-without-hash"),
     pytest.param(after("web:\n  basic_auth_user: {}"), [(":6: web.basic_auth_user: ", "unknown key (did you mean 'basic_auth_users'?)")], id="web-key-typo"),
     # -- metrics, anomalies, reconciliation ----------------------------------------------------
-    pytest.param(after("metrics: true"), [(":5: metrics: ", "is a single value (expected a mapping with keys: include_api_key, series_limit)")], id="metrics-scalar"),
+    pytest.param(after("metrics: true"), [(":5: metrics: ", "is a single value (expected a mapping with keys: include_api_key, include_user, series_limit)")], id="metrics-scalar"),
     pytest.param(after("metrics:\n  include_api_key: maybe\n  series_limit: 0"), [(":6: metrics.include_api_key: ", "'maybe' is not a boolean"), (":7: metrics.series_limit: ", "'0' is out of range (expected a whole number 1 or more)")], id="metrics-values"),
     pytest.param(after("metrics:\n  series_limit: -5"), [(":6: metrics.series_limit: ", "'-5' is out of range")], id="metrics-series-limit-negative"),
     pytest.param(after("anomalies:\n  spike_factor: 1"), [(":6: anomalies.spike_factor: ", "'1' is out of range (expected a number > 1)")], id="anomalies-spike-factor-1"),

@@ -119,8 +119,8 @@ def test_billed_by_leaves_out_days_outside_the_range(store: BilledStore) -> None
 
 
 def test_an_unknown_dimension_is_refused_listing_the_known_ones(store: BilledStore) -> None:
-    with pytest.raises(ValueError, match=r"api_key.*expected some of provider"):
-        store.billed_by(("api_key",), D1, D2)
+    with pytest.raises(ValueError, match=r"user.*expected some of provider"):
+        store.billed_by(("user",), D1, D2)
 
 
 def test_the_billed_lines_survive_reopening_and_migrate_once(tmp_path: Path) -> None:
@@ -133,7 +133,8 @@ def test_the_billed_lines_survive_reopening_and_migrate_once(tmp_path: Path) -> 
             "SELECT COUNT(*) FROM _sqlite_migrations WHERE migration_set = 'billed'"
         ).fetchone()
         assert amounts(store) == {(D1, "proj_a", "gpt-4.1-2025-04-14, input"): 5}
-        assert applied == (3,)  # m001_billed, m003_billed_quantity, m004_billed_other_currency
+        # m001_billed, m002_billed_api_key, m003_billed_quantity, m004_billed_other_currency
+        assert applied == (4,)
 
 
 def test_days_between_lists_every_utc_day_the_window_touches() -> None:
@@ -159,3 +160,34 @@ def test_billed_in_periods_counts_the_utc_days_starting_in_the_current_day_and_m
         ("month", "proj_a"): 13,
         ("month", "proj_b"): 2,
     }
+
+
+def test_lines_of_two_keys_are_kept_apart(store: BilledStore) -> None:
+    store.write_billed(
+        ACCOUNT, [line(D1, 5, api_key="key_a"), line(D1, 7, api_key="key_b")], observed_at=1, days=[D1]
+    )
+    by_key = {(r["api_key"], r["amount_pico"]) for r in store.billed_by(("api_key",), D1, D2)}
+    assert by_key == {("key_a", 5), ("key_b", 7)}
+
+
+def test_the_api_key_migration_keeps_the_lines_billed_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "spend.db"
+    with Ledger.open(path) as ledger:
+        BilledStore(ledger).write_billed(ACCOUNT, [line(D1, 5)], observed_at=1, days=[D1])
+        # Back to the table m001_billed made: no api_key column, m002 (and the later ones) not applied.
+        columns = "provider, account, day_start, project, line_item, model, token_type, service_tier, context_window, amount_pico, observed_at"
+        ledger.db.execute(f"CREATE TABLE old AS SELECT {columns} FROM billed")
+        ledger.db.execute("DROP TABLE billed")
+        ledger.db.execute("DROP TABLE billed_other_currency")
+        ledger.db.execute("ALTER TABLE old RENAME TO billed")
+        ledger.db.execute(
+            "DELETE FROM _sqlite_migrations WHERE migration_set = 'billed' AND name != 'm001_billed'"
+        )
+    with Ledger.open(path) as ledger:
+        store = BilledStore(ledger)
+        assert [(c.amount_pico, c.api_key) for c in store.lines(0, 2**40)] == [(5, "")]
+        store.write_billed(ACCOUNT, [line(D2, 3, api_key="key_a")], observed_at=2, days=[D2])
+        assert amounts(store) == {
+            (D1, "proj_a", "gpt-4.1-2025-04-14, input"): 5,
+            (D2, "proj_a", "gpt-4.1-2025-04-14, input"): 3,
+        }

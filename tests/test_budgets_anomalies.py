@@ -11,8 +11,10 @@ from test_budgets_support import open_stores, write
 
 from monitor.budgets import BudgetEngine
 from monitor.config import AnomalyConfig
+from monitor.directory import DirectoryEntry
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
+from monitor.store.directory import DirectoryStore
 
 NOW = datetime(2025, 6, 18, 11, 5, tzinfo=UTC)
 SPIKE_HOUR = datetime(2025, 6, 18, 10, 0, tzinfo=UTC)
@@ -103,6 +105,34 @@ def test_a_new_api_key_and_model_fire_once(tmp_path: Path) -> None:
     assert kinds(store) == [("new_api_key", "openai-prod", "key_new"), ("new_model", "openai-prod", "gpt-9")]
     summary = store.entries()[0].payload["summary"]
     assert summary == "New API key key_new is spending on openai-prod (openai)"
+
+
+def test_a_new_api_key_is_named_with_its_owner(tmp_path: Path) -> None:
+    ledger, store = open_stores(tmp_path / "l.db")
+    write(ledger, NOW - timedelta(days=3), "1")
+    eng = engine()
+    eng.evaluate(ledger, store, NOW - timedelta(days=2))
+    DirectoryStore(ledger).write(
+        "openai-prod",
+        "api_key",
+        [DirectoryEntry("openai", "openai-prod", "api_key", "key_new", name="ci-deploy", owner="user-1")],
+        seen_at=1,
+        complete=False,
+    )
+    DirectoryStore(ledger).write(
+        "openai-prod",
+        "user",
+        [DirectoryEntry("openai", "openai-prod", "user", "user-1", email="alice@acme.example")],
+        seen_at=1,
+        complete=False,
+    )
+    write(ledger, NOW - timedelta(minutes=30), "1", api_key="key_new")
+    eng.evaluate(ledger, store, NOW)
+    summary = store.entries()[0].payload["summary"]
+    assert (
+        summary
+        == "New API key ci-deploy (key_new, owner alice@acme.example) is spending on openai-prod (openai)"
+    )
 
 
 def test_a_backfilled_key_older_than_seeding_stays_silent(tmp_path: Path) -> None:

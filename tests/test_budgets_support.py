@@ -30,6 +30,7 @@ def row(
     provider: str = "openai",
     endpoint: str = "completions",
     width: int = HOUR,
+    user: str = "",
 ) -> PricedRow:
     """A priced usage row in the bucket containing `at` that costs exactly `usd` dollars."""
     bucket = to_unix(at) // width * width
@@ -41,6 +42,7 @@ def row(
         bucket_width=width,
         project=project,
         api_key=api_key,
+        user=user,
         model=model,
         tokens=tokens_of(input=1),
     )

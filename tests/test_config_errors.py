@@ -19,7 +19,8 @@ EXPECTED: dict[str, list[str]] = {
     "unknown_key": ["{f}:5: providers[0].pol_interval: unknown key (did you mean 'poll_interval'?)"],
     "unknown_key_no_suggestion": [
         "{f}:5: colour: unknown key (expected one of: listen, timezone, month_start_day, week_start, log_level, "
-        "storage, providers, budgets, balances, alerts, pricing, metrics, web, anomalies, reconciliation)"
+        "storage, providers, budgets, balances, alerts, pricing, metrics, web, anomalies, reconciliation, "
+        "attribution, digests)"
     ],
     "wrong_type": ["{f}:2: storage: is a list (expected a mapping with keys: path)"],
     "bad_duration": [

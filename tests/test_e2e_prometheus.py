@@ -55,7 +55,9 @@ alerts:
     url: http://127.0.0.1:{dead_port}/hook
     secret: e2e-webhook-secret
 metrics:
-  series_limit: 900  # folds projects and models: the fixed series of six accounts take ~500
+  series_limit: 1400  # folds projects, models, keys and users: the fixed series of six accounts take ~500
+  include_api_key: true
+  include_user: true
 """
 
 PROMETHEUS_CONFIG = """

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from monitor.metrics import (
     AccountRef,
@@ -15,9 +15,11 @@ from monitor.metrics import (
     BillLinesRow,
     BudgetRow,
     BuildInfo,
+    ClaudeCodeRow,
     DriftRow,
     LedgerView,
     MetricsOptions,
+    NameRow,
     ObservedPriceRow,
     PollStats,
     PollView,
@@ -42,7 +44,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_requests_total": ("counter", USAGE),
     "llm_cost_usd_total": ("counter", USAGE | {"token_type"}),
     "llm_non_token_cost_usd_total": ("counter", USAGE),
-    "llm_spend_usd": ("gauge", {P, A, "project", "model", "period"}),
+    "llm_spend_usd": ("gauge", {P, A, "project", "model", "period", "team"}),
     "llm_billed_cost_usd": ("gauge", {P, A, "project", "period"}),
     "llm_cost_drift_ratio": ("gauge", {P, A}),
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
@@ -77,7 +79,13 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "spend_monitor_ledger_rows": ("gauge", set()),
     "spend_monitor_snapshot_timestamp_seconds": ("gauge", set()),
     "spend_monitor_build_info": ("gauge", {"version", "pricing_version"}),
+    "llm_claude_code_cost_usd": ("gauge", {P, A, "model", "period"}),
+    "llm_project_info": ("gauge", {A, "project", "project_name"}),
+    "llm_api_key_info": ("gauge", {A, "api_key", "api_key_name", "owner"}),
+    "llm_user_info": ("gauge", {A, "user", "user_email"}),
 }
+OPTIONAL: dict[str, str] = {"llm_api_key_info": "include_api_key", "llm_user_info": "include_user"}
+"""Catalog metrics exported only with a metrics option (the usage series carry their label only then)."""
 
 
 def rich_ledger() -> LedgerView:
@@ -164,6 +172,14 @@ def rich_ledger() -> LedgerView:
         ],
         outbox_pending=3,
         ledger_rows=12345,
+        claude_code=[
+            ClaudeCodeRow("anthropic", "main", "alice@acme.example", "claude-x", "month", 1_860_000_000_000)
+        ],
+        names=[
+            NameRow("project", "prod", "proj_a", "search-backend"),
+            NameRow("api_key", "prod", "key_1", "ci", "alice@acme.example"),
+            NameRow("user", "prod", "user-1", "alice@acme.example"),
+        ],
     )
 
 
@@ -183,6 +199,7 @@ def registry_for(
     polls: PollView | None = None,
     *,
     include_api_key: bool = False,
+    include_user: bool = False,
     built_at: float = 1_700_000_000.0,
 ) -> CollectorRegistry:
     snapshot = Snapshot(
@@ -190,7 +207,7 @@ def registry_for(
         polls if polls is not None else stats().view(),
         BuildInfo("1.2.3", "2025-06-01"),
         built_at,
-        MetricsOptions(include_api_key=include_api_key, series_limit=10_000),
+        MetricsOptions(include_api_key=include_api_key, series_limit=10_000, include_user=include_user),
     )
     registry = CollectorRegistry()
     registry.register(SnapshotCollector(snapshot))
@@ -209,6 +226,9 @@ def exported(registry: CollectorRegistry) -> dict[str, tuple[str, set[str]]]:
 def test_every_catalog_metric_is_exported_with_its_type_and_labels() -> None:
     got = exported(registry_for(rich_ledger()))
     for name, (kind, labels) in CATALOG.items():
+        if name in OPTIONAL:
+            assert name not in got, f"{name} is exported only with metrics.{OPTIONAL[name]}"
+            continue
         assert name in got, f"{name} missing"
         assert got[name] == (kind, labels), name
 
@@ -291,11 +311,9 @@ def test_non_token_costs_are_exported_apart_from_token_costs() -> None:
 def test_period_gauges_carry_spend_and_billed_cost() -> None:
     registry = registry_for(rich_ledger())
     base = {P: "openai", A: "prod", "project": "proj_a"}
-    assert registry.get_sample_value("llm_spend_usd", {**base, "model": "gpt-4.1", "period": "day"}) == 1.5
-    assert (
-        registry.get_sample_value("llm_spend_usd", {**base, "model": "gpt-4.1", "period": "month"})
-        == 12.345678901234
-    )
+    spend = {**base, "model": "gpt-4.1", "team": "unassigned"}
+    assert registry.get_sample_value("llm_spend_usd", {**spend, "period": "day"}) == 1.5
+    assert registry.get_sample_value("llm_spend_usd", {**spend, "period": "month"}) == 12.345678901234
     assert registry.get_sample_value("llm_billed_cost_usd", {**base, "period": "month"}) == 12.0
     assert registry.get_sample_value("llm_cost_drift_ratio", {P: "openai", A: "prod"}) == 0.0288
 
@@ -434,7 +452,8 @@ def test_docs_catalog_is_the_contract() -> None:
 
 
 def test_docs_catalog_matches_what_is_exported() -> None:
-    assert exported(registry_for(rich_ledger())) == documented_catalog()
+    default = {k: v for k, v in documented_catalog().items() if k not in OPTIONAL}
+    assert exported(registry_for(rich_ledger())) == default
 
 
 def test_balances_are_exported_exactly_and_a_limit_only_where_one_is_known() -> None:
@@ -501,3 +520,29 @@ def test_unused_bill_lines_are_counted_per_account_and_reason() -> None:
     registry = registry_for(rich_ledger())
     found = {P: "anthropic", A: "main", "reason": "unmatched"}
     assert registry.get_sample_value("spend_monitor_bill_lines_unused", found) == 2
+
+
+def test_key_and_user_names_are_exported_with_their_options() -> None:
+    got = exported(registry_for(rich_ledger(), include_api_key=True, include_user=True))
+    for name in OPTIONAL:
+        assert got[name] == CATALOG[name]
+    text = generate_latest(registry_for(rich_ledger(), include_api_key=True, include_user=True)).decode()
+    assert (
+        'llm_api_key_info{account="prod",api_key="key_1",api_key_name="ci",owner="alice@acme.example"} 1.0'
+        in text
+    )
+    assert 'llm_user_info{account="prod",user="user-1",user_email="alice@acme.example"} 1.0' in text
+    assert 'llm_project_info{account="prod",project="__other__",project_name="(other projects)"} 1.0' in text
+
+
+def test_include_user_adds_the_user_label_to_usage_and_claude_code() -> None:
+    got = exported(registry_for(rich_ledger(), include_user=True))
+    for name in ("llm_tokens_total", "llm_requests_total", "llm_cost_usd_total"):
+        assert got[name][1] == CATALOG[name][1] | {"user"}
+    assert got["llm_claude_code_cost_usd"][1] == CATALOG["llm_claude_code_cost_usd"][1] | {"user"}
+    assert "user" not in got["llm_spend_usd"][1]
+    text = generate_latest(registry_for(rich_ledger(), include_user=True)).decode()
+    assert (
+        'llm_claude_code_cost_usd{account="main",model="claude-x",period="month",provider="anthropic",'
+        'user="alice@acme.example"} 1.86' in text
+    )

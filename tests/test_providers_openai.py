@@ -556,14 +556,14 @@ def raw_costs_of(body: bytes) -> list[BilledCost]:
     return [c for page in p.fetch_costs(DAY0, DAY0 + DAY, now=LATER) for c in page]
 
 
-def test_costs_request_daily_buckets_by_project_and_line_item() -> None:
+def test_costs_request_daily_buckets_by_project_line_item_and_api_key() -> None:
     seen: list[httpx.Request] = []
     p = provider(paged([], seen=seen))
     list(p.fetch_costs(DAY0 + 100, DAY0 + 3 * DAY, now=LATER))
     params = seen[0].url.params
     assert seen[0].url.path == "/v1/organization/costs"
     assert (params["start_time"], params["bucket_width"], params["limit"]) == (str(DAY0), "1d", "180")
-    assert params.get_list("group_by[]") == ["project_id", "line_item"]
+    assert params.get_list("group_by[]") == ["project_id", "line_item", "api_key_id"]
 
 
 def test_costs_never_ask_past_today() -> None:

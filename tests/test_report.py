@@ -158,13 +158,33 @@ def test_csv_parses_into_group_rows_and_a_total(capsys: pytest.CaptureFixture[st
     assert sum(int(r["tokens_output"]) for r in groups) == int(total["tokens_output"])
 
 
-def test_grouping_by_api_key_leaves_billed_and_drift_blank(
+def test_grouping_by_api_key_bills_openai_keys_and_leaves_anthropic_keys_blank(
     capsys: pytest.CaptureFixture[str], config: Path
 ) -> None:
-    _, out, _ = report(capsys, config, "--format", "json", "--by", "api_key")
+    _, out, _ = report(capsys, config, "--format", "json", "--by", "account,api_key")
     data = json.loads(out)
-    assert {(r["billed_usd"], r["drift_percent"]) for r in data["rows"]} == {("", "")}
+    openai = [r for r in data["rows"] if r["account"] == OPENAI and r["api_key"]]
+    anthropic = [r for r in data["rows"] if r["account"] == ANTHROPIC]
+    assert openai and all(Decimal(r["billed_usd"]) > 0 and r["drift_percent"] != "" for r in openai)
+    assert anthropic and {(r["billed_usd"], r["drift_percent"]) for r in anthropic} == {("", "")}
     assert any("api_key" in note for note in data["notes"])
+
+
+def test_openai_keys_are_billed_exactly_as_the_costs_api_reports_them(
+    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+) -> None:
+    _, out, _ = report(capsys, config, "--format", "json", "--by", "account,api_key")
+    rows = {r["api_key"]: Decimal(r["billed_usd"]) for r in json.loads(out)["rows"] if r["account"] == OPENAI}
+    with Ledger.open(tmp_path / "spend.db") as ledger:
+        lines = BilledStore(ledger).lines(MONTH_START, MONTH_END)
+    by_key: dict[str, int] = {}
+    for line in lines:
+        if line.account == OPENAI:
+            by_key[line.api_key] = by_key.get(line.api_key, 0) + line.amount_pico
+    assert {k: pico_to_usd(v).normalize() for k, v in by_key.items()} == {
+        k: v.normalize() for k, v in rows.items()
+    }
+    assert len(by_key) > 2
 
 
 def test_the_models_whose_computed_cost_is_off_are_named(

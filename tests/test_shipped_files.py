@@ -66,6 +66,10 @@ CATALOG = frozenset(
         "spend_monitor_series_dropped_total",
         "spend_monitor_ledger_rows",
         "spend_monitor_build_info",
+        "llm_project_info",
+        "llm_claude_code_cost_usd",
+        "llm_api_key_info",
+        "llm_user_info",
     }
 )
 HISTOGRAMS = frozenset({"spend_monitor_poll_duration_seconds"})

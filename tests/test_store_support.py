@@ -106,7 +106,8 @@ def usage_dump(ledger: Ledger) -> list[tuple[Any, ...]]:
 
 def recomputed_totals(ledger: Ledger) -> list[dict[str, Any]]:
     """The totals as a full scan of usage computes them in Python (independent of the totals table)."""
-    keys = ("provider", "account", "project", "api_key", "model", "service_tier")
+    keys = ("provider", "account", "project", "api_key", "model", "service_tier", "user")
+    k = len(keys)
     tok = [f"tok_{t}" for t in TOKEN_TYPES]
     cost = [f"cost_{t}" for t in TOKEN_TYPES]
     cursor = ledger.db.conn.execute(
@@ -115,9 +116,9 @@ def recomputed_totals(ledger: Ledger) -> list[dict[str, Any]]:
     n = len(TOKEN_TYPES)
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
     for values in cursor:
-        key = values[:6]
-        tokens, costs = values[6 : 6 + n], values[6 + n : 6 + 2 * n]
-        requests, unit_cost, unpriced = values[6 + 2 * n :]
+        key = values[:k]
+        tokens, costs = values[k : k + n], values[k + n : k + 2 * n]
+        requests, unit_cost, unpriced = values[k + 2 * n :]
         acc = out.setdefault(
             key,
             {

@@ -33,6 +33,8 @@ BODY_FIELDS = (
 
 def text_body(notification: Notification) -> str:
     payload = notification.payload
+    if payload.get("text"):  # a digest carries its whole text, made for people
+        return str(payload["text"])
     lines = [notification.summary]
     for key, label in BODY_FIELDS:
         if payload.get(key) not in (None, ""):
@@ -71,7 +73,9 @@ class AppriseNotifier:
             )
 
     def send(self, notification: Notification) -> None:
-        title = f"[{notification.event.upper()}] {notification.alertname}: {notification.budget}"
+        title = str(notification.payload.get("title") or "") or (
+            f"[{notification.event.upper()}] {notification.alertname}: {notification.budget}"
+        )
         with _quiet_plugins():
             ok = self._apprise.notify(title=title, body=text_body(notification))
         if not ok:

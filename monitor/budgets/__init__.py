@@ -7,9 +7,10 @@ The method is described in docs/budgets.md.
 
 from __future__ import annotations
 
-from monitor.budgets.evaluate import HISTORY_DAYS, BudgetEngine, BudgetStatus
+from monitor.budgets.evaluate import HISTORY_DAYS, BudgetEngine
 from monitor.budgets.forecast import DailySeries, Forecast, RunRate, forecast, run_rate
 from monitor.budgets.payload import AlertChange
+from monitor.budgets.status import BudgetStatus
 
 __all__ = [
     "HISTORY_DAYS",

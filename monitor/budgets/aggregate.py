@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from monitor.budgets.scopes import ScopeKey, ScopeMatcher
 from monitor.budgets.spend import Combo, DailySpend
@@ -55,9 +55,11 @@ def unpack(packed: int, lanes: int) -> list[int]:
 class Aggregator:
     """Per-budget sums over a DailySpend table, cached until the table or the question changes."""
 
-    def __init__(self, daily: DailySpend) -> None:
+    def __init__(
+        self, daily: DailySpend, attribute: Callable[[Combo], tuple[str, str]] | None = None
+    ) -> None:
         self.daily = daily
-        self.matcher = ScopeMatcher()
+        self.matcher = ScopeMatcher(attribute)
         self._cache_key: object = None
         self._cache: list[BudgetSums] = []
 

@@ -23,6 +23,7 @@ from monitor.budgets import days
 from monitor.budgets.payload import AlertChange, event_payload, usd
 from monitor.budgets.spend import Combo, DailySpend
 from monitor.config import AnomalyConfig
+from monitor.directory import NO_NAMES, Names
 from monitor.periods import to_unix
 from monitor.records import usd_text, usd_to_pico
 from monitor.store import Ledger
@@ -47,6 +48,8 @@ class AnomalyDetector:
         self.config = config
         self.tz = tz
         self._spike_checked: tuple[int, int] | None = None
+        self.names: Names = NO_NAMES
+        """The directory's names (set by the engine each cycle), for alert texts."""
 
     def changes(
         self, ledger: Ledger, store: AlertStore, daily: DailySpend, now: datetime
@@ -92,7 +95,7 @@ class AnomalyDetector:
                 payload = event_payload(
                     kind=kind,
                     subject=account,
-                    summary=f"New {noun} {value} is spending on {account} ({provider})",
+                    summary=f"New {noun} {self._named(column, account, value)} is spending on {account} ({provider})",
                     starts_at=now,
                     expires_at=now + EVENT_TTL,
                     labels={"provider": provider, "account": account, column: value},
@@ -100,6 +103,15 @@ class AnomalyDetector:
                 )
                 changes.append(AlertChange(AlertKey(account, 0, value, kind), ALARM, now_s + 86400, payload))
         return changes
+
+    def _named(self, column: str, account: str, value: str) -> str:
+        """ "laptop-alice (key_abc, owner alice@acme.example)" for a named key; the value otherwise."""
+        if column != "api_key":
+            return value
+        name, owner = self.names.name(account, "api_key", value), self.names.owner(account, value)
+        if not name:
+            return value
+        return f"{name} ({value}{f', owner {owner}' if owner else ''})"
 
     # -- spikes ------------------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ Every price source, the rates from the bill included, prices what it can; two ga
   (project, model) pairs whose bill is above their computed cost, in proportion to how far above, so it
   is never counted twice and a model-scoped budget counts its model's part; what the bill does not name
   (lines without a model, Azure's meters) goes to (project, model ""), which only budgets not restricted
-  by model count. A UTC date's excess counts on that date of the budget's calendar. Bills carry no api
-  key, so budgets scoped by `api_key` never count it.
+  by model count. A UTC date's excess counts on that date of the budget's calendar. The excess is
+  attributed by project and model only (Anthropic's bills name no api key, and usage and bill keys
+  would not net against each other), so budgets scoped by `api_key` or `user` never count it; budgets
+  scoped by `team` or `cost_center` count it as the attribution rules give its (project, model).
 - **Unpriced tokens.** Tokens no source priced cost an unknown amount: each budget reports how many of
   them its scope and period hold, by model ("plus 12.4M unpriced tokens of gpt-7-preview").
 
@@ -21,7 +23,7 @@ again, its usage changed, or the budgets' daily table had to reload (a reprice o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -69,12 +71,12 @@ def combo_of(provider: str, account: str, project: str, model: str) -> Combo:
 class BlindSpots:
     """The billed excess per combination and UTC date, and the unpriced tokens, for the budget engine."""
 
-    def __init__(self) -> None:
+    def __init__(self, attribute: Callable[[Combo], tuple[str, str]] | None = None) -> None:
         self.excess: dict[int, dict[Combo, int]] = {}
         """Epoch day (the UTC date) -> combination -> picodollars billed above the computed cost."""
         self.unpriced: dict[Combo, dict[int, int]] = {}
         """Combination -> local epoch day -> unpriced tokens, over the budgets' window."""
-        self.matcher = ScopeMatcher()
+        self.matcher = ScopeMatcher(attribute)
         self._bills: dict[tuple[str, int], int] = {}
         self._mark = -1
         self._loads: tuple[int, int] | None = None

@@ -9,27 +9,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from monitor.attribution import Attributor
 from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
 from monitor.budgets.blind import BlindSpots
+from monitor.budgets.claude_code import claude_code_sums, scope_matcher
+from monitor.budgets.describe import scope_text
 from monitor.budgets.forecast import DailySeries, Forecast, forecast
 from monitor.budgets.grouping import grouped, without_superseded_forecasts
 from monitor.budgets.payload import AlertChange, budget_payload, threshold_text
 from monitor.budgets.scopes import scope_key
 from monitor.budgets.spend import DailySpend
-from monitor.config import AnomalyConfig, BudgetConfig
+from monitor.budgets.status import BudgetStatus, at_or_over, utilization
+from monitor.config import AnomalyConfig, BudgetConfig, BudgetScope
+from monitor.config.model import AttributionRule
+from monitor.directory import NO_NAMES, Names
 from monitor.periods import period_bounds, to_unix
 from monitor.records import usd_to_pico
 from monitor.store import Ledger
 from monitor.store.alerts import ALARM, OK, AlertKey, AlertStore, StoredState
+from monitor.store.directory import read_names
 
 log = logging.getLogger(__name__)
 
@@ -38,59 +45,6 @@ HISTORY_DAYS = 28
 FORECAST_RESOLVE_RATIO = Decimal("0.9")
 """A forecast alarm resolves only once the projection is below 90% of its threshold (no flapping)."""
 KINDS = ("actual", "forecast")
-
-
-def _empty_states() -> Mapping[tuple[Decimal, str], str]:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetStatus:
-    """A budget now: its current period, spend and limit (picodollars), forecast and alert states.
-
-    `states` maps (threshold percent, kind) to "OK" or "ALARM", kind being "actual" (spend) or
-    "forecast" (projected period-end spend). `runout_at` is when spend reaches the limit at the
-    current run rate (None: never at this rate); it may lie past the period end.
-    """
-
-    name: str
-    period: str
-    period_start: datetime
-    period_end: datetime
-    limit_pico: int
-    spend_pico: int
-    utilization: Decimal
-    forecast_pico: int
-    runout_at: datetime | None
-    states: Mapping[tuple[Decimal, str], str] = field(default_factory=_empty_states)
-    daily_rate_pico: int = 0
-    forecast_method: str = "none"
-    billed_excess_pico: int = 0
-    """Of `spend_pico`, what bills show above the computed cost (budgets/blind.py)."""
-    unpriced_tokens: int = 0
-    unpriced_models: tuple[tuple[str, int], ...] = ()
-    """Tokens of the period and scope no source priced, in all and by model (largest first)."""
-
-    def state(self, threshold: Decimal, kind: str = "actual") -> str:
-        return self.states.get((threshold, kind), OK)
-
-    def alarm_states(self) -> list[tuple[tuple[Decimal, str], bool]]:
-        """((threshold, kind), in ALARM) for every configured threshold: the llm_budget_alert_state gauge."""
-        return [(key, state == ALARM) for key, state in self.states.items()]
-
-
-def _utilization(spend: int, limit: int) -> Decimal:
-    if limit <= 0:
-        return Decimal(0) if spend <= 0 else Decimal("Infinity")
-    with localcontext() as ctx:
-        ctx.prec = 40
-        return (Decimal(spend) / Decimal(limit)).quantize(Decimal("0.000001"))
-
-
-def _at_or_over(value: int, limit: int, percent: Decimal) -> bool:
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return Decimal(value) * 100 >= Decimal(limit) * percent
 
 
 class BudgetEngine:
@@ -110,6 +64,7 @@ class BudgetEngine:
         week_start: int = 0,
         anomalies: AnomalyConfig | None = None,
         per_rung_channels: Sequence[str] = (),
+        attribution: Sequence[AttributionRule] = (),
     ) -> None:
         """`channels` are notified of alert changes; those also in `per_rung_channels` (Alertmanager)
         get each rung of a budget on its own, the others one notification per budget and
@@ -122,13 +77,21 @@ class BudgetEngine:
         self.week_start = week_start
         self.limits = {b.name: usd_to_pico(b.amount_usd) for b in self.budgets}
         self.daily = DailySpend(tz)
-        self.aggregator = Aggregator(self.daily)
-        self.blind = BlindSpots()
+        self.attributor = Attributor(attribution)
+        self.aggregator = Aggregator(self.daily, self._attribute)
+        self.blind = BlindSpots(self._attribute)
         self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
+        self.claude_code = [scope_matcher(b.scope, self.attributor) for b in self.budgets]
+        """Per budget: which Claude Code rows it counts (None: none; see budgets.claude_code)."""
+        self.names: Names = NO_NAMES
+        """The directory's names as of the last cycle, for alert texts."""
 
     def evaluate(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:
         """Compute every budget's status and record the alert transitions (with outbox rows) in one transaction."""
         now_s = to_unix(now)
+        self.names = read_names(ledger)
+        if self.anomalies is not None:
+            self.anomalies.names = self.names
         with alert_store.transaction():
             statuses = self._compute(ledger, now)
             stored = alert_store.states(current_at=now_s)
@@ -190,6 +153,14 @@ class BudgetEngine:
         ranges = [(days.epoch_day(s.date()), days.epoch_day(e.date())) for s, e in bounds]
         keys = [scope_key(b.scope) for b in self.budgets]
         sums = self.aggregator.run(keys, ranges, history_from=history_from, today=today)
+        if any(self.claude_code):
+            code = claude_code_sums(
+                ledger, self.claude_code, ranges, history_from=history_from, today=today, tz=self.tz
+            )
+            sums = [
+                (spend + more, [a + b for a, b in zip(history, more_history, strict=True)], now_ + more_now)
+                for (spend, history, now_), (more, more_history, more_now) in zip(sums, code, strict=True)
+            ]
         extras = self.blind.run(ledger, self.daily, keys, ranges, history_from=history_from, today=today)
         start_of_today = days.day_start(today_date, self.tz)
         day_length = days.day_start(today_date + timedelta(days=1), self.tz) - start_of_today
@@ -218,7 +189,7 @@ class BudgetEngine:
                     period_end=end,
                     limit_pico=limit,
                     spend_pico=spend,
-                    utilization=_utilization(spend, limit),
+                    utilization=utilization(spend, limit),
                     forecast_pico=projection.projected_pico,
                     runout_at=projection.runout_at,
                     daily_rate_pico=projection.daily_rate_pico,
@@ -243,11 +214,11 @@ class BudgetEngine:
                     key = AlertKey(budget.name, to_unix(status.period_start), threshold_text(threshold), kind)
                     previous = stored.get(key)
                     was = previous.state if previous is not None else OK
-                    if was == OK and _at_or_over(value, status.limit_pico, threshold):
+                    if was == OK and at_or_over(value, status.limit_pico, threshold):
                         changes.append(self._change(key, ALARM, status, threshold, starts_at=now, now=now))
                     elif was == ALARM:
                         level = threshold * FORECAST_RESOLVE_RATIO if kind == "forecast" else threshold
-                        if not _at_or_over(value, status.limit_pico, level):
+                        if not at_or_over(value, status.limit_pico, level):
                             assert previous is not None
                             began = datetime.fromtimestamp(previous.changed_at, UTC)
                             changes.append(self._change(key, OK, status, threshold, starts_at=began, now=now))
@@ -276,11 +247,21 @@ class BudgetEngine:
             utilization=status.utilization,
             starts_at=starts_at,
             ends_at=now if state == OK else None,
+            scope=self._scope_text(key.budget),
             billed_excess_pico=status.billed_excess_pico,
             unpriced_tokens=status.unpriced_tokens,
             unpriced_models=status.unpriced_models,
         )
         return AlertChange(key, state, to_unix(status.period_end), payload)
+
+    def _attribute(self, combo: tuple[str, ...]) -> tuple[str, str]:
+        found = self.attributor.of(combo)
+        return found.team, found.cost_center
+
+    def _scope_text(self, budget: str) -> str:
+        """What a scoped budget counts, with names ("" for a budget of all usage: nothing to add)."""
+        scope = next((b.scope for b in self.budgets if b.name == budget), None)
+        return "" if scope is None or scope == BudgetScope() else scope_text(scope, self.names)
 
     def _with_states(
         self, statuses: Sequence[BudgetStatus], stored: Mapping[AlertKey, StoredState]

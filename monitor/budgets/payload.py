@@ -94,12 +94,14 @@ def budget_payload(
     utilization: Decimal,
     starts_at: datetime,
     ends_at: datetime | None = None,
+    scope: str = "",
     billed_excess_pico: int = 0,
     unpriced_tokens: int = 0,
     unpriced_models: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
-    """The payload of a budget threshold alert (kind "actual" or "forecast"): it says what of the
-    spend is billed above the computed cost and what tokens it could not price (budgets/blind.py)."""
+    """The payload of a budget threshold alert (kind "actual" or "forecast"); `scope` says what the
+    budget counts, with names (see budgets.describe); it says what of the spend is billed above the
+    computed cost and what tokens it could not price (budgets/blind.py), last."""
     what = "spend" if kind == "actual" else "projected spend"
     amount = spend_pico if kind == "actual" else forecast_pico
     spent = (utilization * 100).quantize(Decimal("0.1"))
@@ -107,6 +109,8 @@ def budget_payload(
         f"Budget {budget}: {what} {usd_text(amount)} of {usd_text(limit_pico)} this {period} "
         f"({spent:,}% spent) {'crossed' if ends_at is None else 'is back below'} {threshold_text(threshold)}%"
     )
+    if scope:
+        summary += f" (counts {scope})"
     also = blind_text(billed_excess_pico, unpriced_tokens, unpriced_models).removeprefix("; ")
     return {
         "also_known": also,
@@ -128,6 +132,7 @@ def budget_payload(
         "summary": f"{summary}; {also}" if also else summary,
         "starts_at": starts_at.isoformat(),
         "ends_at": ends_at.isoformat() if ends_at is not None else None,
+        **({"scope": scope} if scope else {}),
     }
 
 

@@ -1,4 +1,5 @@
-"""Which (provider, account, project, model, api_key) combinations a budget scope selects.
+"""Which (provider, account, project, model, api_key, user) combinations a budget scope selects,
+and through the attribution rules which team and cost centre they belong to.
 
 Each scope field is a tuple of glob patterns (`*`, `?`, `[...]`, case-sensitive like SQLite's
 GLOB, which the store's `Scope` uses); empty means any. Patterns are compiled once and answers
@@ -11,19 +12,22 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 
 from monitor.budgets.spend import DIMS, Combo
 from monitor.config import BudgetScope
 
 ScopeKey = tuple[tuple[str, ...], ...]
-"""A scope as its five pattern tuples, in DIMS order (hashable, shared by equal scopes)."""
+"""A scope as its pattern tuples, in KEY_DIMS order (hashable, shared by equal scopes)."""
+
+KEY_DIMS: tuple[str, ...] = (*DIMS, "team", "cost_center")
+"""The combination's own dimensions, then the two its attribution gives it."""
 
 
 def scope_key(scope: BudgetScope) -> ScopeKey:
     by_name = {f.name: tuple(getattr(scope, f.name)) for f in fields(scope)}
-    return tuple(by_name.get(dim, ()) for dim in DIMS)
+    return tuple(by_name.get(dim, ()) for dim in KEY_DIMS)
 
 
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
@@ -37,12 +41,14 @@ class ScopeMatcher:
     those), which keeps every update incremental.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, attribute: Callable[[Combo], tuple[str, str]] | None = None) -> None:
+        self._attribute = attribute or (lambda _combo: ("", ""))
+        self._values: dict[Combo, tuple[str, ...]] = {}
         self._compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
         self._answers: dict[tuple[tuple[str, ...], str], bool] = {}
         self._matches: dict[ScopeKey, list[Combo]] = {}
         self._known: set[Combo] = set()
-        self._index: list[dict[str, list[Combo]]] = [{} for _ in DIMS]
+        self._index: list[dict[str, list[Combo]]] = [{} for _ in KEY_DIMS]
 
     def field_matches(self, patterns: tuple[str, ...], value: str) -> bool:
         if not patterns:
@@ -56,14 +62,15 @@ class ScopeMatcher:
         return answer
 
     def matches(self, key: ScopeKey, combo: Combo) -> bool:
-        return all(self.field_matches(p, v) for p, v in zip(key, combo, strict=True))
+        return all(self.field_matches(p, v) for p, v in zip(key, self._values[combo], strict=True))
 
     def update(self, scopes: Iterable[ScopeKey], combos: Iterable[Combo]) -> None:
         """Match combinations not seen before against every scope, and new scopes against everything."""
         new = [c for c in combos if c not in self._known]
         for combo in new:
             self._known.add(combo)
-            for i, value in enumerate(combo):
+            values = self._values[combo] = (*combo, *self._attribute(combo))
+            for i, value in enumerate(values):
                 self._index[i].setdefault(value, []).append(combo)
         for key in scopes:
             if key not in self._matches:
@@ -90,7 +97,7 @@ class ScopeMatcher:
             combo
             for value in allowed[first] or set()
             for combo in self._index[first][value]
-            if all(combo[i] in values for i, values in others)
+            if all(self._values[combo][i] in values for i, values in others)
         ]
 
     def combos_of(self, key: ScopeKey) -> list[Combo]:

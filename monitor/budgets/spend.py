@@ -1,4 +1,4 @@
-"""Spend per (provider, account, project, model, api_key) per local day, kept in sync with the ledger cheaply.
+"""Spend per (provider, account, project, model, api_key, user) per local day, kept in sync with the ledger cheaply.
 
 All budgets share one table of daily spend over a window (the earliest current period start or
 28 days of forecast history, whichever is earlier), so 1,000 budgets cost one grouped query, not
@@ -32,10 +32,10 @@ from monitor.store import Ledger
 
 log = logging.getLogger(__name__)
 
-Combo = tuple[str, str, str, str, str]
-"""(provider, account, project, model, api_key): the dimensions budget scopes select on."""
+Combo = tuple[str, str, str, str, str, str]
+"""(provider, account, project, model, api_key, user): the dimensions budget scopes select on."""
 
-DIMS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key")
+DIMS: tuple[str, ...] = ("provider", "account", "project", "model", "api_key", "user")
 _RELOAD_CHUNK = 150
 _RELOAD_ALL_ABOVE = 300
 """Re-read the whole window at once when more combinations than this need a reload."""
@@ -209,8 +209,15 @@ class DailySpend:
         Combinations are never forgotten: the ledger's `totals` keeps every one it has seen too."""
         known = self._combos.get(combo)
         if known is None:
-            p, a, pr, m, k = combo
-            known = (sys.intern(p), sys.intern(a), sys.intern(pr), sys.intern(m), sys.intern(k))
+            p, a, pr, m, k, u = combo
+            known = (
+                sys.intern(p),
+                sys.intern(a),
+                sys.intern(pr),
+                sys.intern(m),
+                sys.intern(k),
+                sys.intern(u),
+            )
             self._combos[known] = known
         return known
 
@@ -243,7 +250,7 @@ class DailySpend:
             index = day - from_day
             if index < 0:
                 continue
-            combo: Combo = dims  # type: ignore[assignment]  # five values, DIMS order
+            combo: Combo = dims  # type: ignore[assignment]  # six values, DIMS order
             entry = result.get(combo)
             if entry is None:
                 combo = self._canonical(combo)
@@ -272,9 +279,9 @@ def _fingerprints(
     tuples: the table is rebuilt on every sync, and fresh copies of 12,000 unchanged entries,
     allocated among the sync's short-lived objects, would keep that many heap pages in use."""
     result: dict[Combo, tuple[int, int]] = {}
-    for (p, a, pr, k, m, _tier), n, c in ledger.cost_per_key():
+    for (p, a, pr, k, m, _tier, u), n, c in ledger.cost_per_key():
         if n:
-            combo = canonical((p, a, pr, m, k))
+            combo = canonical((p, a, pr, m, k, u))
             rows, cost = result.get(combo, (0, 0))
             result[combo] = (rows + n, cost + c)
     for combo, value in result.items():

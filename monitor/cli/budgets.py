@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from monitor.budgets import BudgetEngine, BudgetStatus
+from monitor.budgets.describe import scope_text
 from monitor.budgets.payload import blind_text, threshold_text, unpriced_text
 from monitor.cli import output
 from monitor.cli.config import add_config_argument, load
@@ -22,6 +23,7 @@ from monitor.errors import StoreError
 from monitor.records import pico_to_usd, usd_text
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
+from monitor.store.directory import read_names
 
 COLUMNS = (
     "budget",
@@ -35,6 +37,7 @@ COLUMNS = (
     "runout",
     "alerts",
     "unpriced_tokens",
+    "scope",
 )
 MORE = ("forecast_method", "billed_above_computed_usd", "unpriced")
 """Columns of json and csv only: the table prints what they say below it, one line per budget."""
@@ -72,10 +75,11 @@ def _alerts(status: BudgetStatus) -> str:
     return ", ".join(parts)
 
 
-def status_row(status: BudgetStatus, fmt: str) -> dict[str, Any]:
+def status_row(status: BudgetStatus, fmt: str, scope: str = "") -> dict[str, Any]:
     percent = (status.utilization * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
     return {
         "budget": status.name,
+        "scope": scope,
         "period": status.period,
         "period_start": status.period_start.isoformat(),
         "period_end": status.period_end.isoformat(),
@@ -102,6 +106,7 @@ def engine_for(config: Config) -> BudgetEngine:
         config.tz,
         month_start_day=config.month_start_day,
         week_start=week_start,
+        attribution=config.attribution,
     )
 
 
@@ -115,7 +120,9 @@ def _budgets(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     with Ledger.open(path) as ledger:
         statuses = engine_for(config).statuses(ledger, AlertStore(ledger), now)
-    rows = [status_row(s, args.format) for s in statuses]
+        names = read_names(ledger)
+    scopes = {b.name: scope_text(b.scope, names) for b in config.budgets}
+    rows = [status_row(s, args.format, scopes.get(s.name, "")) for s in statuses]
     if args.format == "json":
         output.render(rows, [*COLUMNS, *MORE], "json", extra={"as_of": now.isoformat()})
     elif not rows and args.format == "table":

@@ -122,6 +122,16 @@ budgets:
   - name: all-daily
     amount_usd: 300
     period: day
+metrics:
+  include_api_key: true
+  include_user: true
+attribution:
+  - match: {{provider: anthropic}}
+    team: assistants
+    cost_center: CC-200
+  - match: {{provider: openai, project: "{first_project}"}}
+    team: search
+    cost_center: CC-100
 """
 
 
@@ -147,6 +157,7 @@ def _demo(args: argparse.Namespace) -> int:
                 azure_login=sim.azure_login_url,
                 azure_management=sim.azure_management_url,
                 interval=args.poll_interval,
+                first_project=sim.project_ids("openai")[0],
             ),
             encoding="utf-8",
         )

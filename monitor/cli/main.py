@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.cli import budgets, config, daemon, ledger, output, pricing, report
+from monitor.cli import budgets, config, daemon, digest, export, ledger, output, pricing, report
 from monitor.cli.output import EXIT_BAD_INPUT, EXIT_FAILURE, set_log_level
 from monitor.errors import ConfigError, PricingError, SpendMonitorError
 
-_COMMAND_GROUPS = (pricing, config, ledger, daemon, budgets, report)
+_COMMAND_GROUPS = (pricing, config, ledger, daemon, budgets, report, digest, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from monitor.cli.config import add_config_argument, load
 from monitor.cli.output import EXIT_OK
 from monitor.cli.report_plot import plot_report
 from monitor.config import Config
+from monitor.directory import NO_NAMES, Names
 from monitor.errors import StoreError
 from monitor.periods import period_bounds, to_unix
 from monitor.price_updates import cached_or_exported, configured_table
@@ -29,6 +30,7 @@ from monitor.reconciliation.report import REPORT_DIMENSIONS, GroupLine, Report, 
 from monitor.records import TOKEN_TYPES, pico_to_usd
 from monitor.store import Ledger
 from monitor.store.billed import BilledStore, utc_day
+from monitor.store.directory import read_names
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _CENT = Decimal("0.01")
@@ -45,7 +47,7 @@ def register(subparsers: Any) -> None:
     )
     add_config_argument(parser)
     parser.add_argument(
-        "--month", required=True, type=_month, metavar="YYYY-MM", help="the month, e.g. 2026-11"
+        "--month", required=True, type=month_arg, metavar="YYYY-MM", help="the month, e.g. 2026-11"
     )
     parser.add_argument(
         "--by",
@@ -61,7 +63,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=_report)
 
 
-def _month(text: str) -> tuple[int, int]:
+def month_arg(text: str) -> tuple[int, int]:
     match = _MONTH.match(text.strip())
     if match is None:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM (e.g. 2026-11), got {text!r}")
@@ -96,8 +98,18 @@ def _pct(ratio: Decimal | None) -> Decimal | str:
     return "n/a" if ratio is None else (ratio * 100).quantize(_CENT, rounding=ROUND_HALF_EVEN)
 
 
-def _group_row(report: Report, g: GroupLine, fmt: str, token_types: list[str]) -> dict[str, Any]:
+NAME_COLUMNS: dict[str, str] = {"project": "project_name", "api_key": "api_key_name", "user": "user_email"}
+"""The column that names each id dimension of a report (from the directory; the id when unknown)."""
+
+
+def _group_row(
+    report: Report, g: GroupLine, fmt: str, token_types: list[str], names: Names = NO_NAMES
+) -> dict[str, Any]:
     row: dict[str, Any] = dict(zip(report.by, g.key, strict=False))
+    account = str(row.get("account", ""))
+    for dim, column in NAME_COLUMNS.items():
+        if dim in row and g.key:
+            row[column] = names.label(dim, str(row[dim]), account)
     row["spend_usd"] = _usd(g.cost_pico, fmt)
     for t in token_types:
         row[f"tokens_{t}"] = g.tokens[t]
@@ -106,6 +118,11 @@ def _group_row(report: Report, g: GroupLine, fmt: str, token_types: list[str]) -
     row["drift_percent"] = "" if g.billed_pico is None else _pct(g.ratio)
     row["savings_usd"] = _usd(g.saved_pico, fmt)
     return row
+
+
+def _columns(by: tuple[str, ...]) -> list[str]:
+    """The grouping columns, each id dimension followed by its name column."""
+    return [c for d in by for c in ((d, NAME_COLUMNS[d]) if d in NAME_COLUMNS else (d,))]
 
 
 def _sections(report: Report, fmt: str) -> dict[str, list[dict[str, Any]]]:
@@ -150,10 +167,25 @@ def _sections(report: Report, fmt: str) -> dict[str, list[dict[str, Any]]]:
         }
         for w in report.what_if
     ]
-    return {"daily_drift": days, "models_off": models, "what_if": what_if}
+    claude_code = [
+        {
+            "provider": d.provider,
+            "account": d.account,
+            "developer": d.actor,
+            "actor": d.actor_type,
+            "tokens_input": d.input_tokens,
+            "tokens_output": d.output_tokens,
+            "tokens_cache_read": d.cache_read_tokens,
+            "tokens_cache_write": d.cache_write_tokens,
+            "estimated_usd": _usd(d.estimated_pico, fmt),
+        }
+        for d in report.claude_code
+    ]
+    return {"daily_drift": days, "models_off": models, "what_if": what_if, "claude_code": claude_code}
 
 
-def _open(config: Config) -> Ledger:
+def open_ledger(config: Config) -> Ledger:
+    """The ledger at storage.path; a one-line StoreError when there is none yet (never creates one)."""
     path = config.storage.path
     if not path.is_file():
         raise StoreError(
@@ -168,7 +200,8 @@ def _report(args: argparse.Namespace) -> int:
     table = configured_table(config.pricing, cached_or_exported(config))
     discounts = {p.name: p.discount_percent for p in config.providers}
     threshold = config.reconciliation.drift_threshold_percent
-    with _open(config) as ledger:
+    with open_ledger(config) as ledger:
+        names = read_names(ledger)
         report = build_report(
             ledger,
             BilledStore(ledger),
@@ -178,14 +211,15 @@ def _report(args: argparse.Namespace) -> int:
             by=args.by,
             threshold_percent=threshold,
             discounts=discounts,
+            attribution=config.attribution,
         )
         if args.plot is not None:
             plot_report(args.plot, ledger, config, report)
     fmt = args.format
     types = [t for t in TOKEN_TYPES if report.total.tokens[t]] or ["input", "output"]
-    rows = [_group_row(report, g, fmt, types) for g in report.groups]
+    rows = [_group_row(report, g, fmt, types, names) for g in report.groups]
     total = _group_row(report, report.total, fmt, types)
-    columns = [*report.by, "spend_usd", *(f"tokens_{t}" for t in types), "requests", "billed_usd"]
+    columns = [*_columns(report.by), "spend_usd", *(f"tokens_{t}" for t in types), "requests", "billed_usd"]
     columns += ["drift_percent", "savings_usd"]
     sections = _sections(report, fmt)
     month = f"{args.month[0]:04d}-{args.month[1]:02d}"
@@ -234,10 +268,13 @@ def _print_table(
         "daily_drift": "Drift per UTC day (computed vs billed)",
         "models_off": f"Models whose computed cost is off by more than {config.reconciliation.drift_threshold_percent}%",
         "what_if": "What-if (ESTIMATES: the same tokens at batch, flex or the next-cheaper model's price)",
+        "claude_code": "Claude Code by developer (Anthropic's estimate; an API organization's spend above includes it)",
     }
     for name, title in titles.items():
-        print(f"\n{title}")
         section = sections[name]
+        if name == "claude_code" and not section:
+            continue  # most organizations have no Claude Code report
+        print(f"\n{title}")
         if section:
             output.render(section, list(section[0]), "table")
         else:

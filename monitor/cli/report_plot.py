@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from monitor.config import Config
+from monitor.attribution import Attributor
+from monitor.config import BudgetScope, Config
 from monitor.errors import SpendMonitorError
+from monitor.reconciliation.attributed import attributed_spend
 from monitor.reconciliation.report import Report
 from monitor.records import pico_to_usd
 from monitor.store import Ledger, Scope
@@ -23,7 +27,8 @@ def plot_report(path: Path, ledger: Ledger, config: Config, report: Report) -> N
             "--plot needs matplotlib: install it with pip install 'llm-spend-monitor[plot]'"
         ) from None
     dim = report.by[0]
-    daily = ledger.spend_by((dim, "day"), report.start, report.end, tz=config.tz)
+    attributor = Attributor(config.attribution)
+    daily = attributed_spend(ledger, (dim, "day"), report.start, report.end, attributor, tz=config.tz)
     days = sorted({r["day"] for r in daily})
     series: dict[str, list[float]] = {}
     for r in daily:
@@ -47,14 +52,9 @@ def plot_report(path: Path, ledger: Ledger, config: Config, report: Report) -> N
     if series:
         axes[0].legend(fontsize="small")
     for budget in budgets:
-        s = budget.scope
-        scope = Scope(
-            provider=s.provider, account=s.account, project=s.project, model=s.model, api_key=s.api_key
+        by_day = budget_days(
+            ledger, budget.scope, attributor, start=report.start, end=report.end, tz=config.tz
         )
-        by_day = {
-            r["day"]: r["cost_total"]
-            for r in ledger.spend_by(("day",), report.start, report.end, scope, tz=config.tz)
-        }
         running, cumulative = 0, []
         for day in days:
             running += by_day.get(day, 0)
@@ -70,3 +70,29 @@ def plot_report(path: Path, ledger: Ledger, config: Config, report: Report) -> N
         fig.savefig(path, format="png")
     except OSError as exc:
         raise SpendMonitorError(f"--plot: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def budget_days(
+    ledger: Ledger, s: BudgetScope, attributor: Attributor, *, start: int, end: int, tz: ZoneInfo
+) -> dict[str, int]:
+    """Picodollars per local day (YYYY-MM-DD) in [start, end) of the usage a budget scope counts,
+    its team and cost centre as the rules give them (not the Claude Code a budget naming people adds)."""
+    scope = Scope(
+        provider=s.provider,
+        account=s.account,
+        project=s.project,
+        model=s.model,
+        api_key=s.api_key,
+        user=s.user,
+    )
+    by_day: dict[str, int] = {}
+    for r in attributed_spend(
+        ledger, ("day", "team", "cost_center"), start, end, attributor, scope=scope, tz=tz
+    ):
+        if _matches(s.team, r["team"]) and _matches(s.cost_center, r["cost_center"]):
+            by_day[r["day"]] = by_day.get(r["day"], 0) + r["cost_total"]
+    return by_day
+
+
+def _matches(patterns: tuple[str, ...], value: str) -> bool:
+    return not patterns or any(fnmatch.fnmatchcase(value, p) for p in patterns)

@@ -14,8 +14,10 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from monitor.config.attribution import attribution_rules, named
 from monitor.config.balances import balance, check_unique
 from monitor.config.channels import alert_channels
+from monitor.config.digests import digests
 from monitor.config.model import (
     LOG_LEVELS,
     WEEKDAYS,
@@ -57,6 +59,8 @@ _TOP_KEYS = (
     "web",
     "anomalies",
     "reconciliation",
+    "attribution",
+    "digests",
 )
 
 
@@ -126,6 +130,7 @@ _SCALAR_SECTIONS: Mapping[str, tuple[type[Any], Mapping[str, Field]]] = {
         MetricsConfig,
         {
             "include_api_key": (parse_bool, "true or false"),
+            "include_user": (parse_bool, "true or false"),
             "series_limit": (int_between(1), "a whole number"),
         },
     ),
@@ -155,13 +160,20 @@ def _config(reader: Reader, root: At, path: Path) -> Config | None:
     require(reader, root, items, {"providers": "add a providers list with at least one account"})
     names: dict[str, At] = {}
     providers = [provider(reader, at, names) for at in _entries(reader, items, "providers", non_empty=True)]
+    rules = attribution_rules(reader, _entries(reader, items, "attribution"), names)
+    if "attribution" in items:
+        values["attribution"] = rules
     budget_names: dict[str, At] = {}
-    budgets = [budget(reader, at, budget_names, names) for at in _entries(reader, items, "budgets")]
+    budgets = [
+        budget(reader, at, budget_names, names, named(rules)) for at in _entries(reader, items, "budgets")
+    ]
     configured = {**dict.fromkeys(names), **{p.name: p for p in providers if p is not None}}
     balance_entries = [(at, balance(reader, at, configured)) for at in _entries(reader, items, "balances")]
     check_unique(reader, balance_entries)
     balances = [entry for _, entry in balance_entries]
     alerts = alert_channels(reader, _entries(reader, items, "alerts"))
+    if "digests" in items and alerts is not None:
+        values["digests"] = digests(reader, _entries(reader, items, "digests"), [c.name for c in alerts])
     for key, (cls, fields) in _SCALAR_SECTIONS.items():
         if key in items:
             values[key] = _section(reader, items[key], cls, fields)

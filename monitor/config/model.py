@@ -104,10 +104,12 @@ class PricingConfig:
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    """`include_api_key` adds the api_key label to usage metrics; `series_limit` caps the series count."""
+    """`include_api_key` adds the api_key label to usage metrics, `include_user` the user label;
+    `series_limit` caps the series count."""
 
     include_api_key: bool = False
     series_limit: int = 50000
+    include_user: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,37 @@ class BudgetScope:
     project: tuple[str, ...] = ()
     model: tuple[str, ...] = ()
     api_key: tuple[str, ...] = ()
+    user: tuple[str, ...] = ()
+    team: tuple[str, ...] = ()
+    cost_center: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttributionRule:
+    """One `attribution:` rule: usage its `match` (a budget scope without team/cost_center) selects
+    belongs to `team` and `cost_center` ("" leaves that one unassigned); the first matching rule wins."""
+
+    match: BudgetScope = field(default_factory=BudgetScope)
+    team: str = ""
+    cost_center: str = ""
+
+
+DIGEST_PERIODS: tuple[str, ...] = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """A scheduled spend summary: each `period`, at local `time` (minutes after midnight) on the
+    period's first day, the previous period is summarised to `channels` (alert channel names)."""
+
+    period: str
+    time: int = 9 * 60
+    channels: tuple[str, ...] = ()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", f"{self.period}ly" if self.period != "day" else "daily")
 
 
 @dataclass(frozen=True)
@@ -206,6 +239,8 @@ class Config:
     anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
     reconciliation: ReconciliationConfig = field(default_factory=ReconciliationConfig)
     log_level: str = "INFO"
+    attribution: tuple[AttributionRule, ...] = ()
+    digests: tuple[DigestConfig, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

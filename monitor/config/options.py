@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from monitor.config.reader import At, Reader, require
-from monitor.config.values import Invalid, check_provider_url, int_between
+from monitor.config.values import Invalid, check_provider_url, int_between, parse_bool
 from monitor.providers.registry import TYPES
 from monitor.providers.schema import Option, ProviderType
 
@@ -55,6 +55,7 @@ _PARSERS: Mapping[str, tuple[Callable[[str], Any], str]] = {
     "guid": (_guid, "a GUID"),
     "whole": (int_between(1), "a whole number"),
     "version_date": (_version_date, "a date like 2023-06-01"),
+    "bool": (parse_bool, "true or false"),
 }
 
 

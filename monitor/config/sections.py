@@ -141,8 +141,15 @@ _BUDGET_FIELDS: Mapping[str, Field] = {
 }
 
 
-def budget(reader: Reader, at: At, names: dict[str, At], accounts: Iterable[str]) -> BudgetConfig | None:
-    """One `budgets[i]` entry; `accounts` are the configured provider names its scope may name."""
+def budget(
+    reader: Reader,
+    at: At,
+    names: dict[str, At],
+    accounts: Iterable[str],
+    attributed: Mapping[str, tuple[str, ...]] | None = None,
+) -> BudgetConfig | None:
+    """One `budgets[i]` entry; `accounts` are the configured provider names its scope may name,
+    `attributed` the teams and cost centres the attribution rules name (its scope may name those)."""
     allowed = ("name", "amount_usd", "period", "scope", "thresholds", "forecast_thresholds")
     items = reader.mapping(at, allowed, "a mapping with name, amount_usd and period")
     if items is None:
@@ -162,7 +169,7 @@ def budget(reader: Reader, at: At, names: dict[str, At], accounts: Iterable[str]
     if name is not None:
         unique(reader, items["name"], name, names)
     if "scope" in items:
-        values["scope"] = _scope(reader, items["scope"], tuple(accounts))
+        values["scope"] = scope(reader, items["scope"], tuple(accounts), known=attributed)
     for key in ("thresholds", "forecast_thresholds"):
         if key in items:
             values[key] = _ladder(reader, items[key])
@@ -171,11 +178,21 @@ def budget(reader: Reader, at: At, names: dict[str, At], accounts: Iterable[str]
     return BudgetConfig(**values)
 
 
-def _scope(reader: Reader, at: At, accounts: tuple[str, ...]) -> BudgetScope | None:
-    items = reader.mapping(at, [f.name for f in fields(BudgetScope)], "a mapping like {provider: openai}")
+def scope(
+    reader: Reader,
+    at: At,
+    accounts: tuple[str, ...],
+    *,
+    keys: Iterable[str] | None = None,
+    known: Mapping[str, tuple[str, ...]] | None = None,
+) -> BudgetScope | None:
+    """A budget scope (or, with `keys`, an attribution rule's `match`); provider and account values,
+    and those of `known` (team, cost_center), must match something that exists."""
+    allowed = list(keys) if keys is not None else [f.name for f in fields(BudgetScope)]
+    items = reader.mapping(at, allowed, "a mapping like {provider: openai}")
     if items is None:
         return None
-    known: dict[str, tuple[str, ...]] = {"provider": TYPE_NAMES, "account": accounts}
+    known = {"provider": TYPE_NAMES, "account": accounts, **(known or {})}
     values: dict[str, tuple[str, ...]] = {}
     ok = True
     for key, item in items.items():
@@ -185,7 +202,12 @@ def _scope(reader: Reader, at: At, accounts: tuple[str, ...]) -> BudgetScope | N
             continue
         for value_at, value in parsed:
             if key in known and not fnmatch.filter(known[key], value):
-                what = "unknown provider type" if key == "provider" else "no provider account is named"
+                what = {
+                    "provider": "unknown provider type",
+                    "account": "no provider account is named",
+                    "team": "no attribution rule names the team",
+                    "cost_center": "no attribution rule names the cost centre",
+                }[key]
                 hint = suggest(value, known[key], always_list=True)
                 reader.problem(value_at, f"{what} {quoted(value_at, value)} ({hint})")
                 ok = False

@@ -24,18 +24,19 @@ from types import FrameType
 from monitor.alerts import build_channels
 from monitor.bill_prices import BillPrices
 from monitor.budgets import BudgetEngine
-from monitor.config import Config, ProviderConfig, parse_duration
+from monitor.config import Config, ProviderConfig
+from monitor.config.model import WEEKDAYS
 from monitor.daemon.cycle import PollCycle
 from monitor.daemon.delivery import Delivery
 from monitor.daemon.probes import Probes
 from monitor.daemon.scheduler import Coalescer, Scheduler, join_until, set_switch_interval
+from monitor.daemon.slow_jobs import DIGEST_INTERVAL_S, DIRECTORY_INTERVAL_S, DigestJob, DirectoryJob
 from monitor.daemon.web import build_server
 from monitor.metrics import AccountRef, Exposition, PollStats
-from monitor.periods import period_bounds, to_unix
-from monitor.poller import COSTS_ENDPOINT, AccountPoller, PollInterrupted, PollResult
+from monitor.poller import COSTS_ENDPOINT, AccountPoller, PollInterrupted, PollResult, initial_start
 from monitor.price_updates import PriceUpdates, configured_table
 from monitor.pricing import Pricer, PriceTable
-from monitor.providers import Provider, make_provider
+from monitor.providers import Provider, make_provider, option_of
 from monitor.store.lock import LedgerLock
 from monitor.store.lock import hold as hold_ledger
 
@@ -45,7 +46,6 @@ ProviderFactory = Callable[[ProviderConfig, Callable[[float], None]], Provider]
 SHUTDOWN_S = 6.0
 """How long `stop()` waits for the page in flight and the delivery in flight before it returns
 anyway: SIGTERM ends the process within 10 s whatever the network does."""
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _default_provider_factory(cfg: ProviderConfig, sleep: Callable[[float], None]) -> Provider:
@@ -77,9 +77,10 @@ class Daemon:
                 self.providers[cfg.name],
                 pricer,
                 revision_window=int(cfg.revision_window),
-                initial_start=self._initial_start(cfg),
+                initial_start=initial_start(cfg.initial_lookback, config.tz, config.month_start_day),
                 stop=self.stopping,
                 fetch_costs=cfg.fetch_costs,
+                claude_code=bool(option_of(cfg, "claude_code")),
             )
             for cfg in config.providers
         }
@@ -95,16 +96,16 @@ class Daemon:
             ],
             channels=list(self.channels),
         )
+        week_start = WEEKDAYS.index(config.week_start.lower()) if config.week_start.lower() in WEEKDAYS else 0
         engine = BudgetEngine(
             config.budgets,
             list(self.channels),
             config.tz,
             month_start_day=config.month_start_day,
-            week_start=WEEKDAYS.index(config.week_start.lower())
-            if config.week_start.lower() in WEEKDAYS
-            else 0,
+            week_start=week_start,
             anomalies=config.anomalies,
             per_rung_channels=[c.name for c in config.alerts if c.type == "alertmanager"],
+            attribution=config.attribution,
         )
         self.exposition = Exposition()
         self.probes = Probes(list(self.providers), alive=self.health)
@@ -135,6 +136,8 @@ class Daemon:
         )
         shortest = min((float(p.poll_interval) for p in config.providers), default=60.0)
         self.refresher = Coalescer(self._refresh_and_deliver, name="refresh", max_wait=max(shortest, 5.0))
+        self.directories = DirectoryJob(self.providers, self.cycle, refresh=self.refresher.request)
+        self.digests = DigestJob(config, self.cycle, week_start=week_start, deliver=self.delivery.wake)
         self._ledger_lock: LedgerLock | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -156,8 +159,9 @@ class Daemon:
 
     def _register_jobs(self) -> None:
         """Every job of the daemon, in one place: a poll job per account (accounts with the same
-        interval start together, so one refresh follows them), the refresh after the polls, and
-        the delivery loop."""
+        interval start together, so one refresh follows them), the directories (at start, then
+        hourly), the digests (every minute, when configured), the refresh after the polls, and the
+        delivery loop."""
         first_run = datetime.fromtimestamp(self.clock(), UTC)
         for cfg in self.config.providers:
             self.scheduler.every(
@@ -167,6 +171,9 @@ class Daemon:
                 cfg.name,
                 first_run=first_run,
             )
+        self.scheduler.every("directory", DIRECTORY_INTERVAL_S, self.directories.run, first_run=first_run)
+        if self.config.digests:
+            self.scheduler.every("digests", DIGEST_INTERVAL_S, self.digests.run, first_run=first_run)
         self.refresher.start()
         self.delivery.start()
         self.scheduler.start()
@@ -244,6 +251,11 @@ class Daemon:
     def refresh(self) -> bool:
         return self.cycle.refresh()
 
+    def refresh_directories(self) -> None:
+        """Read the directories that are due, then refresh, on the caller's thread."""
+        self.directories.read()
+        self.cycle.refresh()
+
     def deliver_alerts(self) -> None:
         """Drain the outbox on the caller's thread (the running daemon drains on its own thread)."""
         self.delivery.drain()
@@ -271,22 +283,11 @@ class Daemon:
         self.pricer.use(table)
         self.cycle.use_table(table)
         self.bills.table_changed()  # rows priced from a bill get the new prices where they have some
+        self.digests.use_table(table)
 
     def _interruptible_sleep(self, seconds: float) -> None:
         if self.stopping.wait(seconds):
             raise PollInterrupted("stopping")
-
-    def _initial_start(self, cfg: ProviderConfig) -> Callable[[int], int]:
-        def initial_start(now: int) -> int:
-            if cfg.initial_lookback == "month":
-                at = datetime.fromtimestamp(now, UTC)
-                start, _ = period_bounds(
-                    "month", at, self.config.tz, month_start_day=self.config.month_start_day
-                )
-                return to_unix(start)
-            return now - int(parse_duration(cfg.initial_lookback))
-
-        return initial_start
 
 
 def _poll_job_id(account: str) -> str:

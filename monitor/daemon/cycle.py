@@ -194,6 +194,7 @@ class PollCycle:
             daily=self.engine.daily,
             observed=self.bills.observed_prices() if self.bills is not None else (),
             bill_problems=self.bills.problems(int(now.timestamp())) if self.bills is not None else (),
+            attribution=self.config.attribution,
         )
         self.exposition.update(
             view,
@@ -201,6 +202,7 @@ class PollCycle:
             version=__version__,
             pricing_version=self.table.version,
             include_api_key=self.config.metrics.include_api_key,
+            include_user=self.config.metrics.include_user,
             series_limit=self.config.metrics.series_limit,
             now=now.timestamp(),
         )
@@ -218,6 +220,7 @@ class PollCycle:
                 daily=self.engine.daily,
                 rates_off=self.bills.disagreements() if self.bills is not None else (),
                 bill_problems=self.bills.problems(int(now.timestamp())) if self.bills is not None else (),
+                attribution=self.config.attribution,
             )
         )
 

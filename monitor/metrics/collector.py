@@ -19,6 +19,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from monitor.metrics.account_metrics import PICO, balance_metrics, usd
+from monitor.metrics.names import info_metrics
 from monitor.metrics.self_metrics import family as _family
 from monitor.metrics.self_metrics import self_metrics
 from monitor.metrics.series import Family, Number, count, limit
@@ -28,9 +29,9 @@ from monitor.records import TOKEN_TYPES
 USAGE = ("provider", "account", "project", "model", "service_tier")
 
 
-def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
-    """The ledger's series, exact and summed over equal labels (and over api keys unless included)."""
-    usage = (*USAGE, "api_key") if include_api_key else USAGE
+def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: bool = False) -> list[Family]:
+    """The ledger's series, exact and summed over equal labels (and over api keys and users unless included)."""
+    usage = (*USAGE, *(("api_key",) if include_api_key else ()), *(("user",) if include_user else ()))
     tokens = Family(
         "llm_tokens_total",
         "counter",
@@ -68,6 +69,8 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
         base: tuple[str, ...] = (row.provider, row.account, row.project, row.model, row.service_tier)
         if include_api_key:
             base = (*base, row.api_key)
+        if include_user:
+            base = (*base, row.user)
         requests.add(base, row.requests)
         if row.unit_cost or row.repriced_unit_cost:
             non_token.add(base, row.unit_cost + row.repriced_unit_cost)
@@ -86,12 +89,12 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
     spend = Family(
         "llm_spend_usd",
         "gauge",
-        "Computed spend in USD in the current calendar period.",
-        ("provider", "account", "project", "model", "period"),
+        "Computed spend in USD in the current calendar period, by the team the attribution rules give it.",
+        ("provider", "account", "project", "model", "period", "team"),
         PICO,
     )
     for s in ledger.spend:
-        spend.add((s.provider, s.account, s.project, s.model, s.period), s.cost_pico)
+        spend.add((s.provider, s.account, s.project, s.model, s.period, s.team), s.cost_pico)
     billed = Family(
         "llm_billed_cost_usd",
         "gauge",
@@ -101,6 +104,17 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
     )
     for b in ledger.billed:
         billed.add((b.provider, b.account, b.project, b.period), b.amount_pico)
+    claude_code = Family(
+        "llm_claude_code_cost_usd",
+        "gauge",
+        "Claude Code's estimated cost in USD in the current calendar period, per developer with "
+        "include_user (Anthropic's Claude Code report; not added to llm_spend_usd).",
+        ("provider", "account", "model", "period", *(("user",) if include_user else ())),
+        PICO,
+    )
+    for code in ledger.claude_code:
+        key = (code.provider, code.account, code.model, code.period, *((code.user,) if include_user else ()))
+        claude_code.add(key, code.cost_pico)
     model_labels = ("provider", "account", "model")
     unpriced = Family(
         "llm_unpriced_tokens_total",
@@ -142,7 +156,8 @@ def ledger_families(ledger: LedgerView, include_api_key: bool) -> list[Family]:
     for o in ledger.observed_prices:
         observed.values[(o.provider, o.account, o.model, o.service_tier, o.token_type)] = o.usd_per_million
     return [
-        tokens, requests, cost, non_token, repriced, spend, billed, unpriced, unpriced_now, savings, prices, observed,
+        tokens, requests, cost, non_token, repriced, spend, billed, claude_code,
+        unpriced, unpriced_now, savings, prices, observed,
     ]  # fmt: skip
 
 
@@ -242,8 +257,12 @@ class Prepared:
 def prepare(snapshot: Snapshot, *, dropped_before: int = 0) -> Prepared:
     """Build the families of `snapshot` and apply the series limit. `dropped_before` is the drop
     count of earlier snapshots, so `spend_monitor_series_dropped_total` stays cumulative."""
-    ledger = ledger_families(snapshot.ledger, snapshot.options.include_api_key)
-    fixed = budget_metrics(snapshot.ledger) + self_metrics(snapshot)
+    ledger = ledger_families(snapshot.ledger, snapshot.options.include_api_key, snapshot.options.include_user)
+    fixed = (
+        budget_metrics(snapshot.ledger)
+        + info_metrics(snapshot.ledger, snapshot.options)
+        + self_metrics(snapshot)
+    )
     fixed_count = sum(len(m.samples) for m in fixed) + 2  # + series gauge + dropped counter
     before = count(ledger)
     steps = limit(ledger, max(0, snapshot.options.series_limit - fixed_count))

@@ -145,6 +145,7 @@ class Exposition:
         include_api_key: bool = False,
         series_limit: int = 50_000,
         now: float,
+        include_user: bool = False,
     ) -> None:
         """Build a snapshot of `ledger` and `polls` at unix time `now`, render it and publish it."""
         view = polls.view() if isinstance(polls, PollStats) else polls
@@ -153,7 +154,7 @@ class Exposition:
             view,
             BuildInfo(version, pricing_version),
             now,
-            MetricsOptions(include_api_key, series_limit),
+            MetricsOptions(include_api_key, series_limit, include_user),
         )
         self.publish(snapshot)
 

@@ -3,7 +3,7 @@
 A `Family` maps label tuples to exact values (integers or Decimals), so folding a label adds
 values exactly. `limit()` applies the documented deterministic policy (docs/metrics.md):
 
-1. fold `api_key`, then `project`, then `model`: rank the (provider, account, value) units of the
+1. fold `user`, then `api_key`, then `project`, then `model`: rank the (provider, account, value) units of the
    dimension by cost (then tokens, then name) and keep the largest number of top units that fits;
    the rest become `OTHER`. A dimension is only touched while the series are still over the budget,
    and when no number fits, the fewest units giving the smallest count are folded;
@@ -20,7 +20,7 @@ from decimal import Decimal
 OTHER = "__other__"
 """The label value of folded detail: everything outside the kept top values."""
 
-FOLD_ORDER: tuple[str, ...] = ("api_key", "project", "model")
+FOLD_ORDER: tuple[str, ...] = ("user", "api_key", "project", "model")
 
 TRUNCATE_ORDER: tuple[str, ...] = (
     "llm_price_observed_usd_per_million_tokens",
@@ -32,6 +32,7 @@ TRUNCATE_ORDER: tuple[str, ...] = (
     "llm_tokens_total",
     "llm_requests_total",
     "llm_billed_cost_usd",
+    "llm_claude_code_cost_usd",
     "llm_non_token_cost_usd_total",
     "llm_cost_usd_total",
     "llm_spend_usd",

@@ -22,9 +22,11 @@ __all__ = [
     "BilledRow",
     "BudgetRow",
     "BuildInfo",
+    "ClaudeCodeRow",
     "DriftRow",
     "LedgerView",
     "MetricsOptions",
+    "NameRow",
     "ObservedPriceRow",
     "PollStats",
     "PollView",
@@ -57,6 +59,8 @@ class TotalRow:
     unpriced_tokens: int = 0
     unit_cost: int = 0
     """Picodollars of billable non-token units (web search requests, tool calls)."""
+    user: str = ""
+    """The user (OpenAI's user_id, a Claude Code developer); exported with `include_user`."""
     repriced_costs: tuple[int, ...] = ZERO_TOKENS
     repriced_unit_cost: int = 0
     """What re-pricing took back from `costs` and `unit_cost` (store/repriced.py): the counters add it,
@@ -77,6 +81,8 @@ class SpendRow:
     model: str
     period: str
     cost_pico: int
+    team: str = "unassigned"
+    """The team the attribution rules give this usage (docs/configuration.md, `attribution`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +180,33 @@ class BalanceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaudeCodeRow:
+    """The Claude Code report's estimated cost of one developer (`user`) and model in the current
+    `period` ("day" or "month"), picodollars; not part of the spend series (see monitor.claude_code)."""
+
+    provider: str
+    account: str
+    user: str
+    model: str
+    period: str
+    cost_pico: int
+
+
+@dataclass(frozen=True, slots=True)
+class NameRow:
+    """The name of one id, exported as an info metric (value 1) that dashboards join on the id.
+
+    `kind` is "project", "api_key" or "user"; `name` is the project or key name or the user's email
+    (the id itself when the directory does not know it); `owner` is an API key's owner."""
+
+    kind: str
+    account: str
+    id: str
+    name: str
+    owner: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerView:
     """Everything the metrics take from the ledger; rows with equal labels are added together."""
 
@@ -190,6 +223,8 @@ class LedgerView:
     balances: Sequence[BalanceRow] = ()
     outbox_pending: int = 0
     ledger_rows: int = 0
+    names: Sequence[NameRow] = ()
+    claude_code: Sequence[ClaudeCodeRow] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +237,12 @@ class BuildInfo:
 
 @dataclass(frozen=True, slots=True)
 class MetricsOptions:
-    """How to render: `include_api_key` adds the api_key label; `series_limit` caps the series count."""
+    """How to render: `include_api_key` adds the api_key label, `include_user` the user label;
+    `series_limit` caps the series count."""
 
     include_api_key: bool = False
     series_limit: int = 50_000
+    include_user: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,37 +10,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from monitor.metrics.status_data import BillLineProblem, RateLine
 from monitor.records import pico_to_usd
 from monitor.store.bill_usage import BillPriced
 
 _CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True, slots=True)
-class RateLine:
-    """A rate of a bill that disagrees with the table: USD per 1M tokens as text, the gap in percent."""
-
-    account: str
-    model: str
-    token_type: str
-    tier: str
-    day: str
-    billed_per_million: str
-    table_per_million: str
-    drift_percent: str
-
-
-@dataclass(frozen=True, slots=True)
-class BillLineProblem:
-    """A billed line that gave no rate, as one line for people (pricing.bill.BillProblem.text)."""
-
-    account: str
-    day: str
-    reason: str
-    text: str
 
 
 def _e(value: object) -> str:

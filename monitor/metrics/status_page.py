@@ -1,5 +1,6 @@
 """The HTML status page served at `/`: month-to-date spend (computed and billed), budgets, top models,
-savings, prepaid balances and polls.
+teams, projects, API keys and users by name, Claude Code, savings, prepaid balances and polls
+(its data types: monitor.metrics.status_data).
 
 Server-rendered, dependency-free and readable without JavaScript (progress bars are CSS widths).
 Every value that came from outside (budget, account, project and model names, poll errors) is
@@ -11,97 +12,33 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from monitor.metrics.status_bills import BillLineProblem, RateLine, bill_sections
+from monitor.metrics.status_bills import bill_sections
+from monitor.metrics.status_data import (
+    BalanceLine,
+    BudgetLine,
+    NamedLine,
+    PollLine,
+    SavingsLine,
+    SpendLine,
+    StatusData,
+)
 from monitor.records import pico_to_usd
-from monitor.store.bill_usage import BillPriced
+
+__all__ = [
+    "BalanceLine",
+    "BudgetLine",
+    "NamedLine",
+    "PollLine",
+    "SavingsLine",
+    "SpendLine",
+    "StatusData",
+    "render_status_page",
+]
 
 _CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetLine:
-    """One budget's current period: limit, spend and forecast in picodollars, period end in unix seconds."""
-
-    name: str
-    limit_pico: int
-    spend_pico: int
-    forecast_pico: int
-    period_end: int
-    note: str = ""
-    """What the spend does not show: "plus 12.4M unpriced tokens of gpt-7-preview" (budgets/payload.py)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SpendLine:
-    """Month-to-date spend of one provider account (`model` "") or one model; `billed_pico` is what the
-    provider billed for the account this month (None: no bill fetched)."""
-
-    provider: str
-    account: str
-    spend_pico: int
-    model: str = ""
-    billed_pico: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BalanceLine:
-    """A channel's prepaid balance (`key` "" for the account) and its limit (None: none stated), picodollars."""
-
-    provider: str
-    account: str
-    key: str
-    balance_pico: int
-    limit_pico: int | None
-    observed_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class SavingsLine:
-    """Month-to-date cache savings of one provider account, picodollars."""
-
-    provider: str
-    account: str
-    saved_pico: int
-
-
-@dataclass(frozen=True, slots=True)
-class PollLine:
-    """The last poll of one (account, endpoint); `error` is already redacted, empty when ok."""
-
-    account: str
-    endpoint: str
-    finished: int
-    ok: bool
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusData:
-    """Everything the status page shows; filled by the daemon (see monitor.status.build_status_data)."""
-
-    generated_at: int
-    month_start: int
-    month_spend_pico: int
-    timezone: str = "UTC"
-    month: str = ""
-    """The month's label (YYYY-MM) in the configured timezone; default: month_start's UTC month."""
-    version: str = ""
-    budgets: Sequence[BudgetLine] = field(default_factory=tuple)
-    providers: Sequence[SpendLine] = field(default_factory=tuple)
-    models: Sequence[SpendLine] = field(default_factory=tuple)
-    savings: Sequence[SavingsLine] = field(default_factory=tuple)
-    polls: Sequence[PollLine] = field(default_factory=tuple)
-    balances: Sequence[BalanceLine] = field(default_factory=tuple)
-    problems: Sequence[str] = field(default_factory=tuple)
-    """What keeps the daemon from being ready (the ledger refused a write, a refresh failed)."""
-    bill_priced: Sequence[BillPriced] = field(default_factory=tuple)
-    rates_off: Sequence[RateLine] = field(default_factory=tuple)
-    bill_lines: Sequence[BillLineProblem] = field(default_factory=tuple)
-    """The bills: models priced from them, table prices they disagree with, lines that gave no rate."""
 
 
 _STYLE = """
@@ -212,6 +149,22 @@ def _balances(lines: Sequence[BalanceLine]) -> str:
     return _table(headers, rows, "No channel with a prepaid balance.")
 
 
+def _named(lines: Sequence[NamedLine], what: str, detail: str = "") -> str:
+    with_account = any(n.account for n in lines)
+    rows = [
+        f'<tr class="{_e(what)}">'
+        + (f"<td>{_e(n.account)}</td>" if with_account else "")
+        + f"<td>{_e(n.name)}"
+        + (f' <span class="muted">{_e(n.ident)}</span>' if n.name != n.ident else "")
+        + "</td>"
+        + (f"<td>{_e(n.detail)}</td>" if detail else "")
+        + f"{_usd_cell(n.spend_pico)}</tr>"
+        for n in lines
+    ]
+    headers = (*(("account",) if with_account else ()), what, *((detail,) if detail else ()), "$spend")
+    return _table(headers, rows, f"No spend by {what} this month yet.")
+
+
 def _savings(lines: Sequence[SavingsLine]) -> str:
     rows = [
         f'<tr class="savings"><td>{_e(s.provider)}</td><td>{_e(s.account)}</td>{_usd_cell(s.saved_pico)}</tr>'
@@ -265,6 +218,17 @@ def render_status_page(data: StatusData) -> bytes:
         "<h2>Top models</h2>",
         _spend(data.models, with_model=True),
         *bill_sections(data.bill_priced, data.rates_off, data.bill_lines),
+        *(("<h2>Spend by team</h2>", _named(data.teams, "team", "cost centre")) if data.teams else ()),
+        "<h2>Top projects</h2>",
+        _named(data.projects, "project"),
+        "<h2>Top API keys</h2>",
+        _named(data.api_keys, "api key", "owner"),
+        *(("<h2>Top users</h2>", _named(data.users, "user")) if data.users else ()),
+        *(
+            ("<h2>Claude Code this month (Anthropic's estimate)</h2>", _named(data.developers, "developer"))
+            if data.developers
+            else ()
+        ),
         "<h2>Savings</h2>",
         _savings(data.savings),
         "<h2>Prepaid balances</h2>",

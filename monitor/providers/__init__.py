@@ -15,7 +15,7 @@ from monitor.providers.base import (
     read_buckets,
 )
 from monitor.providers.http import ApiStats
-from monitor.providers.registry import TYPE_NAMES, TYPES, make_provider, provider_type
+from monitor.providers.registry import TYPE_NAMES, TYPES, make_provider, option_of, provider_type
 
 __all__ = [
     "BUCKET_LIMITS",
@@ -29,6 +29,7 @@ __all__ = [
     "build_page",
     "make_provider",
     "merge_rows",
+    "option_of",
     "provider_type",
     "read_buckets",
 ]

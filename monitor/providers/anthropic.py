@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from monitor.claude_code import ClaudeCodeUsage
+from monitor.directory import DirectoryPart
+from monitor.providers.anthropic_claude_code import read_day
+from monitor.providers.anthropic_directory import read_directory
 from monitor.providers.base import (
     BUCKET_LIMITS,
     ProviderDefaults,
@@ -170,6 +174,14 @@ class AnthropicProvider(ProviderDefaults):
         ):
             yield costs
 
+    def fetch_directory(self) -> list[DirectoryPart]:
+        """Names of the organization's workspaces, API keys and users (see anthropic_directory)."""
+        return read_directory(self._client, self.provider, self.account)
+
+    def fetch_claude_code(self, day_start: int) -> list[ClaudeCodeUsage]:
+        """The Claude Code usage report of one UTC day (see anthropic_claude_code)."""
+        return read_day(self._client, self.provider, self.account, day_start)
+
     def _row(self, f: Fields, bucket_start: int, item: Any, where: str, *, endpoint: str) -> UsageRow:
         r = f.obj(item, where)
         cache = _nested(f, r, "cache_creation", where)
@@ -276,6 +288,7 @@ TYPE = ProviderType(
         "api_key": Option("secret", "${ENV_VAR} or ${file:/path} holding an admin API key", required=True),
         "base_url": Option("url", "the API base URL", default=DEFAULT_BASE_URL),
         "anthropic_version": Option("version_date", "the anthropic-version header", default=DEFAULT_VERSION),
+        "claude_code": Option("bool", "true or false: poll the Claude Code usage report", default="true"),
     },
 )
 """The config `type: anthropic` (see monitor.providers.registry)."""

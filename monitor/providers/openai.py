@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from monitor.directory import DirectoryPart
 from monitor.providers.base import (
     BUCKET_LIMITS,
     ProviderDefaults,
@@ -31,6 +32,7 @@ from monitor.providers.base import (
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
 from monitor.providers.line_items import read_openai_line_item
+from monitor.providers.openai_directory import read_directory
 from monitor.providers.payload import Fields
 from monitor.providers.schema import Build, Option, ProviderType, common_settings
 from monitor.records import TOKEN_INDEX, BilledCost, UsagePage, UsageRow, tokens_of
@@ -42,7 +44,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 USAGE_PREFIX = "/organization/usage"
 COSTS_PATH = "/organization/costs"
 COSTS_LIMIT = 180
-COSTS_GROUP_BY = ("project_id", "line_item")
+COSTS_GROUP_BY = ("project_id", "line_item", "api_key_id")
 _QUANTITY_DIGITS = 18
 DAY = 86400
 
@@ -266,7 +268,7 @@ class OpenAIProvider(ProviderDefaults):
             )
 
     def fetch_costs(self, start: int, end: int, *, now: int) -> Iterator[list[BilledCost]]:
-        """Daily billed costs by project and line item, one list per page; amounts exact in picodollars."""
+        """Daily billed costs by project, line item and API key, one list per page; amounts exact in picodollars."""
         start = align_down(start, DAY)
         end = max(align_up(min(end, now), DAY), start + DAY)
         params = [
@@ -280,6 +282,10 @@ class OpenAIProvider(ProviderDefaults):
             self._client, COSTS_PATH, params, endpoint="costs", width=DAY, span=_span, item=self._cost
         ):
             yield costs
+
+    def fetch_directory(self) -> list[DirectoryPart]:
+        """Names of the organization's projects, API keys and users (see openai_directory)."""
+        return read_directory(self._client, self.provider, self.account)
 
     def _row(
         self, f: Fields, bucket_start: int, item: Any, where: str, *, spec: _Endpoint, endpoint: str
@@ -331,6 +337,7 @@ class OpenAIProvider(ProviderDefaults):
             model=read.model,
             token_type=read.kind if read.kind in TOKEN_INDEX else "",
             service_tier=read.tier if read.model else "",
+            api_key=f.text(r, "api_key_id", where),
             quantity=_quantity(f, r, where),
             quantity_unit=f.text(r, "quantity_unit", where),
             currency=currency,

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -42,6 +42,15 @@ def provider_type(name: str) -> ProviderType:
         return TYPES[name]
     except KeyError:
         raise ValueError(f"unknown type {name!r} (expected one of: {', '.join(TYPE_NAMES)})") from None
+
+
+def option_of(cfg: ProviderConfig, key: str) -> Any:
+    """The value of type option `key` of an entry (its default when left out); None when the entry's
+    type has no such option (e.g. `claude_code` of a channel)."""
+    kind = TYPES.get(cfg.type)
+    if kind is None or key not in kind.options:
+        return None
+    return kind.option(cfg, key)
 
 
 def make_provider(

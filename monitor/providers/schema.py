@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig
     from monitor.providers.base import Provider
 
-OPTION_KINDS: tuple[str, ...] = ("secret", "url", "text", "name", "guid", "whole", "version_date")
+OPTION_KINDS: tuple[str, ...] = ("secret", "url", "text", "name", "guid", "whole", "version_date", "bool")
 """How an option's value is read (the config loader has a parser for each):
 
 - `secret`: a `${ENV}`/`${file:}` reference (a `Secret`, never shown);
@@ -31,7 +31,8 @@ OPTION_KINDS: tuple[str, ...] = ("secret", "url", "text", "name", "guid", "whole
 - `name`: letters, digits and `_ . ( ) -` only (it goes into a URL path);
 - `guid`: a GUID like 00000000-0000-0000-0000-000000000000;
 - `whole`: a whole number >= 1;
-- `version_date`: YYYY-MM-DD.
+- `version_date`: YYYY-MM-DD;
+- `bool`: true or false.
 """
 
 
@@ -105,7 +106,10 @@ class ProviderType:
             return getattr(cfg, key)
         if key in cfg.options:
             return cfg.options[key]
-        return self.options[key].default
+        default = self.options[key].default
+        if self.options[key].kind == "bool" and default is not None:
+            return default == "true"  # the loader parses defaults; an entry built in code has none
+        return default
 
 
 def common_settings(cfg: ProviderConfig, build: Build) -> dict[str, Any]:

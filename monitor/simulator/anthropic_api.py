@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from monitor.records import TOKEN_INDEX
+from monitor.simulator import claude_code, directory_api
 from monitor.simulator.generate import DAY, Counts
 from monitor.simulator.prices import WEB_SEARCH, WEB_SEARCH_SLOT
 from monitor.simulator.usage import Filter, SimulatedUsage
@@ -90,6 +91,14 @@ def handle(usage: SimulatedUsage, request: ApiRequest, key: str) -> Reply:
             return Reply(200, _usage(usage, request))
         if request.path == COST_PATH:
             return Reply(200, _costs(usage, request))
+        if request.path == claude_code.PATH:
+            layout = usage.layouts["anthropic"]
+            return Reply(
+                200, claude_code.handle(usage.seed, usage.directories["anthropic"], layout.models, request)
+            )
+        listing = directory_api.anthropic(usage.directories["anthropic"], request)
+        if listing is not None:
+            return Reply(200, listing)
     except BadRequest as exc:
         return error(400, "invalid_request_error", str(exc))
     return error(404, "not_found_error", f"Not found: {request.path}")

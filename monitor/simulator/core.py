@@ -15,7 +15,9 @@ from decimal import Decimal
 from types import MappingProxyType, TracebackType
 from typing import Any
 
+from monitor.simulator import claude_code
 from monitor.simulator.azure_api import AzureSim
+from monitor.simulator.directory import SimDirectory
 from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
 from monitor.simulator.newapi_api import NewApiSim
 from monitor.simulator.openrouter_api import OpenRouterSim
@@ -148,6 +150,10 @@ class Simulator:
             extra_token_types=extra_token_types,
             openai_long_prompts=openai_long_prompts,
         )
+        self.directories = {
+            p: SimDirectory(layout, seed, self.history_start) for p, layout in layouts.items()
+        }
+        self._usage.directories = dict(self.directories)
         self.openai_key, self.anthropic_key = openai_key, anthropic_key
         keys = {"openai": openai_key, "anthropic": anthropic_key}
         self._gateway = Gateway(self._usage, clock, keys, lambda: self.timeout_hold)
@@ -326,6 +332,20 @@ class Simulator:
         check what the monitor makes of it."""
         self._usage.extra_lines.setdefault((_checked(provider), day_start), []).append(dict(result))
 
+    # ---- the directories ----------------------------------------------------------------------------
+
+    def rename(self, provider: str, kind: str, ident: str, name: str) -> None:
+        """Rename a project (workspace), API key or user: the next directory read shows the new name."""
+        self.directories[_checked(provider)].rename(kind, ident, name)
+
+    def archive_project(self, provider: str, project: str) -> None:
+        """Archive a project (workspace) now: listed with `include_archived` only."""
+        self.directories[_checked(provider)].archive_project(project, int(self.clock()))
+
+    def revoke_key(self, provider: str, key: str) -> None:
+        """Revoke an API key: OpenAI drops it from the list, Anthropic lists it as archived."""
+        self.directories[_checked(provider)].revoke_key(key)
+
     # ---- expectations -------------------------------------------------------------------------------
 
     def project_ids(self, provider: str) -> list[str | None]:
@@ -341,6 +361,16 @@ class Simulator:
         """
         return ground_truth(
             self._usage, _checked(provider), start, end, now=int(self.clock()), endpoint=endpoint
+        )
+
+    def claude_code(self, day_start: int) -> list[dict[str, Any]]:
+        """The Claude Code report's records of one UTC day, as the API answers them now."""
+        return claude_code.day_records(
+            self._usage.seed,
+            self.directories["anthropic"],
+            self._usage.layouts["anthropic"].models,
+            day_start,
+            int(self.clock()),
         )
 
     def billed(self, provider: str, start: int, end: int) -> Billed:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from monitor.records import TOKEN_INDEX
+from monitor.simulator import directory_api
 from monitor.simulator.generate import DAY, Counts
 from monitor.simulator.prices import REQUESTS_SLOT
 from monitor.simulator.usage import Filter, SimulatedUsage
@@ -135,6 +136,9 @@ def handle(usage: SimulatedUsage, request: ApiRequest, key: str) -> Reply:
         name = path.removeprefix("/organization/usage/")
         if name in ENDPOINTS and path.startswith("/organization/usage/"):
             return Reply(200, _usage(usage, ENDPOINTS[name], request))
+        listing = directory_api.openai(usage.directories["openai"], request)
+        if listing is not None:
+            return Reply(200, listing)
     except BadRequest as exc:
         return error(400, str(exc), param=exc.param)
     return error(404, f"Invalid URL (GET /v1{path})")

@@ -139,6 +139,8 @@ class SimulatedUsage:
         self.rendered = _Lru(256 * 2**20, len)
         """Rendered JSON of stable buckets, for the API modules (bounded to 256 MiB)."""
         self.line_info: dict[str, LineInfo] = {}
+        self.directories: dict[str, Any] = {}
+        """provider -> its SimDirectory (set by Simulator), served by directory_api.py."""
         self._line_names: dict[tuple[str, str, int, str, str, str], str] = {}
         self.extra_lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
         """(provider, day start) -> cost results served as they are, after the day's own (tests)."""

@@ -1,6 +1,6 @@
 """The providers' billed costs (OpenAI costs, Anthropic cost report) per account and UTC day.
 
-Own `billed` migration set in the ledger file. Writes follow the usage ledger's observation rule,
+Own `billed` migration set in the ledger file (monitor.store.billed_schema). Writes follow the usage ledger's observation rule,
 per (account, day): a newer observation of a day replaces all of its lines (a revised line replaces
 the old one, a vanished line is removed), an equal one merges (pages of one fetch), an older one
 is ignored. Amounts are integer picodollars; providers' units (OpenAI dollars, Anthropic cents) are
@@ -10,6 +10,7 @@ converted by the adapters before anything reaches this module.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,8 +24,6 @@ from monitor.store.base import LedgerLike
 from monitor.store.billed_lines import MergedLine
 from monitor.store.money import ROW_LIMIT_TEXT, join_split, out_of_range, split_sum
 
-MIGRATIONS = sqlite_utils.Migrations("billed")
-
 DAY = 86_400
 USD = "USD"
 
@@ -35,70 +34,14 @@ LINE_KEY: tuple[str, ...] = (
     "token_type",
     "service_tier",
     "context_window",
+    "api_key",
 )
-"""What tells two cost lines of one (account, day) apart."""
+"""What tells two cost lines of one (account, day) apart (api_key since m002_billed_api_key)."""
 
 BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "day", "day_start", *LINE_KEY)
 """Dimensions `billed_by` groups by; `day` is the UTC date (YYYY-MM-DD), `day_start` its unix start."""
 
 
-@MIGRATIONS()
-def m001_billed(db: sqlite_utils.Database) -> None:
-    """billed (the cost lines) and billed_days (the newest observation of each account's day)."""
-    db.execute("""
-CREATE TABLE billed (
-    provider TEXT NOT NULL,
-    account TEXT NOT NULL,
-    day_start INTEGER NOT NULL,
-    project TEXT NOT NULL,
-    line_item TEXT NOT NULL,
-    model TEXT NOT NULL,
-    token_type TEXT NOT NULL,
-    service_tier TEXT NOT NULL,
-    context_window TEXT NOT NULL,
-    amount_pico INTEGER NOT NULL,
-    observed_at INTEGER NOT NULL,
-    PRIMARY KEY (day_start, account, project, line_item, model, token_type, service_tier, context_window)
-) STRICT, WITHOUT ROWID""")
-    db.execute("""
-CREATE TABLE billed_days (
-    account TEXT NOT NULL,
-    day_start INTEGER NOT NULL,
-    observed_at INTEGER NOT NULL,
-    PRIMARY KEY (account, day_start)
-) STRICT, WITHOUT ROWID""")
-
-
-@MIGRATIONS()
-def m003_billed_quantity(db: sqlite_utils.Database) -> None:
-    """Adds to `billed` (only altered, not rebuilt) what a line counts: `quantity` (an exact decimal as
-    text, NULL when the provider gave none) in `quantity_unit` (OpenAI's line items since 2026-08-21)."""
-    db.execute("ALTER TABLE billed ADD COLUMN quantity TEXT")
-    db.execute("ALTER TABLE billed ADD COLUMN quantity_unit TEXT NOT NULL DEFAULT ''")
-
-
-@MIGRATIONS()
-def m004_billed_other_currency(db: sqlite_utils.Database) -> None:
-    """billed_other_currency: cost lines in another currency than USD, kept apart so no sum of dollars
-    ever adds them; replaced per (account, day) with `billed`. `amount_units` is 10**-12 of `currency`."""
-    db.execute("""
-CREATE TABLE billed_other_currency (
-    provider TEXT NOT NULL,
-    account TEXT NOT NULL,
-    day_start INTEGER NOT NULL,
-    project TEXT NOT NULL,
-    line_item TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    amount_units INTEGER NOT NULL,
-    observed_at INTEGER NOT NULL,
-    PRIMARY KEY (day_start, account, project, line_item, currency)
-) STRICT, WITHOUT ROWID""")
-
-
-_DELETE_DAYS = tuple(
-    f"DELETE FROM {table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))"
-    for table in ("billed", "billed_other_currency")
-)
 _INSERT_OTHER = (
     "INSERT INTO billed_other_currency VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (day_start, account, project, line_item, currency) DO UPDATE SET "
@@ -106,9 +49,9 @@ _INSERT_OTHER = (
 )
 _INSERT = (
     "INSERT INTO billed (provider, account, day_start, project, line_item, model, token_type, service_tier, "
-    "context_window, amount_pico, observed_at, quantity, quantity_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?) ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, "
-    "context_window) DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
+    "context_window, api_key, amount_pico, observed_at, quantity, quantity_unit) VALUES (?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, "
+    "context_window, api_key) DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
     "observed_at = excluded.observed_at, quantity = excluded.quantity, quantity_unit = excluded.quantity_unit"
 )
 
@@ -128,6 +71,44 @@ def day_ranges(days: Iterable[int]) -> list[tuple[int, int]]:
         else:
             ranges.append((day, day + DAY))
     return ranges
+
+
+def claim_days(
+    conn: sqlite3.Connection,
+    tables: tuple[str, str],
+    account: str,
+    covered: set[int],
+    observed_at: int,
+    *,
+    also: tuple[str, ...] = (),
+) -> set[int]:
+    """Inside a transaction: the days of `covered` an observation at `observed_at` may write.
+
+    The per-(account, day) observation rule shared by the stores kept per day: a day observed
+    before at an older time is replaced (its rows in `table` and in each table of `also` deleted,
+    its time in `days_table` advanced), one observed at this very time merges (pages of one fetch),
+    a newer one is left. `tables` is (the rows' table, the days' table), all module constants.
+    """
+    table, days_table = tables
+    stored = dict(
+        conn.execute(
+            f"SELECT day_start, observed_at FROM {days_table} WHERE account = ? "
+            "AND day_start IN (SELECT value FROM json_each(?))",
+            (account, json.dumps(sorted(covered))),
+        ).fetchall()
+    )
+    replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
+    for rows_table in (table, *also):
+        conn.execute(
+            f"DELETE FROM {rows_table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
+            (account, json.dumps(replace)),
+        )
+    conn.executemany(
+        f"INSERT INTO {days_table} VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "observed_at = max(observed_at, excluded.observed_at)",
+        [(account, d, observed_at) for d in replace],
+    )
+    return set(replace) | {d for d in covered if stored.get(d) == observed_at}
 
 
 def utc_day(day_start: int) -> str:
@@ -154,7 +135,7 @@ class BilledStore:
         currency than USD go to `billed_other_currency`. Returns the number of lines written (lines
         of stale days are skipped).
         """
-        merged: dict[tuple[int, str, str, str, str, str, str], MergedLine] = {}
+        merged: dict[tuple[int, str, str, str, str, str, str, str], MergedLine] = {}
         other: dict[tuple[int, str, str, str], tuple[str, int]] = {}
         for c in costs:
             if c.account != account:
@@ -173,6 +154,7 @@ class BilledStore:
                 c.token_type,
                 c.service_tier,
                 c.context_window,
+                c.api_key,
             )
             merged[key] = merged[key].add(c) if key in merged else MergedLine.of(c)
         amounts = [(k[0], k[1], k[2], m.amount) for k, m in merged.items()]
@@ -190,21 +172,9 @@ class BilledStore:
             raise StoreError(f"write_billed for {account!r}: day {bad[0]} is not a UTC midnight")
         conn = self.db.conn
         with self.ledger.transaction():
-            stored = dict(
-                conn.execute(
-                    "SELECT day_start, observed_at FROM billed_days WHERE account = ? "
-                    "AND day_start IN (SELECT value FROM json_each(?))",
-                    (account, json.dumps(sorted(covered))),
-                ).fetchall()
-            )
-            replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
-            writable = set(replace) | {d for d in covered if stored.get(d) == observed_at}
-            for delete in _DELETE_DAYS:
-                conn.execute(delete, (account, json.dumps(replace)))
-            conn.executemany(
-                "INSERT INTO billed_days VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "observed_at = max(observed_at, excluded.observed_at)",
-                [(account, d, observed_at) for d in replace],
+            tables = ("billed", "billed_days")
+            writable = claim_days(
+                conn, tables, account, covered, observed_at, also=("billed_other_currency",)
             )
             rows = [
                 (line.provider, account, key[0], *key[1:], line.amount, observed_at, *line.quantity_text())
@@ -236,18 +206,18 @@ class BilledStore:
         """Every stored cost line of the days starting in [start, end), ordered by day and account."""
         rows = self.db.execute(
             "SELECT provider, account, day_start, project, line_item, amount_pico, model, token_type, "
-            "service_tier, context_window, quantity, quantity_unit FROM billed WHERE day_start >= ? "
+            "service_tier, context_window, api_key, quantity, quantity_unit FROM billed WHERE day_start >= ? "
             "AND day_start < ? ORDER BY day_start, account, project, line_item, model, token_type, "
-            "service_tier, context_window",
+            "service_tier, context_window, api_key",
             [start, end],
         ).fetchall()
         return [
             BilledCost(
-                provider, account, day, project, item, amount, model, kind, tier, window,
+                provider, account, day, project, item, amount, model, kind, tier, window, key,
                 quantity=None if quantity is None else Decimal(quantity),
                 quantity_unit=unit,
             )
-            for provider, account, day, project, item, amount, model, kind, tier, window, quantity, unit in rows
+            for provider, account, day, project, item, amount, model, kind, tier, window, key, quantity, unit in rows
         ]  # fmt: skip
 
     def other_currency_lines(self, start: int, end: int) -> list[BilledCost]:

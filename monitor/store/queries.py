@@ -54,6 +54,7 @@ class Scope:
     project: tuple[str, ...] = ()
     model: tuple[str, ...] = ()
     api_key: tuple[str, ...] = ()
+    user: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):

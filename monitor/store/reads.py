@@ -20,9 +20,11 @@ from monitor.store import bill_usage, grouped, queries, repriced, totals
 from monitor.store.connection import Transactions
 from monitor.store.queries import Scope
 from monitor.store.schema import (
+    COST_COLUMNS,
     FIRST_BUCKET,
     PK_AFTER,
     PK_COLUMNS,
+    ROW_COLUMNS,
     ROW_SELECT,
     TOK_COLUMNS,
     key_before,
@@ -32,10 +34,25 @@ from monitor.store.schema import (
 from monitor.store.totals import KeyTotals
 
 _ITER_CHUNK = 5000
-_ITER_SQL = (
-    f"SELECT {ROW_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? "
-    f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
+_ORDER = f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
+_ITER_SQL = f"SELECT {ROW_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? {_ORDER}"
+_STORED_SQL = (
+    f"SELECT {ROW_SELECT}, {', '.join(COST_COLUMNS)}, unit_cost, unpriced_tokens FROM usage "
+    f"WHERE {PK_AFTER} AND bucket_start >= ? AND bucket_start < ? {_ORDER}"
 )
+_N_ROW = len(ROW_COLUMNS)
+_N_COST = len(COST_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A usage row as stored: what was used, its costs per token type and units (picodollars)."""
+
+    usage: UsageRow
+    price_id: str | None
+    costs: tuple[int, ...]
+    unit_cost: int
+    unpriced_tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +163,7 @@ class LedgerReads:
         return self.spend(periods.to_unix(start), periods.to_unix(end), scope)
 
     def totals(self) -> list[dict[str, Any]]:
-        """The cumulative table: one dict per (provider, account, project, api_key, model, service_tier)."""
+        """The cumulative table: one dict per (provider, account, project, api_key, model, service_tier, user)."""
         return [t.as_dict() for t in self.iter_totals()]
 
     def iter_totals(self) -> Iterator[KeyTotals]:
@@ -155,7 +172,7 @@ class LedgerReads:
             yield from totals.iter_rows(self._conn)
 
     def cost_per_key(self) -> Iterator[tuple[tuple[str, ...], int, int]]:
-        """(totals key: provider, account, project, api_key, model, service_tier; rows; cost_total
+        """(totals key: provider, account, project, api_key, model, service_tier, user; rows; cost_total
         picodollars) per key, streamed: what changed since a previous look, cheaply."""
         with self._tx.reading():
             yield from totals.iter_costs(self._conn)
@@ -243,11 +260,25 @@ class LedgerReads:
         between chunks.
         """
         floor = since if since is not None else FIRST_BUCKET
+        for chunk in self._chunks(_ITER_SQL, floor):
+            yield from (usage_row(values) for values in chunk)
+
+    def iter_stored(self, start: int, end: int) -> Iterator[StoredRow]:
+        """Every usage row with bucket_start in [start, end) with the costs the ledger holds for it,
+        in key order and in chunks like `iter_usage` (an export's cost is the ledger's, exactly)."""
+        for chunk in self._chunks(_STORED_SQL, start, end):
+            for values in chunk:
+                row, price_id = usage_row(values[:_N_ROW])
+                costs = tuple(values[_N_ROW : _N_ROW + _N_COST])
+                yield StoredRow(row, price_id, costs, values[-2], values[-1])
+
+    def _chunks(self, sql: str, floor: int, *bounds: int) -> Iterator[list[Any]]:
+        """Keyset pagination over usage's primary key from `floor`: `sql` takes the key after which
+        to read, `floor`, `bounds` and the chunk size; each chunk is fetched under the lock on its own."""
         after = key_before(floor)
         while True:
-            chunk = self._query(_ITER_SQL, (*after, floor, _ITER_CHUNK))
+            chunk = self._query(sql, (*after, floor, *bounds, _ITER_CHUNK))
             if not chunk:
                 return
-            rows = [usage_row(values) for values in chunk]
-            yield from rows
-            after = pk_of(rows[-1][0])
+            yield chunk
+            after = pk_of(usage_row(chunk[-1][:_N_ROW])[0])

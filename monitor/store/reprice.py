@@ -164,4 +164,4 @@ def reprice(
 
 
 def _totals_key(row: UsageRow) -> repriced.Key:
-    return (row.provider, row.account, row.project, row.api_key, row.model, row.service_tier)
+    return (row.provider, row.account, row.project, row.api_key, row.model, row.service_tier, row.user)

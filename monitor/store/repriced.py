@@ -18,19 +18,20 @@ from dataclasses import dataclass
 
 from monitor.records import TOKEN_TYPES
 from monitor.store.money import SPLIT, join_pairs
-from monitor.store.schema import REPRICED_MONEY, TOTALS_KEY, money_pair, quote
+from monitor.store.schema import REPRICED_MONEY, TOTALS_COLUMNS, money_pair, quote
 
-Key = tuple[str, str, str, str, str, str]
-"""A totals key: (provider, account, project, api_key, model, service_tier)."""
+Key = tuple[str, str, str, str, str, str, str]
+"""A totals key: (provider, account, project, api_key, model, service_tier, user)."""
 
 _PAIRS = tuple(name for c in REPRICED_MONEY for name in money_pair(c))
 _COLUMNS = ("unpriced_tokens", *_PAIRS)
+_KEYS = ", ".join(map(quote, TOTALS_COLUMNS))
 _UPSERT = (
-    f"INSERT INTO totals_repriced ({', '.join(TOTALS_KEY)}, {', '.join(map(quote, _COLUMNS))}) "
-    f"VALUES ({', '.join('?' * (len(TOTALS_KEY) + len(_COLUMNS)))}) ON CONFLICT ({', '.join(TOTALS_KEY)}) "
+    f"INSERT INTO totals_repriced ({_KEYS}, {', '.join(map(quote, _COLUMNS))}) "
+    f"VALUES ({', '.join('?' * (len(TOTALS_COLUMNS) + len(_COLUMNS)))}) ON CONFLICT ({_KEYS}) "
     f"DO UPDATE SET {', '.join(f'{quote(c)} = {quote(c)} + excluded.{quote(c)}' for c in _COLUMNS)}"
 )
-_SELECT = f"SELECT {', '.join(TOTALS_KEY)}, {', '.join(map(quote, _COLUMNS))} FROM totals_repriced"
+_SELECT = f"SELECT {_KEYS}, {', '.join(map(quote, _COLUMNS))} FROM totals_repriced"
 _N_TOK = len(TOKEN_TYPES)
 
 
@@ -64,7 +65,7 @@ def add_decreases(conn: sqlite3.Connection, deltas: dict[Key, list[int]]) -> Non
 
 def iter_repriced(conn: sqlite3.Connection) -> Iterator[tuple[Key, Repriced]]:
     """Every key re-pricing took something back from, streamed."""
-    k = len(TOTALS_KEY)
+    k = len(TOTALS_COLUMNS)
     for values in conn.execute(_SELECT):
         money: Sequence[int] = join_pairs(values[k + 1 :])
         key: Key = tuple(values[:k])

@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.records import TOKEN_TYPES, PricedRow, UsageRow
+from monitor.store.money import SPLIT
 
 MIGRATIONS = sqlite_utils.Migrations("ledger")
 
@@ -64,6 +65,9 @@ USAGE_COLUMNS: tuple[str, ...] = (
 VALUE_COLUMNS: tuple[str, ...] = USAGE_COLUMNS[len(USAGE_KEY) + 1 :]
 
 TOTALS_KEY: tuple[str, ...] = ("provider", "account", "project", "api_key", "model", "service_tier")
+"""The key of `totals` as m001_ledger created it."""
+TOTALS_COLUMNS: tuple[str, ...] = (*TOTALS_KEY, "user")
+"""The key of `totals` since m004_totals_user: the user is a dimension of the counters too."""
 TOTALS_SUMS: tuple[str, ...] = (
     "rows",
     *TOK_COLUMNS,
@@ -236,7 +240,44 @@ CREATE TABLE totals_exact (
 
 
 @MIGRATIONS()
-def m004_usage_bill_indexes(db: sqlite_utils.Database) -> None:
+def m004_totals_user(db: sqlite_utils.Database) -> None:
+    """Rebuild `totals` with `user` in its key (the counters' last dimension), re-aggregated exactly
+    from `usage`: `rows` counted, the other counts summed, each money pair `<c>_hi`/`<c>_lo` summed as
+    `SUM(c / 10**6)`/`SUM(c % 10**6)` of usage's `<c>` (the split m003 keeps, so no sum overflows).
+
+    Reads the columns the table has (like m003), so it runs on a ledger of any earlier commit.
+    """
+    columns = [str(row[1]) for row in db.execute("PRAGMA table_info(totals)").fetchall()]
+    keys = [*(c for c in columns if c in TOTALS_KEY), "user"]
+    sums = [c for c in columns if c not in keys]
+    values = []
+    for column in sums:
+        if column == "rows":
+            values.append("COUNT(*)")
+        elif column.endswith("_hi") and f"{column[:-3]}_lo" in sums:
+            values.append(f"SUM({_q(column[:-3])} / {SPLIT})")
+        elif column.endswith("_lo") and f"{column[:-3]}_hi" in sums:
+            values.append(f"SUM({_q(column[:-3])} % {SPLIT})")
+        else:
+            values.append(f"SUM({_q(column)})")
+    key_list = ", ".join(_q(c) for c in keys)
+    key_text = ",\n    ".join(f"{_q(c)} TEXT NOT NULL" for c in keys)
+    db.execute(f"""
+CREATE TABLE totals_by_user (
+    {key_text},
+    {_int_columns(sums)},
+    PRIMARY KEY ({key_list})
+) STRICT""")
+    db.execute(
+        f"INSERT INTO totals_by_user ({key_list}, {', '.join(_q(c) for c in sums)}) "
+        f"SELECT {key_list}, {', '.join(values)} FROM usage GROUP BY {key_list}"
+    )
+    db.execute("DROP TABLE totals")
+    db.execute("ALTER TABLE totals_by_user RENAME TO totals")
+
+
+@MIGRATIONS()
+def m005_usage_bill_indexes(db: sqlite_utils.Database) -> None:
     """Two partial indexes on `usage` (no table rebuilt): the rows with unpriced tokens and the rows
     priced from a bill. Both sets are small next to the ledger, so budgets find their unpriced tokens
     and the rates from the bill find the rows they price without reading every row, and rows priced
@@ -246,17 +287,18 @@ def m004_usage_bill_indexes(db: sqlite_utils.Database) -> None:
 
 
 @MIGRATIONS()
-def m005_totals_repriced(db: sqlite_utils.Database) -> None:
-    """totals_repriced: per totals key, what re-pricing took back from each cumulative money column and
-    from the unpriced tokens (a lower price found later; tokens priced after they were stored), so
-    the exported counters add it back and never go down when rows are priced again."""
-    key_text = ",\n    ".join(f"{_q(c)} TEXT NOT NULL" for c in TOTALS_KEY)
+def m006_totals_repriced(db: sqlite_utils.Database) -> None:
+    """totals_repriced: per totals key (TOTALS_COLUMNS, with `user` as m004_totals_user keys `totals`),
+    what re-pricing took back from each cumulative money column and from the unpriced tokens (a lower
+    price found later; tokens priced after they were stored), so the exported counters add it back
+    and never go down when rows are priced again."""
+    key_text = ",\n    ".join(f"{_q(c)} TEXT NOT NULL" for c in TOTALS_COLUMNS)
     pairs = [name for c in REPRICED_MONEY for name in money_pair(c)]
     db.execute(f"""
 CREATE TABLE totals_repriced (
     {key_text},
     {_int_columns(["unpriced_tokens", *pairs])},
-    PRIMARY KEY ({", ".join(TOTALS_KEY)})
+    PRIMARY KEY ({", ".join(map(_q, TOTALS_COLUMNS))})
 ) STRICT""")
 
 

@@ -1,4 +1,5 @@
-"""The `totals` table: cumulative usage and cost per (provider, account, project, api_key, model, service_tier).
+"""The `totals` table: cumulative usage and cost per (provider, account, project, api_key, model,
+service_tier, user).
 
 Maintained by exact deltas inside the writer's transaction: the aggregate of the rows a write
 touches is subtracted before the write and added after it, in SQL (no per-row Python work).
@@ -20,8 +21,8 @@ from monitor.store.schema import (
     PK_AFTER,
     PK_COLUMNS,
     TOK_COLUMNS,
+    TOTALS_COLUMNS,
     TOTALS_COUNTS,
-    TOTALS_KEY,
     TOTALS_MONEY,
     money_pair,
     quote,
@@ -44,6 +45,8 @@ RANGE_WHERE = (
 _MONEY_PAIRS: tuple[str, ...] = tuple(name for c in TOTALS_MONEY for name in money_pair(c))
 _SUMS: tuple[str, ...] = (*TOTALS_COUNTS, *_MONEY_PAIRS)
 """The cumulative columns of `totals`, in the order `_apply_sql` writes and `iter_rows` reads them."""
+_KEYS = ", ".join(map(quote, TOTALS_COLUMNS))
+"""The key columns of `totals` (TOTALS_COLUMNS), quoted, for SQL."""
 
 
 def _apply_sql(where: str, sign: int) -> str:
@@ -52,7 +55,7 @@ def _apply_sql(where: str, sign: int) -> str:
     Row by row rather than GROUP BY: totals is small and hot, so a per-row b-tree update is
     cheaper than sorting the page's rows by key first (measured ~2x, see docs/BENCHMARKS.md).
     """
-    keys = ", ".join(TOTALS_KEY)
+    keys = _KEYS
     sums = ", ".join(map(quote, _SUMS))
     counts = [str(sign) if c == "rows" else f'{sign} * "{c}"' for c in TOTALS_COUNTS]
     money = [f'{sign} * ("{c}" {op} {SPLIT})' for c in TOTALS_MONEY for op in ("/", "%")]
@@ -88,7 +91,7 @@ def drop_empty(conn: sqlite3.Connection) -> None:
 
 @dataclass(frozen=True, slots=True)
 class KeyTotals:
-    """The cumulative usage of one (provider, account, project, api_key, model, service_tier):
+    """The cumulative usage of one (provider, account, project, api_key, model, service_tier, user):
     `rows` contributing usage rows, tokens and costs in TOKEN_TYPES order, exact picodollars."""
 
     provider: str
@@ -97,6 +100,7 @@ class KeyTotals:
     api_key: str
     model: str
     service_tier: str
+    user: str
     rows: int
     tokens: tuple[int, ...]
     requests: int
@@ -107,7 +111,7 @@ class KeyTotals:
 
     def as_dict(self) -> dict[str, Any]:
         """{key..., rows, tokens{}, costs{}, requests, unit_cost, cost_total, unpriced_tokens}."""
-        out: dict[str, Any] = {k: getattr(self, k) for k in TOTALS_KEY}
+        out: dict[str, Any] = {k: getattr(self, k) for k in TOTALS_COLUMNS}
         out["rows"] = self.rows
         out["tokens"] = dict(zip(TOKEN_TYPES, self.tokens, strict=True))
         out["costs"] = dict(zip(TOKEN_TYPES, self.costs, strict=True))
@@ -117,28 +121,26 @@ class KeyTotals:
 
 
 _N_TOK = len(TOK_COLUMNS)
-_ROWS_SQL = f"SELECT {', '.join(TOTALS_KEY)}, {', '.join(map(quote, _SUMS))} FROM totals ORDER BY {', '.join(TOTALS_KEY)}"
+_ROWS_SQL = f"SELECT {_KEYS}, {', '.join(map(quote, _SUMS))} FROM totals ORDER BY {_KEYS}"
 
 
-_COSTS_SQL = (
-    f"SELECT {', '.join(TOTALS_KEY)}, rows, {', '.join(map(quote, money_pair('cost_total')))} FROM totals"
-)
+_COSTS_SQL = f"SELECT {_KEYS}, rows, {', '.join(map(quote, money_pair('cost_total')))} FROM totals"
 
 
 def iter_costs(conn: sqlite3.Connection) -> Iterator[tuple[tuple[str, ...], int, int]]:
-    """(key in TOTALS_KEY order, rows, cost_total picodollars) of every totals row, streamed, unordered."""
-    k = len(TOTALS_KEY)
+    """(key in TOTALS_COLUMNS order, rows, cost_total picodollars) of every totals row, streamed, unordered."""
+    k = len(TOTALS_COLUMNS)
     for values in conn.execute(_COSTS_SQL):
         yield values[:k], values[k], values[k + 1] * SPLIT + values[k + 2]
 
 
 def iter_rows(conn: sqlite3.Connection) -> Iterator[KeyTotals]:
     """Every totals row in key order, streamed from the cursor (never a list of them all)."""
-    k = len(TOTALS_KEY)
+    k = len(TOTALS_COLUMNS)
     for values in conn.execute(_ROWS_SQL):
         counts = values[k : k + len(TOTALS_COUNTS)]
         money = join_pairs(values[k + len(TOTALS_COUNTS) :])
-        provider, account, project, api_key, model, tier = values[:k]
+        provider, account, project, api_key, model, tier, user = values[:k]
         yield KeyTotals(
             provider,
             account,
@@ -146,6 +148,7 @@ def iter_rows(conn: sqlite3.Connection) -> Iterator[KeyTotals]:
             api_key,
             model,
             tier,
+            user,
             rows=counts[0],
             tokens=tuple(counts[1 : 1 + _N_TOK]),
             requests=counts[1 + _N_TOK],
