@@ -1,17 +1,20 @@
 """Telling people about the rates from the bill, against the simulator on loopback: the status page lists
 the models priced from a bill and the prices a bill disagrees with, `prices --config` shows the bill's
-rates beside the table's with their day, and `reprice` moves rows priced from a bill to a table price
-that arrived, while every counter of the metrics stays monotonic."""
+rates beside the table's with their day, `reprice` moves rows priced from a bill to a table price that
+arrived, while every counter of the metrics stays monotonic, and the FOCUS export lists them at the bill's
+rate."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bill_support import PREVIEWS, config_for, poll_all, preview_price_file, preview_sim
+from bill_support import ACCOUNTS, PREVIEWS, config_for, poll_all, preview_price_file, preview_sim
 from prometheus_client.parser import text_string_to_metric_families
 from test_status_page import Page
 
@@ -164,3 +167,20 @@ def test_pricing_from_the_bill_then_a_table_keeps_every_counter_monotonic(
     assert sources == {"files"}
     assert taken > 0 and gross - taken == pytest.approx(float(pico_to_usd(net)), rel=1e-9)
     assert gross * 0.9 == pytest.approx(gross - taken, rel=1e-9)  # the file is 10% below the bill
+
+
+def test_the_focus_export_lists_what_the_bill_priced_at_its_days_rate(
+    tmp_path: Path, sim: Simulator, clock: Clock, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    poll_all(tmp_path, sim, clock).stop()
+    capsys.readouterr()
+    config = str(tmp_path / "config.yaml")
+    assert main(["export", "--config", config, "--format", "focus", "--month", "2026-11"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    for provider, model in PREVIEWS.items():
+        priced = [r for r in rows if r["x_Model"] == model and r["x_TokenType"]]
+        assert priced, model
+        for r in priced:  # listed at its day's bill, like the ledger's cost, never at $0 or unpriced
+            assert (r["x_Unpriced"], r["ListCost"]) == ("false", r["EffectiveCost"]), r
+            assert Decimal(r["ListCost"]) > 0 and r["ListUnitPrice"], r
+            assert r["SkuPriceId"].startswith(f"bill/{ACCOUNTS[provider]}/{model}/"), r
