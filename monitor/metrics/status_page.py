@@ -10,11 +10,13 @@ amount in a `data-usd` attribute next to the rounded text, for tests and scraper
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from monitor.metrics.html_cells import escaped as _e
+from monitor.metrics.html_cells import table as _table
+from monitor.metrics.html_cells import usd_cell as _usd_cell
 from monitor.metrics.status_bills import bill_sections
 from monitor.metrics.status_data import (
     BalanceLine,
@@ -54,16 +56,6 @@ td.usd,th.usd{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _usd_cell(pico: int) -> str:
-    exact = pico_to_usd(pico)
-    shown = exact.quantize(_CENT, rounding=ROUND_HALF_EVEN)
-    return f'<td class="usd" data-usd="{_e(format(exact.normalize(), "f"))}">${shown:,}</td>'
-
-
 def _when(ts: int) -> str:
     if ts <= 0:
         return "never"
@@ -84,15 +76,6 @@ def _bar(part: int, whole: int, extra: str = "") -> str:
         f'<div class="bar{extra}" role="img" aria-label="{pct}%">'
         f'<span class="{state}" style="width:{width}%"></span></div>'
     )
-
-
-def _table(headers: Sequence[str], rows: Sequence[str], empty: str) -> str:
-    if not rows:
-        return f'<p class="muted">{_e(empty)}</p>'
-    head = "".join(
-        f'<th class="usd">{_e(h[1:])}</th>' if h.startswith("$") else f"<th>{_e(h)}</th>" for h in headers
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _budgets(data: StatusData) -> str:
