@@ -507,6 +507,12 @@ def test_a_cost_re_pricing_lowered_is_still_counted_and_named_apart() -> None:
     assert registry.get_sample_value("llm_cost_repriced_usd_total", labels) == 3e-10
 
 
+def test_the_repriced_counter_carries_the_key_and_user_labels_like_the_cost_it_belongs_to() -> None:
+    plain = exported(registry_for(rich_ledger()))["llm_cost_repriced_usd_total"]
+    both = exported(registry_for(rich_ledger(), include_api_key=True, include_user=True))
+    assert both["llm_cost_repriced_usd_total"][1] == plain[1] | {"api_key", "user"}
+
+
 def test_unpriced_tokens_priced_later_stay_in_the_counter_and_leave_the_gauge() -> None:
     registry = registry_for(rich_ledger())
     later = {P: "openai", A: "prod", "model": "gpt-7-preview"}
