@@ -20,17 +20,16 @@ from monitor.providers.azure_metrics import METRICS, metric_counts
 from monitor.providers.azure_metrics import VERSION as METRICS_VERSION
 from monitor.providers.base import (
     DAY,
-    DEFAULT_HTTP,
-    HttpOptions,
     ProviderDefaults,
     aligned_window,
     build_page,
     check_endpoint,
-    link_pages,
     select_endpoints,
     windows,
 )
 from monitor.providers.http import ApiClient, ApiStats
+from monitor.providers.http_options import DEFAULT_HTTP, HttpOptions
+from monitor.providers.paging import link_pages
 from monitor.providers.payload import Fields
 from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of

@@ -17,20 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.providers.base import (
     DAY,
-    DEFAULT_HTTP,
-    HttpOptions,
     ProviderDefaults,
     align_down,
     aligned_window,
     bucket_seconds,
     build_page,
     check_endpoint,
-    offset_pages,
     select_endpoints,
     windows,
 )
 from monitor.providers.http import ApiStats
+from monitor.providers.http_options import DEFAULT_HTTP, HttpOptions
 from monitor.providers.newapi_wire import RelayApi, item_ratio, item_tokens, other_of, quota_pico
+from monitor.providers.paging import offset_pages
 from monitor.providers.payload import Fields
 from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow

@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.providers.base import (
     DAY,
-    DEFAULT_HTTP,
-    HttpOptions,
     ProviderDefaults,
     align_down,
     build_page,
     check_endpoint,
-    offset_pages,
-    read_dollars,
     select_endpoints,
 )
 from monitor.providers.http import ApiStats
-from monitor.providers.payload import Fields
+from monitor.providers.http_options import DEFAULT_HTTP, HttpOptions
+from monitor.providers.paging import offset_pages
+from monitor.providers.payload import Fields, read_dollars
 from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow, tokens_of
 
