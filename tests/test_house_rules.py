@@ -31,7 +31,6 @@ PENDING_SPLIT = (
 )
 OVERSIZED: dict[str, str] = {
     "monitor.metrics.server": PENDING_SPLIT,
-    "monitor.providers.newapi": PENDING_SPLIT,
     "monitor.providers.openai": PENDING_SPLIT,
     "monitor.providers.openrouter": PENDING_SPLIT,
     "monitor.simulator.core": PENDING_SPLIT,
