@@ -32,7 +32,6 @@ PENDING_SPLIT = (
 OVERSIZED: dict[str, str] = {
     "monitor.metrics.server": PENDING_SPLIT,
     "monitor.providers.openai": PENDING_SPLIT,
-    "monitor.providers.openrouter": PENDING_SPLIT,
     "monitor.simulator.core": PENDING_SPLIT,
     "monitor.simulator.generate": PENDING_SPLIT,
     "monitor.simulator.newapi_api": PENDING_SPLIT,

@@ -134,3 +134,8 @@ def read_instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
     if when is None or when.tzinfo is None:
         raise f.error(f"{where}.{key}", f"expected an RFC 3339 time with a zone, got {text!r:.40}")
     return int(when.timestamp())
+
+
+def read_pico(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
+    """A dollar amount of `obj` (a JSON number, read as a Decimal) in picodollars."""
+    return f.pico(read_dollars(f, obj.get(key), f"{where}.{key}"), f"{where}.{key}")
