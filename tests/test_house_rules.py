@@ -34,7 +34,6 @@ OVERSIZED: dict[str, str] = {
     "monitor.providers.openai": PENDING_SPLIT,
     "monitor.simulator.core": PENDING_SPLIT,
     "monitor.simulator.generate": PENDING_SPLIT,
-    "monitor.simulator.newapi_api": PENDING_SPLIT,
     "monitor.simulator.usage": PENDING_SPLIT,
     "monitor.store.schema": PENDING_SPLIT,
 }
