@@ -31,16 +31,9 @@ PENDING_SPLIT = (
 )
 OVERSIZED: dict[str, str] = {
     "monitor.metrics.server": PENDING_SPLIT,
-    "monitor.pricing.schema": PENDING_SPLIT,
-    "monitor.providers.azure_openai": PENDING_SPLIT,
-    "monitor.providers.base": PENDING_SPLIT,
-    "monitor.providers.http": PENDING_SPLIT,
-    "monitor.providers.newapi": PENDING_SPLIT,
     "monitor.providers.openai": PENDING_SPLIT,
-    "monitor.providers.openrouter": PENDING_SPLIT,
     "monitor.simulator.core": PENDING_SPLIT,
     "monitor.simulator.generate": PENDING_SPLIT,
-    "monitor.simulator.newapi_api": PENDING_SPLIT,
     "monitor.simulator.usage": PENDING_SPLIT,
     "monitor.store.schema": PENDING_SPLIT,
 }

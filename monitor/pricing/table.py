@@ -22,7 +22,7 @@ from monitor.pricing.entry import PriceEntry
 from monitor.pricing.files import read_price_file
 from monitor.pricing.layer import PriceLayer
 from monitor.pricing.resolve import ResolvedModel
-from monitor.pricing.schema import ModelSpec, parse_models, with_origin
+from monitor.pricing.schema import parse_models
 from monitor.pricing.sources import (
     BILL,
     BUNDLED,
@@ -34,6 +34,7 @@ from monitor.pricing.sources import (
     layer_groups,
     source_problems,
 )
+from monitor.pricing.specs import ModelSpec, with_origin
 from monitor.records import SERVICE_TIERS
 
 BUNDLED_PATH = Path(__file__).with_name("prices.yaml")

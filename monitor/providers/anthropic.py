@@ -30,11 +30,10 @@ from monitor.providers.base import (
     build_page,
     check_endpoint,
     read_buckets,
-    read_instant,
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
-from monitor.providers.payload import Fields
+from monitor.providers.payload import Fields, read_instant
 from monitor.providers.schema import Build, Option, ProviderType, common_settings
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
