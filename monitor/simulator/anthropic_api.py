@@ -182,5 +182,6 @@ def _costs(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
                     "token_type": info.token_type if tokens and info else None,
                 }
             )
+        results.extend(usage.extra_lines.get(("anthropic", day), ()))
         data.append({"starting_at": rfc3339(day), "ending_at": rfc3339(day + DAY), "results": results})
     return {"data": data, "has_more": following is not None, "next_page": following}

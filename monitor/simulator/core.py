@@ -45,6 +45,10 @@ DEFAULT_ANTHROPIC_MODELS = (
 )
 """Claude Sonnet and Opus 5.5 (5-minute and 1-hour cache writes, Opus in fast mode, some US inference)
 and Claude Haiku 4.5."""
+PREVIEW_OPENAI_MODEL = "gpt-7-preview"
+PREVIEW_ANTHROPIC_MODEL = "claude-sonnet-6-preview"
+"""Models no price source lists (previews made up for the simulator): the bill alone prices them. Add
+them to the traffic with `openai_models=(*DEFAULT_OPENAI_MODELS, PREVIEW_OPENAI_MODEL)` and alike."""
 SEEDS_OPENAI_MODELS = (
     "gpt-4.1-2025-04-14",
     "gpt-4.1-mini-2025-04-14",
@@ -321,6 +325,12 @@ class Simulator:
         """
         key = PriceKey(model, service_tier, _window(model, context_window), token_type)
         self._book.set(key, Decimal(usd_per_1m), effective_from)
+
+    def add_bill_line(self, provider: str, day_start: int, result: Mapping[str, Any]) -> None:
+        """Serve `result` (a cost result object as the API writes it, odd ones included) in the bill of
+        the UTC day `day_start`, after the day's own lines. It is in no expectation (`billed`): tests
+        check what the monitor makes of it."""
+        self._usage.extra_lines.setdefault((_checked(provider), day_start), []).append(dict(result))
 
     # ---- the directories ----------------------------------------------------------------------------
 

@@ -79,6 +79,8 @@ _PROFILES: dict[str, Profile] = {
     "gpt-6-luna": Profile(1600, 420, 1.0, cache_writes=True),
     "claude-sonnet-5-5": Profile(3600, 700, 1.2, web_search=True),
     "claude-opus-5-5": Profile(4200, 900, 0.45, web_search=True),
+    "gpt-7-preview": Profile(3000, 800, 0.5, cache_writes=True),
+    "claude-sonnet-6-preview": Profile(3200, 650, 0.6, web_search=True),
 }
 _FINE_TUNED = Profile(1200, 200, 0.35)
 

@@ -237,5 +237,6 @@ def _costs(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
             }
             for (project, api_key, item), (quantity, pico) in totals.items()
         ]
+        results.extend(usage.extra_lines.get(("openai", day), ()))
         data.append({"object": "bucket", "start_time": day, "end_time": day + DAY, "results": results})
     return {"object": "page", "data": data, "has_more": following is not None, "next_page": following}

@@ -142,6 +142,8 @@ class SimulatedUsage:
         self.directories: dict[str, Any] = {}
         """provider -> its SimDirectory (set by Simulator), served by directory_api.py."""
         self._line_names: dict[tuple[str, str, int, str, str, str], str] = {}
+        self.extra_lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        """(provider, day start) -> cost results served as they are, after the day's own (tests)."""
 
     # ---- the hour's truth and its visibility ----------------------------------------------------------
 

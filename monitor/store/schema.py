@@ -276,6 +276,40 @@ CREATE TABLE totals_by_user (
     db.execute("ALTER TABLE totals_by_user RENAME TO totals")
 
 
+@MIGRATIONS()
+def m005_usage_bill_indexes(db: sqlite_utils.Database) -> None:
+    """Two partial indexes on `usage` (no table rebuilt): the rows with unpriced tokens and the rows
+    priced from a bill. Both sets are small next to the ledger, so budgets find their unpriced tokens
+    and the rates from the bill find the rows they price without reading every row, and rows priced
+    from a table cost no index entry."""
+    db.execute("CREATE INDEX usage_unpriced ON usage (bucket_start) WHERE unpriced_tokens > 0")
+    db.execute("CREATE INDEX usage_bill_priced ON usage (bucket_start) WHERE price_source GLOB 'billed *'")
+
+
+@MIGRATIONS()
+def m006_totals_repriced(db: sqlite_utils.Database) -> None:
+    """totals_repriced: per totals key (TOTALS_COLUMNS, with `user` as m004_totals_user keys `totals`),
+    what re-pricing took back from each cumulative money column and from the unpriced tokens (a lower
+    price found later; tokens priced after they were stored), so the exported counters add it back
+    and never go down when rows are priced again."""
+    key_text = ",\n    ".join(f"{_q(c)} TEXT NOT NULL" for c in TOTALS_COLUMNS)
+    pairs = [name for c in REPRICED_MONEY for name in money_pair(c)]
+    db.execute(f"""
+CREATE TABLE totals_repriced (
+    {key_text},
+    {_int_columns(["unpriced_tokens", *pairs])},
+    PRIMARY KEY ({", ".join(map(_q, TOTALS_COLUMNS))})
+) STRICT""")
+
+
+UNPRICED_ROWS = "unpriced_tokens > 0"
+"""The rows with tokens no price matched (the `usage_unpriced` index: write it exactly so in queries)."""
+BILL_PRICED_ROWS = "price_source GLOB 'billed *'"
+"""The rows priced from a provider's bill (source "billed YYYY-MM-DD"; the `usage_bill_priced` index)."""
+REPRICED_MONEY: tuple[str, ...] = (*COST_COLUMNS, "unit_cost")
+"""The money columns whose re-pricing decreases `totals_repriced` keeps (as pairs)."""
+
+
 def upsert_sql() -> str:
     """INSERT ... ON CONFLICT(natural key) DO UPDATE, applied only when not older than the stored row."""
     updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in VALUE_COLUMNS)
