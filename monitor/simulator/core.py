@@ -18,7 +18,8 @@ from typing import Any
 from monitor.simulator import claude_code
 from monitor.simulator.azure_api import AzureSim
 from monitor.simulator.directory import SimDirectory
-from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
+from monitor.simulator.generate import DAY, HOUR
+from monitor.simulator.layout import Layout, make_layout, profile
 from monitor.simulator.newapi_api import NewApiSim
 from monitor.simulator.openrouter_api import OpenRouterSim
 from monitor.simulator.prices import SHORT_CONTEXT, SLOT_OF, PriceBook, PriceKey, base_model

@@ -21,12 +21,11 @@ from monitor.simulator.generate import (
     HOUR,
     Cell,
     Counts,
-    Layout,
     anthropic_messages,
     openai_completions,
     openai_embeddings,
-    unit,
 )
+from monitor.simulator.layout import Layout, unit
 from monitor.simulator.prices import (
     ANTHROPIC_TOKEN_FIELDS,
     REQUESTS_SLOT,
