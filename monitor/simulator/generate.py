@@ -29,6 +29,12 @@ or ">272k" for prompts above 272K tokens (billed apart, never reported: usage ro
 Anthropic dims: (workspace_id | None, api_key_id | None, model, service_tier, context_window,
 inference_geo, speed)."""
 
+ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "openai": ("openai:completions", "openai:embeddings"),
+    "anthropic": ("anthropic:messages",),
+}
+"""The endpoints whose cells are generated, per provider (the others report no usage)."""
+
 HOUR = 3600
 DAY = 86400
 BASE_REQUESTS = 240.0
