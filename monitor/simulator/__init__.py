@@ -8,7 +8,10 @@ price sheet. Used by `spend-monitor demo`, the integration and chaos tests and t
         sim.ground_truth("openai", start, end).cost_pico
 """
 
-from monitor.simulator.core import (
+from monitor.simulator.core import Simulator
+from monitor.simulator.prices import PriceKey
+from monitor.simulator.server import FAULTS, RequestRecord
+from monitor.simulator.traffic_models import (
     BENCHMARK_OPENAI_MODELS,
     DEFAULT_ANTHROPIC_MODELS,
     DEFAULT_OPENAI_MODELS,
@@ -17,10 +20,7 @@ from monitor.simulator.core import (
     PREVIEW_OPENAI_MODEL,
     SEEDS_ANTHROPIC_MODELS,
     SEEDS_OPENAI_MODELS,
-    Simulator,
 )
-from monitor.simulator.prices import PriceKey
-from monitor.simulator.server import FAULTS, RequestRecord
 from monitor.simulator.truth import Billed, GroundTruth, Totals
 
 __all__ = [

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 from monitor.records import TOKEN_TYPES
 from monitor.store.grouped import local_day_sql
+from monitor.store.ledger_columns import BILL_PRICED_ROWS, COST_COLUMNS, TOK_COLUMNS, UNPRICED_ROWS, quote
 from monitor.store.money import join_pairs, split_sums
 from monitor.store.queries import DIMENSIONS
-from monitor.store.schema import BILL_PRICED_ROWS, COST_COLUMNS, TOK_COLUMNS, UNPRICED_ROWS, quote
 
 DAY = 86_400
 TABLE, BILL, NONE = "table", "bill", ""

@@ -27,8 +27,8 @@ from monitor.store.connection import Transactions, connect
 from monitor.store.money import ROW_LIMIT_TEXT, out_of_range
 from monitor.store.reads import LedgerReads
 from monitor.store.reprice import RepriceResult
-from monitor.store.schema import upsert_sql, usage_params
 from monitor.store.totals import BucketGroup
+from monitor.store.usage_rows import upsert_sql, usage_params
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,20 +18,18 @@ from monitor import periods
 from monitor.records import UsageRow
 from monitor.store import bill_usage, grouped, queries, repriced, totals
 from monitor.store.connection import Transactions
+from monitor.store.ledger_columns import COST_COLUMNS, PK_COLUMNS, TOK_COLUMNS
 from monitor.store.queries import Scope
-from monitor.store.schema import (
-    COST_COLUMNS,
+from monitor.store.totals import KeyTotals
+from monitor.store.usage_rows import (
     FIRST_BUCKET,
     PK_AFTER,
-    PK_COLUMNS,
     ROW_COLUMNS,
     ROW_SELECT,
-    TOK_COLUMNS,
     key_before,
     pk_of,
     usage_row,
 )
-from monitor.store.totals import KeyTotals
 
 _ITER_CHUNK = 5000
 _ORDER = f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 from monitor.records import TOKEN_TYPES, PricedRow, UsageRow
 from monitor.store import repriced, totals
-from monitor.store.schema import (
-    BILL_PRICED_ROWS,
-    COST_COLUMNS,
+from monitor.store.ledger_columns import BILL_PRICED_ROWS, COST_COLUMNS, PK_COLUMNS
+from monitor.store.usage_rows import (
     FIRST_BUCKET,
     PK_AFTER,
-    PK_COLUMNS,
     ROW_COLUMNS,
     ROW_SELECT,
     key_before,

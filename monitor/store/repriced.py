@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from monitor.records import TOKEN_TYPES
+from monitor.store.ledger_columns import REPRICED_MONEY, TOTALS_COLUMNS, money_pair, quote
 from monitor.store.money import SPLIT, join_pairs
-from monitor.store.schema import REPRICED_MONEY, TOTALS_COLUMNS, money_pair, quote
 
 Key = tuple[str, str, str, str, str, str, str]
 """A totals key: (provider, account, project, api_key, model, service_tier, user)."""
