@@ -8,7 +8,7 @@
 - `unpriced_per_local_day`: tokens still without a price per combination and local day.
 
 The last three read only the rows of the partial indexes `usage_unpriced` / `usage_bill_priced`
-(schema.m004), so they cost next to nothing while few rows lack a table price. Money is summed
+(schema.m005_usage_bill_indexes), so they cost next to nothing while few rows lack a table price. Money is summed
 exactly (monitor.store.money).
 """
 
