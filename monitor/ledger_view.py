@@ -8,6 +8,7 @@ budgets' daily table (already synced by the refresh; a grouped query when there 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.attribution import Attributor
+from monitor.bill_prices import ObservedPrice
 from monitor.budgets import BudgetStatus
 from monitor.budgets.days import epoch_day
 from monitor.budgets.spend import DailySpend
@@ -22,10 +24,12 @@ from monitor.config.model import AttributionRule
 from monitor.metrics import (
     BalanceRow,
     BilledRow,
+    BillLinesRow,
     BudgetRow,
     ClaudeCodeRow,
     DriftRow,
     LedgerView,
+    ObservedPriceRow,
     PriceRow,
     SpendRow,
     TotalRow,
@@ -34,6 +38,7 @@ from monitor.metrics import (
 from monitor.naming import name_rows
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
+from monitor.pricing.bill import BillProblem
 from monitor.reconciliation import (
     CumulativeSavings,
     billed_in_periods,
@@ -47,13 +52,16 @@ from monitor.store.billed import BilledStore
 from monitor.store.channels import ChannelStore
 from monitor.store.claude_code import ClaudeCodeStore
 from monitor.store.directory import read_names
+from monitor.store.repriced import Repriced
 
 PERIOD_GAUGES = ("day", "month")
 SPEND_DIMS = ("provider", "account", "project", "model")
 
 
 def total_rows(ledger: Ledger) -> list[TotalRow]:
-    """The cumulative totals per label combination, with the tokens left unpriced in each."""
+    """The cumulative totals per label combination, with the tokens left unpriced in each, and what
+    re-pricing took back from each (added to the counters, so they never go down)."""
+    carried = ledger.repriced_totals()
     # Streamed from the cursor straight into TotalRows (no intermediate list of dicts), with the
     # label strings interned: 12,000 combinations repeat a few hundred values (and share them with
     # the budgets' daily table), which keeps the refresh's peak and the heap's fragmentation down.
@@ -71,8 +79,32 @@ def total_rows(ledger: Ledger) -> list[TotalRow]:
             unpriced_tokens=t.unpriced_tokens,
             unit_cost=t.unit_cost,
             user=sys.intern(t.user),
+            **_carried(
+                carried.get((t.provider, t.account, t.project, t.api_key, t.model, t.service_tier, t.user))
+            ),
         )
         for t in ledger.iter_totals()
+    ]
+
+
+def _carried(repriced: Repriced | None) -> dict[str, Any]:
+    if repriced is None:
+        return {}
+    return {"repriced_costs": repriced.costs, "repriced_unit_cost": repriced.unit_cost}
+
+
+def unpriced_rows(ledger: Ledger) -> list[UnpricedRow]:
+    """Tokens unpriced now and tokens priced since they were stored, per (provider, account, model)."""
+    now = {(u["provider"], u["account"], u["model"]): int(u["tokens"]) for u in ledger.unpriced()}
+    later: dict[tuple[str, str, str], int] = {}
+    for (provider, account, _, _, model, _, _), repriced in ledger.repriced_totals().items():
+        if repriced.priced_later_tokens:
+            key = (provider, account, model)
+            later[key] = later.get(key, 0) + repriced.priced_later_tokens
+    return [
+        UnpricedRow(provider, account, model, now.get(key, 0), later.get(key, 0))
+        for key in sorted(now.keys() | later.keys())
+        for provider, account, model in [key]
     ]
 
 
@@ -153,6 +185,7 @@ def budget_rows(statuses: Sequence[BudgetStatus]) -> list[BudgetRow]:
                 period_end=to_unix(s.period_end),
                 runout=runout,
                 alert_states=states,
+                unpriced_tokens=s.unpriced_tokens,
             )
         )
     return rows
@@ -174,6 +207,8 @@ def build_ledger_view(
     discounts: Mapping[str, Decimal] | None = None,
     savings: CumulativeSavings | None = None,
     daily: DailySpend | None = None,
+    observed: Sequence[ObservedPrice] = (),
+    bill_problems: Sequence[BillProblem] = (),
     attribution: Sequence[AttributionRule] = (),
 ) -> LedgerView:
     """One consistent view of the ledger for the metrics snapshot.
@@ -196,13 +231,21 @@ def build_ledger_view(
             for d in last_complete_day_drift(ledger, billed, now)
             if d.ratio is not None
         ],
-        unpriced=[
-            UnpricedRow(u["provider"], u["account"], u["model"], int(u["tokens"])) for u in ledger.unpriced()
-        ],
+        unpriced=unpriced_rows(ledger),
         cache_savings=(
             savings.rows(ledger) if savings is not None else cache_savings(ledger, table, discounts=discounts)
         ),
         prices=price_rows(table, now),
+        observed_prices=[
+            ObservedPriceRow(o.provider, o.account, o.model, o.tier, o.token_type, o.usd_per_million)
+            for o in observed
+        ],
+        bill_lines=[
+            BillLinesRow(provider, account, reason, n)
+            for (provider, account, reason), n in sorted(
+                Counter((p.provider, p.account, p.reason) for p in bill_problems).items()
+            )
+        ],
         budgets=budget_rows(statuses),
         balances=[
             BalanceRow(b.provider, b.account, b.key, b.balance_pico, b.limit_pico)

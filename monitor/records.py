@@ -62,6 +62,15 @@ def usd_text(pico: int) -> str:
     return f"{'-' if pico < 0 and cents else ''}${cents:,}"
 
 
+def tokens_text(count: int) -> str:
+    """A token count for people, to three significant figures or so: 950, "12.4K", "12.4M", "3B"."""
+    for scale, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if abs(count) >= scale:
+            shown = (Decimal(count) / scale).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+            return f"{shown.normalize():f}{suffix}" if shown % 1 else f"{shown:.0f}{suffix}"
+    return str(count)
+
+
 def tokens_of(**counts: int) -> tuple[int, ...]:
     """Build a `tokens` tuple from keyword counts: tokens_of(input=100, output=20)."""
     values = [0] * len(TOKEN_TYPES)
@@ -165,7 +174,14 @@ class UsagePage:
 
 @dataclass(frozen=True, slots=True)
 class BilledCost:
-    """A provider-reported cost line for one day (OpenAI costs, Anthropic cost report)."""
+    """A provider-reported cost line for one day (OpenAI costs, Anthropic cost report).
+
+    `model`, `token_type` (a TOKEN_TYPES name where it is one), `service_tier` and `context_window`
+    say what the line is for where the provider tells. `quantity` is what the line counts in
+    `quantity_unit` (OpenAI's line items since 2026-08-21: "tokens", "1000_tokens", ...; None when
+    not given). `amount_pico` is in 10**-12 of `currency`: "USD" for every line the ledger sums; a
+    line in another currency is kept apart and reported, never added to dollars.
+    """
 
     provider: str
     account: str
@@ -179,6 +195,9 @@ class BilledCost:
     context_window: str = ""
     api_key: str = ""
     """The API key id the line is for, where the provider splits bills by key (OpenAI); "" otherwise."""
+    quantity: Decimal | None = None
+    quantity_unit: str = ""
+    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True)

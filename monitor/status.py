@@ -14,21 +14,26 @@ from zoneinfo import ZoneInfo
 
 from monitor.attribution import Attributor
 from monitor.budgets.days import epoch_day
+from monitor.budgets.payload import blind_text
 from monitor.budgets.spend import DIMS, DailySpend
 from monitor.config.model import AttributionRule
 from monitor.directory import Names, no_project
 from monitor.metrics.status_data import (
     BalanceLine,
+    BillLineProblem,
     BudgetLine,
     NamedLine,
     PollLine,
+    RateLine,
     SavingsLine,
     SpendLine,
     StatusData,
 )
 from monitor.periods import period_bounds, to_unix
 from monitor.pricing import PriceTable
+from monitor.pricing.bill import BillProblem, ObservedRate, utc_day
 from monitor.reconciliation.attributed import attributed_spend
+from monitor.reconciliation.rates import off_by, per_million
 from monitor.reconciliation.report import developers
 from monitor.reconciliation.savings import savings_by
 from monitor.store import Ledger
@@ -53,6 +58,12 @@ class BudgetLike(Protocol):
     def forecast_pico(self) -> int: ...
     @property
     def period_end(self) -> datetime: ...
+    @property
+    def billed_excess_pico(self) -> int: ...
+    @property
+    def unpriced_tokens(self) -> int: ...
+    @property
+    def unpriced_models(self) -> tuple[tuple[str, int], ...]: ...
 
 
 def build_status_data(
@@ -67,12 +78,15 @@ def build_status_data(
     version: str = "",
     top_models: int = TOP_MODELS,
     daily: DailySpend | None = None,
+    rates_off: Sequence[ObservedRate] = (),
+    bill_problems: Sequence[BillProblem] = (),
     attribution: Sequence[AttributionRule] = (),
 ) -> StatusData:
     """The page's data at `now`: this month's spend per account and top models, savings, budgets, polls.
 
     The month's spend comes from `daily` (the budgets' table, synced by the refresh) when it covers
-    the month, else from a grouped query of the ledger."""
+    the month, else from a grouped query of the ledger. `rates_off` and `bill_problems` come from the
+    daemon's rates from the bill (monitor.bill_prices)."""
     start_dt, end_dt = period_bounds("month", now, tz, month_start_day=month_start_day)
     start, end = to_unix(start_dt), to_unix(end_dt)
     month = MonthSums(ledger, daily, start_dt, end_dt)
@@ -101,7 +115,14 @@ def build_status_data(
         month=start_dt.strftime("%Y-%m"),
         version=version,
         budgets=tuple(
-            BudgetLine(b.name, b.limit_pico, b.spend_pico, b.forecast_pico, to_unix(b.period_end))
+            BudgetLine(
+                b.name,
+                b.limit_pico,
+                b.spend_pico,
+                b.forecast_pico,
+                to_unix(b.period_end),
+                blind_text(b.billed_excess_pico, b.unpriced_tokens, b.unpriced_models).removeprefix("; "),
+            )
             for b in budget_statuses
         ),
         providers=tuple(
@@ -122,6 +143,27 @@ def build_status_data(
             NamedLine(d.account, d.actor, d.actor, d.estimated_pico)
             for d in developers(ledger, start, end)[:TOP_NAMED]
         ),
+        bill_priced=tuple(ledger.bill_priced(start, end)),
+        rates_off=tuple(rate_line(r) for r in rates_off),
+        bill_lines=tuple(
+            BillLineProblem(p.account, utc_day(p.day_start), p.reason, p.text()) for p in bill_problems
+        ),
+    )
+
+
+def rate_line(rate: ObservedRate) -> RateLine:
+    """A disagreeing rate as the page shows it."""
+    off = off_by(rate)
+    table = "" if rate.ledger_rate is None else per_million(rate.ledger_rate)
+    return RateLine(
+        rate.account,
+        rate.model,
+        rate.token_type,
+        rate.tier + (f", {rate.context_window}" if rate.context_window else ""),
+        rate.day,
+        per_million(rate.rate),
+        table,
+        "" if off is None else f"{off * 100:+.2f}",
     )
 
 

@@ -95,7 +95,9 @@ def test_a_first_start_with_every_rung_crossed_sends_one_notification_for_people
     summary = payload["summary"]
     assert re.fullmatch(
         r"Budget openai-monthly: spend \$[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2} of \$1\.00 this month "
-        r"\([0-9,]+\.[0-9]% spent\) crossed 100% \(and 80%, 50%; forecast 2000%\) \(counts provider openai\)",
+        r"\([0-9,]+\.[0-9]% spent\) crossed 100% \(and 80%, 50%; forecast 2000%\) \(counts provider openai\)"
+        # the first poll began mid-day: the bill of that whole day is above what the ledger holds
+        r"(; \$[0-9]+\.[0-9]{2} of it billed above the computed cost)?",
         summary,
     ), summary
     assert re.fullmatch(r"[0-9]+\.[0-9]{3,}", payload["spend_usd"]), "payload fields keep exact values"

@@ -133,7 +133,8 @@ def test_the_billed_lines_survive_reopening_and_migrate_once(tmp_path: Path) -> 
             "SELECT COUNT(*) FROM _sqlite_migrations WHERE migration_set = 'billed'"
         ).fetchone()
         assert amounts(store) == {(D1, "proj_a", "gpt-4.1-2025-04-14, input"): 5}
-        assert applied == (2,)
+        # m001_billed, m002_billed_api_key, m003_billed_quantity, m004_billed_other_currency
+        assert applied == (4,)
 
 
 def test_days_between_lists_every_utc_day_the_window_touches() -> None:
@@ -173,12 +174,15 @@ def test_the_api_key_migration_keeps_the_lines_billed_before_it(tmp_path: Path) 
     path = tmp_path / "spend.db"
     with Ledger.open(path) as ledger:
         BilledStore(ledger).write_billed(ACCOUNT, [line(D1, 5)], observed_at=1, days=[D1])
-        # Back to the table m001_billed made: no api_key column, m002 not applied.
+        # Back to the table m001_billed made: no api_key column, m002 (and the later ones) not applied.
         columns = "provider, account, day_start, project, line_item, model, token_type, service_tier, context_window, amount_pico, observed_at"
         ledger.db.execute(f"CREATE TABLE old AS SELECT {columns} FROM billed")
         ledger.db.execute("DROP TABLE billed")
+        ledger.db.execute("DROP TABLE billed_other_currency")
         ledger.db.execute("ALTER TABLE old RENAME TO billed")
-        ledger.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_billed_api_key'")
+        ledger.db.execute(
+            "DELETE FROM _sqlite_migrations WHERE migration_set = 'billed' AND name != 'm001_billed'"
+        )
     with Ledger.open(path) as ledger:
         store = BilledStore(ledger)
         assert [(c.amount_pico, c.api_key) for c in store.lines(0, 2**40)] == [(5, "")]

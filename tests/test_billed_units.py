@@ -54,8 +54,10 @@ def test_stored_billed_cost_equals_the_computed_cost_of_each_complete_day(
 def test_anthropic_lines_keep_model_token_type_tier_and_context(tmp_path: Path) -> None:
     with Ledger.open(populated_ledger(tmp_path)) as ledger:
         lines = [c for c in BilledStore(ledger).lines(START, NOW) if c.account == ANTHROPIC]
-    token_lines = [c for c in lines if c.token_type]
+    token_lines = [c for c in lines if c.token_type and c.token_type != "web_search_requests"]
     assert token_lines
+    searches = [c for c in lines if c.token_type == "web_search_requests"]
+    assert searches and all(c.model.startswith("claude-") and not c.context_window for c in searches)
     assert all(c.model.startswith("claude-") for c in token_lines)
     assert {c.token_type for c in token_lines} <= {
         "input",

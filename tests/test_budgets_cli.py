@@ -14,6 +14,9 @@ from test_budgets_support import budget, open_stores, write
 
 from monitor.budgets import BudgetEngine
 from monitor.cli import main
+from monitor.periods import to_unix
+from monitor.pricing import Pricer, PriceTable
+from monitor.records import UsageRow, tokens_of
 
 CONFIG = """\
 providers:
@@ -105,3 +108,24 @@ def test_missing_ledger_is_a_one_line_error_naming_storage_path(
     assert main(["budgets", "--config", str(config)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "storage.path" in err and "spend.db" in err
+
+
+def test_a_budget_with_unpriced_tokens_says_so_below_the_table_and_in_json(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger, _ = open_stores(tmp_path / "spend.db")
+    now = datetime.now(UTC)
+    write(ledger, now, "85")
+    preview = UsageRow(
+        "openai", "openai-prod", "completions", to_unix(now) // 3600 * 3600, 3600,
+        model="gpt-7-preview", tokens=tokens_of(input=12_000_000, output=400_000),
+    )  # fmt: skip
+    ledger.upsert_priced([Pricer(PriceTable.bundled()).price(preview)], to_unix(now) * 1000)
+    ledger.close()
+    assert main(["budgets", "--config", str(config)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "monthly: spend $85.00; plus 12.4M unpriced tokens of gpt-7-preview" in lines
+    assert main(["budgets", "--config", str(config), "--format", "json"]) == 0
+    rows = {row["budget"]: row for row in json.loads(capsys.readouterr().out)["rows"]}
+    assert (rows["monthly"]["unpriced_tokens"], rows["gpt5-daily"]["unpriced_tokens"]) == (12_400_000, 0)
+    assert rows["monthly"]["unpriced"] == "plus 12.4M unpriced tokens of gpt-7-preview"

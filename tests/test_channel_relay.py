@@ -15,7 +15,7 @@ from monitor.cli import main
 from monitor.daemon import Daemon
 from monitor.records import TOKEN_TYPES
 from monitor.simulator import Simulator
-from monitor.simulator.newapi_api import GROUPS, LogItem
+from monitor.simulator.newapi_items import GROUPS, LogItem
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.channels import ChannelStore

@@ -30,15 +30,21 @@ def check(tmp_path: Path, capsys: pytest.CaptureFixture[str], pricing: str) -> t
     return code, capsys.readouterr().err.splitlines()
 
 
-def test_the_default_chain_is_the_bundled_table_then_the_users_files(tmp_path: Path) -> None:
+def test_the_default_chain_is_the_bundled_table_then_the_users_files_then_the_bill(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(HEAD + "  files: []\n", encoding="utf-8")
     pricing = load_config(path).pricing
     assert (pricing.sources, pricing.auto_update, pricing.update_interval) == (
-        ("bundled", "files"),
+        ("bundled", "files", "bill"),
         False,
         21600,
     )
+
+
+def test_the_bill_without_any_table_source_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(HEAD + "  sources: [bundled, bill]\n", encoding="utf-8")
+    assert load_config(path).pricing.sources == ("bundled", "bill")
 
 
 def test_the_community_source_with_its_update_settings_is_accepted(tmp_path: Path) -> None:
@@ -62,11 +68,15 @@ def test_the_community_source_with_its_update_settings_is_accepted(tmp_path: Pat
             "pricing.sources[1]: unknown price source 'genai'; did you mean 'genai-prices'?",
         ),
         (
-            "  sources: [bundled, bill]\n",
-            "pricing.sources[1]: 'bill' is reserved for rates from the providers' bills",
+            "  sources: [bundled, bill, files]\n",
+            "pricing.sources[2]: 'files' comes after 'bill': rates from the bill price only what no other "
+            "source prices; list 'bill' last",
         ),
         ("  sources: [files, bundled, files]\n", "pricing.sources[2]: 'files' is listed twice; keep one"),
-        ("  sources: []\n", "pricing.sources: empty; list at least one of bundled, files, genai-prices"),
+        (
+            "  sources: []\n",
+            "pricing.sources: empty; list at least one of bundled, files, genai-prices, bill",
+        ),
         ("  auto_update: true\n", "pricing.auto_update: auto_update refreshes the genai-prices source"),
         (
             "  sources: [genai-prices]\n  update_interval: 30s\n",
@@ -74,7 +84,7 @@ def test_the_community_source_with_its_update_settings_is_accepted(tmp_path: Pat
         ),
         ("  sources: [genai-prices]\n  update_url: ftp://x\n", "pricing.update_url: "),
     ],
-    ids=["unknown", "reserved", "twice", "empty", "auto-update-without-source", "interval", "url"],
+    ids=["unknown", "bill-not-last", "twice", "empty", "auto-update-without-source", "interval", "url"],
 )
 def test_a_price_source_setting_that_cannot_work_is_one_line_naming_the_line_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], pricing: str, problem: str

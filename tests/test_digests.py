@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -90,6 +91,22 @@ def test_the_digest_reads_like_text_for_people(tmp_path: Path) -> None:
     assert "By team:\n  search: $1,150.50, +$150.50 (+15.0%)\n  unassigned: $84.00" in text
     assert "openai-monthly: $450.00 of $500.00 (90.0%) this month, forecast $900.00" in text
     assert "proj_alpha" not in text
+
+
+def test_a_budget_near_its_limit_says_what_its_spend_does_not_show(tmp_path: Path) -> None:
+    blind = replace(
+        status(450, 500),
+        billed_excess_pico=12 * 10**12,
+        unpriced_tokens=12_400_000,
+        unpriced_models=(("gpt-7-preview", 12_400_000),),
+    )
+    text = build_digest(
+        seeded(tmp_path), "week", summarised_bounds("week", NOW, BERLIN), inputs((blind,))
+    ).text
+    assert (
+        "openai-monthly: $450.00 of $500.00 (90.0%) this month, forecast $900.00; $12.00 of it billed above "
+        "the computed cost; plus 12.4M unpriced tokens of gpt-7-preview\n"
+    ) in text
 
 
 def scheduler(channels: tuple[str, ...] = ("hook",)) -> DigestScheduler:

@@ -12,6 +12,7 @@ from monitor.metrics import (
     AccountRef,
     BalanceRow,
     BilledRow,
+    BillLinesRow,
     BudgetRow,
     BuildInfo,
     ClaudeCodeRow,
@@ -19,6 +20,7 @@ from monitor.metrics import (
     LedgerView,
     MetricsOptions,
     NameRow,
+    ObservedPriceRow,
     PollStats,
     PollView,
     PriceRow,
@@ -29,6 +31,8 @@ from monitor.metrics import (
     TotalRow,
     UnpricedRow,
 )
+from monitor.metrics.collector import ledger_families
+from monitor.metrics.series import limit
 from monitor.records import TOKEN_TYPES, tokens_of
 
 P, A, E = ("provider", "account", "endpoint")
@@ -44,8 +48,12 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_billed_cost_usd": ("gauge", {P, A, "project", "period"}),
     "llm_cost_drift_ratio": ("gauge", {P, A}),
     "llm_unpriced_tokens_total": ("counter", {P, A, "model"}),
+    "llm_unpriced_tokens_now": ("gauge", {P, A, "model"}),
+    "llm_cost_repriced_usd_total": ("counter", USAGE),
+    "spend_monitor_bill_lines_unused": ("gauge", {P, A, "reason"}),
     "llm_cache_savings_usd_total": ("counter", {P, A, "model"}),
     "llm_price_usd_per_million_tokens": ("gauge", {P, "model", "service_tier", "token_type"}),
+    "llm_price_observed_usd_per_million_tokens": ("gauge", {P, A, "model", "service_tier", "token_type"}),
     "llm_account_balance_usd": ("gauge", {P, A, "key"}),
     "llm_account_credit_limit_usd": ("gauge", {P, A, "key"}),
     "llm_budget_limit_usd": ("gauge", {"budget"}),
@@ -54,6 +62,7 @@ CATALOG: dict[str, tuple[str, set[str]]] = {
     "llm_budget_forecast_usd": ("gauge", {"budget"}),
     "llm_budget_period_end_timestamp_seconds": ("gauge", {"budget"}),
     "llm_budget_runout_timestamp_seconds": ("gauge", {"budget"}),
+    "llm_budget_unpriced_tokens": ("gauge", {"budget"}),
     "llm_budget_alert_state": ("gauge", {"budget", "threshold", "kind"}),
     "spend_monitor_poll_last_success_timestamp_seconds": ("gauge", {P, A, E}),
     "spend_monitor_poll_errors_total": ("counter", {P, A, E, "reason"}),
@@ -116,6 +125,18 @@ def rich_ledger() -> LedgerView:
                 1,
                 unit_cost=30_000_000_000,
             ),
+            TotalRow(
+                "openai",
+                "prod",
+                "proj_a",
+                "gpt-7-preview",
+                "standard",
+                "key_1",
+                tokens_of(input=1000),
+                tokens_of(input=2_700),
+                1,
+                repriced_costs=tokens_of(input=300),
+            ),
         ],
         spend=[
             SpendRow("openai", "prod", "proj_a", "gpt-4.1", "day", 1_500_000_000_000),
@@ -123,9 +144,16 @@ def rich_ledger() -> LedgerView:
         ],
         billed=[BilledRow("openai", "prod", "proj_a", "month", 12_000_000_000_000)],
         drift=[DriftRow("openai", "prod", Decimal("0.0288"))],
-        unpriced=[UnpricedRow("openai", "prod", "mystery-model", 4242)],
+        unpriced=[
+            UnpricedRow("openai", "prod", "mystery-model", 4242),
+            UnpricedRow("openai", "prod", "gpt-7-preview", 0, priced_later=1000),
+        ],
+        bill_lines=[BillLinesRow("anthropic", "main", "unmatched", 2)],
         cache_savings=[SavingsRow("anthropic", "main", "claude-x", 2_500_000)],
         prices=[PriceRow("openai", "gpt-4.1", "standard", "cached_input", Decimal("0.075"))],
+        observed_prices=[
+            ObservedPriceRow("openai", "prod", "gpt-4.1-2025-04-14", "standard", "input", Decimal("2.2"))
+        ],
         budgets=[
             BudgetRow(
                 "monthly",
@@ -436,6 +464,68 @@ def test_balances_are_exported_exactly_and_a_limit_only_where_one_is_known() -> 
     key = {P: "openrouter", A: "router", "key": "prod-app"}
     assert registry.get_sample_value("llm_account_balance_usd", key) == 120
     assert registry.get_sample_value("llm_account_credit_limit_usd", key) is None
+
+
+def test_observed_rates_are_exported_beside_the_list_price_and_never_folded() -> None:
+    registry = registry_for(rich_ledger())
+    labels = {P: "openai", A: "prod", "model": "gpt-4.1-2025-04-14", "service_tier": "standard"}
+    observed = registry.get_sample_value(
+        "llm_price_observed_usd_per_million_tokens", {**labels, "token_type": "input"}
+    )
+    assert observed == 2.2
+    families = ledger_families(
+        LedgerView(
+            totals=[
+                TotalRow("openai", "prod", "", f"m{i}", "", "", tokens_of(input=i), tokens_of(input=i))
+                for i in range(1, 9)
+            ],
+            observed_prices=[
+                ObservedPriceRow("openai", "prod", f"m{i}", "standard", "input", Decimal(i))
+                for i in range(1, 9)
+            ],
+        ),
+        include_api_key=False,
+    )
+    steps = limit(families, 25)
+    [rates] = [f for f in families if f.name == "llm_price_observed_usd_per_million_tokens"]
+    assert any(step.startswith("model:") for step in steps)  # the usage series were folded...
+    assert sorted(rates.values.values()) == list(range(1, 9))  # ...the rates were not added together
+
+
+def test_a_cost_re_pricing_lowered_is_still_counted_and_named_apart() -> None:
+    registry = registry_for(rich_ledger())
+    labels = {
+        P: "openai",
+        A: "prod",
+        "project": "proj_a",
+        "model": "gpt-7-preview",
+        "service_tier": "standard",
+    }
+    assert (
+        registry.get_sample_value("llm_cost_usd_total", {**labels, "token_type": "input"}) == 3e-9
+    )  # 2700 + 300
+    assert registry.get_sample_value("llm_cost_repriced_usd_total", labels) == 3e-10
+
+
+def test_the_repriced_counter_carries_the_key_and_user_labels_like_the_cost_it_belongs_to() -> None:
+    plain = exported(registry_for(rich_ledger()))["llm_cost_repriced_usd_total"]
+    both = exported(registry_for(rich_ledger(), include_api_key=True, include_user=True))
+    assert both["llm_cost_repriced_usd_total"][1] == plain[1] | {"api_key", "user"}
+
+
+def test_unpriced_tokens_priced_later_stay_in_the_counter_and_leave_the_gauge() -> None:
+    registry = registry_for(rich_ledger())
+    later = {P: "openai", A: "prod", "model": "gpt-7-preview"}
+    assert registry.get_sample_value("llm_unpriced_tokens_total", later) == 1000
+    assert registry.get_sample_value("llm_unpriced_tokens_now", later) is None
+    mystery = {**later, "model": "mystery-model"}
+    assert registry.get_sample_value("llm_unpriced_tokens_now", mystery) == 4242
+
+
+def test_unused_bill_lines_are_counted_per_account_and_reason() -> None:
+    registry = registry_for(rich_ledger())
+    found = {P: "anthropic", A: "main", "reason": "unmatched"}
+    assert registry.get_sample_value("spend_monitor_bill_lines_unused", found) == 2
 
 
 def test_key_and_user_names_are_exported_with_their_options() -> None:

@@ -220,6 +220,11 @@ def test_table_sources_next_to_each_other_are_one_layer() -> None:
     assert layer_groups(["bundled", "genai-prices", "files"]) == [("bundled",), ("genai-prices",), ("files",)]
 
 
+def test_the_bill_is_no_layer_of_the_table() -> None:
+    assert layer_groups(["bundled", "files", "bill"]) == [("bundled", "files")]
+    assert PriceTable.load(sources=["bundled", "files", "bill"]) is PriceTable.bundled()
+
+
 @pytest.mark.parametrize(
     ("sources", "problem"),
     [
@@ -227,9 +232,9 @@ def test_table_sources_next_to_each_other_are_one_layer() -> None:
             ["bundled", "genai"],
             "pricing.sources[1]: unknown price source 'genai'; did you mean 'genai-prices'?",
         ),
-        (["bundled", "bill"], "pricing.sources[1]: 'bill' is reserved for rates from the providers' bills"),
+        (["bundled", "bill", "genai-prices"], "pricing.sources[2]: 'genai-prices' comes after 'bill'"),
         (["files", "files"], "pricing.sources[1]: 'files' is listed twice; keep one"),
-        ([], "pricing.sources: empty; list at least one of bundled, files, genai-prices"),
+        ([], "pricing.sources: empty; list at least one of bundled, files, genai-prices, bill"),
     ],
 )
 def test_a_source_list_that_cannot_work_is_one_clear_error(sources: list[str], problem: str) -> None:

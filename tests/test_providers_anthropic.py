@@ -378,6 +378,17 @@ def test_cost_token_types_are_named_like_token_types(token_type: str | None, exp
     assert line.token_type == expected
 
 
+def test_a_web_search_line_counts_web_search_requests() -> None:
+    line = cost_line("25", model="claude-sonnet-4-5-20250929", cost_type="web_search", description="x")
+    (read,) = costs_of(line)
+    assert (read.model, read.token_type) == ("claude-sonnet-4-5-20250929", "web_search_requests")
+
+
+def test_a_line_in_another_currency_is_kept_as_such_not_refused() -> None:
+    (line,) = costs_of(cost_line("1500", currency="eur"))
+    assert (line.currency, line.amount_pico) == ("EUR", 15_000_000_000_000)  # 1500 cents = 15 EUR
+
+
 @pytest.mark.parametrize(
     ("line", "field"),
     [
@@ -385,7 +396,7 @@ def test_cost_token_types_are_named_like_token_types(token_type: str | None, exp
         (cost_line("12,5"), "amount"),
         (cost_line("NaN"), "amount"),
         (cost_line("1e30"), "amount"),
-        (cost_line("1", currency="EUR"), "currency"),
+        (cost_line("1", currency=""), "currency"),
         (cost_line("1", description=7), "description"),
     ],
 )

@@ -15,7 +15,7 @@ import pytest
 
 from monitor.errors import ProviderAuthError, ProviderResponseError
 from monitor.providers.azure_openai import AzureOpenAIProvider
-from monitor.providers.base import HttpOptions
+from monitor.providers.http_options import HttpOptions
 from monitor.records import tokens_of
 
 SECRET = "azureClientSECRET~0123456789abcdefghij"

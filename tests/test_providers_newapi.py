@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from monitor.errors import ProviderAuthError, ProviderResponseError, ProviderTransientError
-from monitor.providers.base import HttpOptions
+from monitor.providers.http_options import HttpOptions
 from monitor.providers.newapi import NewApiProvider
 from monitor.records import UsagePage, tokens_of
 

@@ -582,7 +582,36 @@ def test_cost_amounts_are_dollars_converted_to_picodollars() -> None:
         project="proj_a",
         line_item="gpt-4.1-mini-2025-04-14, input",
         amount_pico=937_500_000_000,
+        model="gpt-4.1-mini-2025-04-14",
+        token_type="input",
     )
+
+
+def test_a_line_item_with_quantity_says_its_model_kind_tier_and_count() -> None:
+    (line,) = costs_of(
+        cost(
+            0.144,
+            project_id="proj_a",
+            line_item="gpt-4.1-mini-2025-04-14, output (batch)",
+            quantity=180000,
+            quantity_unit="tokens",
+        )
+    )
+    assert (line.model, line.token_type, line.service_tier) == ("gpt-4.1-mini-2025-04-14", "output", "batch")
+    assert (line.quantity, line.quantity_unit) == (180000, "tokens")
+
+
+def test_a_line_in_another_currency_is_kept_as_such_not_refused() -> None:
+    (line,) = costs_of(
+        cost(12.5, currency="eur", line_item="gpt-4.1, input", quantity=1000, quantity_unit="tokens")
+    )
+    assert (line.currency, line.amount_pico) == ("EUR", 12_500_000_000_000)
+
+
+@pytest.mark.parametrize("quantity", [-1, "12", True, 10**19])
+def test_a_quantity_that_is_not_a_count_rejects_the_page(quantity: Any) -> None:
+    with pytest.raises(ProviderResponseError, match="quantity"):
+        costs_of(cost(1, line_item="gpt-4.1, input", quantity=quantity, quantity_unit="tokens"))
 
 
 def test_cost_amounts_keep_digits_a_float_would_lose() -> None:
@@ -621,7 +650,7 @@ def test_null_project_and_line_item_are_empty() -> None:
 @pytest.mark.parametrize(
     ("result", "field"),
     [
-        (cost(1, currency="eur"), "currency"),
+        (cost(1, currency=""), "currency"),
         (cost("0.5"), "amount.value"),
         (cost(True), "amount.value"),
         (cost(10**13), "amount.value"),

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from monitor.errors import ProviderAuthError, ProviderResponseError
-from monitor.providers.base import HttpOptions
+from monitor.providers.http_options import HttpOptions
 from monitor.providers.openrouter import OpenRouterProvider
 from monitor.records import tokens_of
 

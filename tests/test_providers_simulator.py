@@ -12,7 +12,8 @@ import pytest
 
 from monitor.errors import ProviderAuthError
 from monitor.providers.anthropic import AnthropicProvider
-from monitor.providers.openai import ENDPOINTS, OpenAIProvider
+from monitor.providers.openai import OpenAIProvider
+from monitor.providers.openai_usage import ENDPOINTS
 from monitor.records import TOKEN_TYPES, BilledCost, UsagePage
 from monitor.simulator import FAULTS, Simulator
 

@@ -120,6 +120,9 @@ class Budget:
     spend_pico: int
     forecast_pico: int
     period_end: datetime
+    billed_excess_pico: int = 0
+    unpriced_tokens: int = 0
+    unpriced_models: tuple[tuple[str, int], ...] = ()
 
 
 def test_the_figures_built_from_a_ledger_equal_the_ledger(tmp_path: Path) -> None:

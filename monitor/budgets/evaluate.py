@@ -20,6 +20,7 @@ from monitor.attribution import Attributor
 from monitor.budgets import days
 from monitor.budgets.aggregate import Aggregator
 from monitor.budgets.anomalies import AnomalyDetector
+from monitor.budgets.blind import BlindSpots
 from monitor.budgets.claude_code import claude_code_sums, scope_matcher
 from monitor.budgets.describe import scope_text
 from monitor.budgets.forecast import DailySeries, Forecast, forecast
@@ -78,6 +79,7 @@ class BudgetEngine:
         self.daily = DailySpend(tz)
         self.attributor = Attributor(attribution)
         self.aggregator = Aggregator(self.daily, self._attribute)
+        self.blind = BlindSpots(self._attribute)
         self.anomalies = AnomalyDetector(anomalies, tz) if anomalies is not None else None
         self.claude_code = [scope_matcher(b.scope, self.attributor) for b in self.budgets]
         """Per budget: which Claude Code rows it counts (None: none; see budgets.claude_code)."""
@@ -149,26 +151,28 @@ class BudgetEngine:
         history_from = today if first_data is None else days.epoch_day(days.local_date(first_data, self.tz))
         history_from = max(history_from, today - HISTORY_DAYS, first_day)
         ranges = [(days.epoch_day(s.date()), days.epoch_day(e.date())) for s, e in bounds]
-        sums = self.aggregator.run(
-            [scope_key(b.scope) for b in self.budgets], ranges, history_from=history_from, today=today
-        )
+        keys = [scope_key(b.scope) for b in self.budgets]
+        sums = self.aggregator.run(keys, ranges, history_from=history_from, today=today)
         if any(self.claude_code):
-            extra = claude_code_sums(
+            code = claude_code_sums(
                 ledger, self.claude_code, ranges, history_from=history_from, today=today, tz=self.tz
             )
             sums = [
                 (spend + more, [a + b for a, b in zip(history, more_history, strict=True)], now_ + more_now)
-                for (spend, history, now_), (more, more_history, more_now) in zip(sums, extra, strict=True)
+                for (spend, history, now_), (more, more_history, more_now) in zip(sums, code, strict=True)
             ]
+        extras = self.blind.run(ledger, self.daily, keys, ranges, history_from=history_from, today=today)
         start_of_today = days.day_start(today_date, self.tz)
         day_length = days.day_start(today_date + timedelta(days=1), self.tz) - start_of_today
         elapsed = Fraction(min(max(to_unix(now) - start_of_today, 0), day_length), day_length)
         statuses = []
-        for budget, (start, end), (spend, history, today_spend) in zip(
-            self.budgets, bounds, sums, strict=True
-        ):
+        for budget, (start, end), (computed, past, today_computed), extra in zip(
+            self.budgets, bounds, sums, extras, strict=True
+        ):  # spend the bills show above the computed cost counts like any (budgets/blind.py)
+            spend, today_spend = computed + extra.excess_period, today_computed + extra.excess_today
+            history = tuple(a + b for a, b in zip(past, extra.excess_history, strict=True))
             limit = self.limits[budget.name]
-            series = DailySeries(tuple(history), today_spend, today_date.weekday(), elapsed)
+            series = DailySeries(history, today_spend, today_date.weekday(), elapsed)
             projection: Forecast = forecast(
                 series,
                 spend_pico=spend,
@@ -190,6 +194,9 @@ class BudgetEngine:
                     runout_at=projection.runout_at,
                     daily_rate_pico=projection.daily_rate_pico,
                     forecast_method=projection.method,
+                    billed_excess_pico=extra.excess_period,
+                    unpriced_tokens=extra.unpriced_tokens,
+                    unpriced_models=extra.unpriced_models,
                 )
             )
         return statuses
@@ -241,6 +248,9 @@ class BudgetEngine:
             starts_at=starts_at,
             ends_at=now if state == OK else None,
             scope=self._scope_text(key.budget),
+            billed_excess_pico=status.billed_excess_pico,
+            unpriced_tokens=status.unpriced_tokens,
+            unpriced_models=status.unpriced_models,
         )
         return AlertChange(key, state, to_unix(status.period_end), payload)
 

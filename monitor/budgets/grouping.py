@@ -81,9 +81,12 @@ def grouped(
         head, *others = sorted(members, key=_rank)
         if others:
             payload: dict[str, Any] = dict(head.payload)
+            # What it counts, then what the spend does not show, stay last: "... (and 80%) (counts
+            # provider openai); plus 12.4M unpriced tokens of gpt-7-preview".
+            also = f"; {payload['also_known']}" if payload.get("also_known") else ""
             counts = f" (counts {payload['scope']})" if payload.get("scope") else ""
-            headline = str(payload["summary"]).removesuffix(counts)
-            payload["summary"] = f"{headline} (and {_also(others)}){counts}"  # what it counts stays last
+            headline = str(payload["summary"]).removesuffix(also).removesuffix(counts)
+            payload["summary"] = f"{headline} (and {_also(others)}){counts}{also}"
             payload["grouped"] = [{"threshold": c.key.threshold, "kind": c.key.kind} for c in others]
             headlines[head.key] = AlertChange(head.key, head.state, head.period_end, payload)
             grouped_away.update(c.key for c in others)

@@ -8,13 +8,13 @@ separators). It never holds a secret: budget names, account labels, model names 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from monitor.records import usd_exact, usd_text
+from monitor.records import tokens_text, usd_exact, usd_text
 from monitor.store.alerts import AlertKey
 
 ALERTNAMES: Mapping[str, str] = {
@@ -46,6 +46,32 @@ def threshold_text(threshold: Decimal) -> str:
     return format(threshold.normalize(), "f")
 
 
+def unpriced_text(tokens: int, models: Sequence[tuple[str, int]], named: int = 3) -> str:
+    """What a budget cannot put a price on, for people: "plus 12.4M unpriced tokens of gpt-7-preview",
+    "plus 13.6M unpriced tokens of gpt-7-preview (12.4M) and claude-x (1.2M)"; "" when nothing is."""
+    if tokens <= 0:
+        return ""
+    if len(models) == 1:
+        return f"plus {tokens_text(tokens)} unpriced tokens of {models[0][0]}"
+    parts = [f"{model} ({tokens_text(count)})" for model, count in models[:named]]
+    if len(models) > named:
+        parts.append(f"{len(models) - named} more models")
+    listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
+    return f"plus {tokens_text(tokens)} unpriced tokens of {listed}"
+
+
+def blind_text(billed_excess_pico: int, tokens: int, models: Sequence[tuple[str, int]]) -> str:
+    """The spend a budget knows of beyond the computed cost: "; $12.50 of it billed above the computed
+    cost; plus 12.4M unpriced tokens of gpt-7-preview" (each part only when there is some)."""
+    parts = []
+    if billed_excess_pico > 0:
+        parts.append(f"{usd_text(billed_excess_pico)} of it billed above the computed cost")
+    unpriced = unpriced_text(tokens, models)
+    if unpriced:
+        parts.append(unpriced)
+    return "".join(f"; {part}" for part in parts)
+
+
 def severity(kind: str, threshold: Decimal | None) -> str:
     if kind == "actual" and threshold is not None and threshold >= 100:
         return "critical"
@@ -69,9 +95,13 @@ def budget_payload(
     starts_at: datetime,
     ends_at: datetime | None = None,
     scope: str = "",
+    billed_excess_pico: int = 0,
+    unpriced_tokens: int = 0,
+    unpriced_models: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     """The payload of a budget threshold alert (kind "actual" or "forecast"); `scope` says what the
-    budget counts, with names (see budgets.describe)."""
+    budget counts, with names (see budgets.describe); it says what of the spend is billed above the
+    computed cost and what tokens it could not price (budgets/blind.py), last."""
     what = "spend" if kind == "actual" else "projected spend"
     amount = spend_pico if kind == "actual" else forecast_pico
     spent = (utilization * 100).quantize(Decimal("0.1"))
@@ -81,7 +111,12 @@ def budget_payload(
     )
     if scope:
         summary += f" (counts {scope})"
+    also = blind_text(billed_excess_pico, unpriced_tokens, unpriced_models).removeprefix("; ")
     return {
+        "also_known": also,
+        "billed_above_computed_usd": usd(billed_excess_pico),
+        "unpriced_tokens": unpriced_tokens,
+        "unpriced_models": [{"model": model, "tokens": count} for model, count in unpriced_models],
         "alertname": ALERTNAMES[kind],
         "budget": budget,
         "kind": kind,
@@ -94,7 +129,7 @@ def budget_payload(
         "limit_usd": usd(limit_pico),
         "forecast_usd": usd(forecast_pico),
         "utilization": str(utilization),
-        "summary": summary,
+        "summary": f"{summary}; {also}" if also else summary,
         "starts_at": starts_at.isoformat(),
         "ends_at": ends_at.isoformat() if ends_at is not None else None,
         **({"scope": scope} if scope else {}),

@@ -37,6 +37,11 @@ class BudgetStatus:
     states: Mapping[tuple[Decimal, str], str] = field(default_factory=_empty_states)
     daily_rate_pico: int = 0
     forecast_method: str = "none"
+    billed_excess_pico: int = 0
+    """Of `spend_pico`, what bills show above the computed cost (budgets/blind.py)."""
+    unpriced_tokens: int = 0
+    unpriced_models: tuple[tuple[str, int], ...] = ()
+    """Tokens of the period and scope no source priced, in all and by model (largest first)."""
 
     def state(self, threshold: Decimal, kind: str = "actual") -> str:
         return self.states.get((threshold, kind), OK)

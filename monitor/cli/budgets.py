@@ -13,14 +13,14 @@ from typing import Any
 
 from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.budgets.describe import scope_text
-from monitor.budgets.payload import threshold_text
+from monitor.budgets.payload import blind_text, threshold_text, unpriced_text
 from monitor.cli import output
 from monitor.cli.config import add_config_argument, load
 from monitor.cli.output import EXIT_OK
 from monitor.config import Config
 from monitor.config.model import WEEKDAYS
 from monitor.errors import StoreError
-from monitor.records import pico_to_usd
+from monitor.records import pico_to_usd, usd_text
 from monitor.store import Ledger
 from monitor.store.alerts import AlertStore
 from monitor.store.directory import read_names
@@ -36,8 +36,11 @@ COLUMNS = (
     "forecast_usd",
     "runout",
     "alerts",
+    "unpriced_tokens",
     "scope",
 )
+MORE = ("forecast_method", "billed_above_computed_usd", "unpriced")
+"""Columns of json and csv only: the table prints what they say below it, one line per budget."""
 _CENT = Decimal("0.01")
 
 
@@ -88,7 +91,10 @@ def status_row(status: BudgetStatus, fmt: str, scope: str = "") -> dict[str, Any
         if status.runout_at
         else "never",
         "alerts": _alerts(status),
+        "unpriced_tokens": status.unpriced_tokens,
         "forecast_method": status.forecast_method,
+        "billed_above_computed_usd": _usd(status.billed_excess_pico, fmt),
+        "unpriced": unpriced_text(status.unpriced_tokens, status.unpriced_models),
     }
 
 
@@ -118,9 +124,15 @@ def _budgets(args: argparse.Namespace) -> int:
     scopes = {b.name: scope_text(b.scope, names) for b in config.budgets}
     rows = [status_row(s, args.format, scopes.get(s.name, "")) for s in statuses]
     if args.format == "json":
-        output.render(rows, [*COLUMNS, "forecast_method"], "json", extra={"as_of": now.isoformat()})
+        output.render(rows, [*COLUMNS, *MORE], "json", extra={"as_of": now.isoformat()})
     elif not rows and args.format == "table":
         print("no budgets configured (add a `budgets:` section to the config)")
-    else:
+    elif args.format == "table":
         output.render(rows, COLUMNS, args.format)
+        for status in statuses:  # what the spend does not show, in words
+            note = blind_text(status.billed_excess_pico, status.unpriced_tokens, status.unpriced_models)
+            if note:
+                print(f"{status.name}: spend {usd_text(status.spend_pico)}{note}")
+    else:
+        output.render(rows, [*COLUMNS, *MORE], args.format)
     return EXIT_OK

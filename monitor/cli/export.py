@@ -19,6 +19,9 @@ from monitor.cli.report import month_arg, open_ledger
 from monitor.errors import SpendMonitorError
 from monitor.focus import FocusInputs, focus_rows, write_csv
 from monitor.price_updates import cached_or_exported, configured_table
+from monitor.pricing.bill_rates import BillRates
+from monitor.pricing.sources import BILL
+from monitor.reconciliation.rates import derive_days
 from monitor.store.directory import read_names
 
 FORMATS = ("focus",)
@@ -52,7 +55,8 @@ def _export(args: argparse.Namespace) -> int:
     table = configured_table(config.pricing, cached_or_exported(config))
     start, end = utc_month(*args.month)
     with open_ledger(config) as ledger:
-        inputs = FocusInputs(table, read_names(ledger), Attributor(config.attribution))
+        bill = BillRates(derive_days(ledger, start, end).rates) if BILL in config.pricing.sources else None
+        inputs = FocusInputs(table, read_names(ledger), Attributor(config.attribution), bill)
         rows = focus_rows(ledger, start, end, inputs)
         if args.output is None:
             count = write_csv(rows, sys.stdout)

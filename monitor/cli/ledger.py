@@ -20,6 +20,9 @@ from monitor.errors import StoreError
 from monitor.periods import to_unix
 from monitor.price_updates import cached_or_exported, configured_table
 from monitor.pricing import Pricer
+from monitor.pricing.bill_rates import BillRates
+from monitor.pricing.sources import BILL
+from monitor.reconciliation.rates import derive_days
 from monitor.records import pico_to_usd
 from monitor.store import Ledger, RepriceResult
 from monitor.store.channels import ChannelStore
@@ -44,10 +47,11 @@ def register(subparsers: Any) -> None:
         "reprice",
         help="price the stored ledger again with the current prices and discounts",
         description="Price every stored usage row again with the config's price sources (pricing.sources: "
-        "the bundled table, price files, overrides and aliases, the community source) and each account's "
-        "discount_percent; print old, new and delta cost per model. Run it after a price correction or when "
-        "a better source has a price (each row records the source that priced it). Safe to interrupt and "
-        "run again.",
+        "the bundled table, price files, overrides and aliases, the community source, the rates of the "
+        "stored bills) and each account's discount_percent; print old, new and delta cost per model. Run it "
+        "after a price correction or when a better source has a price (each row records the source that "
+        "priced it): rows priced from a bill get the table's price where it now has one. The metrics' "
+        "counters never go down (docs/metrics.md). Safe to interrupt and run again.",
     )
     add_config_argument(parser)
     parser.add_argument(
@@ -79,6 +83,10 @@ def _reprice(args: argparse.Namespace) -> int:
     with Ledger.open(path) as ledger:
         for account, shares in ChannelStore(ledger).shares().items():  # a relay's group ratios
             pricer.set_shares(account, shares)
+        if BILL in config.pricing.sources:  # the rates of every bill of the range, as the daemon has them
+            first = since if since is not None else (ledger.first_bucket_start() or 0)
+            end = int(datetime.now(UTC).timestamp()) + 86_400
+            pricer.use_bill(BillRates(derive_days(ledger, first - first % 86_400, end).rates))
         result = ledger.reprice(pricer.price, since, args.dry_run)
     rows, total = _rows(result, args.format)
     if args.format == "json":

@@ -24,8 +24,8 @@ from monitor.pricing import litellm as litellm_data
 from monitor.pricing.community import GENAI_PRICES, convert, specs_of
 from monitor.pricing.diff import diff_tables
 from monitor.pricing.layer import PriceLayer
-from monitor.pricing.schema import with_origin
 from monitor.pricing.sources import FILES, TABLE_SOURCES
+from monitor.pricing.specs import with_origin
 
 LITELLM = "litellm"
 COLUMNS = ("provider", "model", "tier", "context", "field", "table", "other", "difference")

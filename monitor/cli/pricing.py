@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.cli import output
 from monitor.cli.config import load
+from monitor.cli.prices_billed import billed_rows, merged
 from monitor.cli.prices_diff import add_diff_command
 from monitor.errors import PricingError
 from monitor.price_updates import cached_or_exported, configured_table
@@ -78,9 +79,11 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "prices",
-        help="the price table in force today (or on --date)",
+        help="the price table in force today (or on --date), and with --config the rates of the bills",
         description="List prices in USD per 1M tokens, per model, tier and context, with effective date, "
-        "the price source that gives them (price_source) and where the figures come from (source).",
+        "the price source that gives them (price_source) and where the figures come from (source). With "
+        "--config, the rates the providers' bills of the last 31 days show (price_source 'billed "
+        "YYYY-MM-DD') follow the table's prices of the same model.",
     )
     parser.add_argument("--provider", default="", help="only this provider (openai, anthropic, google)")
     parser.add_argument(
@@ -160,12 +163,14 @@ def _prices(args: argparse.Namespace) -> int:
     table = table_of(args)
     if args.provider and args.provider not in table.providers():
         raise PricingError(f"unknown provider {args.provider!r}; known: {', '.join(table.providers())}")
-    entries = table.entries_in_force(_at(args.date))
+    at = _at(args.date)
+    entries = table.entries_in_force(at)
     if args.provider:
         entries = [e for e in entries if e.provider == args.provider]
+    billed = billed_rows(load(args), table, at, args.provider, args.model) if args.config else []
     if args.model:
-        entries = _select_model(table, entries, args.model, args.provider)
-    rows = [_price_row(entry) for entry in entries]
+        entries = _select_model(table, entries, args.model, args.provider, unknown_ok=bool(billed))
+    rows = merged(table, [_price_row(entry) for entry in entries], billed)
     columns = [
         "provider", "model", "tier", "context", *TOKEN_TYPES, "units", "effective_from", "price_source", "source",
     ]  # fmt: skip
@@ -176,12 +181,14 @@ def _prices(args: argparse.Namespace) -> int:
 
 
 def _select_model(
-    table: PriceTable, entries: list[PriceEntry], pattern: str, provider: str
+    table: PriceTable, entries: list[PriceEntry], pattern: str, provider: str, *, unknown_ok: bool = False
 ) -> list[PriceEntry]:
     if any(ch in pattern for ch in "*?["):
         return [e for e in entries if fnmatch.fnmatchcase(e.model, pattern)]
     resolved = table.resolve(provider, pattern)
     if resolved is None:
+        if unknown_ok:  # no source lists it, but a bill does
+            return []
         raise unknown_model_error(table, pattern, provider)
     return [e for e in entries if (e.provider, e.model) == (resolved.provider, resolved.model)]
 

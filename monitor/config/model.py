@@ -95,7 +95,7 @@ class PricingConfig:
     files: tuple[Path, ...] = ()
     overrides: tuple[Mapping[str, Any], ...] = ()
     aliases: Mapping[str, str] = field(default_factory=_empty_mapping)
-    sources: tuple[str, ...] = ("bundled", "files")
+    sources: tuple[str, ...] = ("bundled", "files", "bill")
     auto_update: bool = False
     update_interval: float = 6 * 3600.0
     update_url: str = ""

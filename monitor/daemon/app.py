@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from monitor.alerts import build_channels
+from monitor.bill_prices import BillPrices
 from monitor.budgets import BudgetEngine
 from monitor.config import Config, ProviderConfig
 from monitor.config.model import WEEKDAYS
@@ -109,6 +110,7 @@ class Daemon:
         )
         self.exposition = Exposition()
         self.probes = Probes(list(self.providers), alive=self.health)
+        self.bills = BillPrices(config.pricing.sources, config.reconciliation.drift_threshold_percent, pricer)
         self.cycle = PollCycle(
             config,
             table=self.table,
@@ -119,6 +121,7 @@ class Daemon:
             exposition=self.exposition,
             probes=self.probes,
             clock=clock,
+            bills=self.bills,
         )
         self.delivery = Delivery(
             self.cycle.open_ledger,
@@ -283,6 +286,7 @@ class Daemon:
         self.table = table
         self.pricer.use(table)
         self.cycle.use_table(table)
+        self.bills.table_changed()  # rows priced from a bill get the new prices where they have some
         self.digests.use_table(table)
 
     def _interruptible_sleep(self, seconds: float) -> None:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from monitor import __version__
+from monitor.bill_prices import BillPrices
 from monitor.budgets import BudgetEngine, BudgetStatus
 from monitor.budgets.balances import evaluate_balances
 from monitor.config import Config
@@ -57,6 +58,7 @@ class PollCycle:
         exposition: Exposition,
         probes: Probes,
         clock: Callable[[], float],
+        bills: BillPrices | None = None,
     ) -> None:
         self.config = config
         self.table = table
@@ -67,6 +69,8 @@ class PollCycle:
         self.exposition = exposition
         self.probes = probes
         self.clock = clock
+        self.bills = bills
+        """Rates from the bill: derived and applied in each judge step, shown by publish."""
         self.discounts: dict[str, Decimal] = {p.name: p.discount_percent for p in config.providers}
         self.savings = CumulativeSavings(table, self.discounts)
         self.statuses: list[BudgetStatus] = []
@@ -155,7 +159,10 @@ class PollCycle:
         return True
 
     def judge(self, ledger: Ledger, alert_store: AlertStore, now: datetime) -> list[BudgetStatus]:
-        """Budgets (and anomalies) and drift: alert transitions with their outbox rows, in the ledger."""
+        """Rates from the bill (stored rows priced with the new bills first, so budgets count them),
+        then budgets (and anomalies) and drift: alert transitions with their outbox rows, in the ledger."""
+        if self.bills is not None:
+            self.bills.update(ledger, int(now.timestamp()))
         statuses = self.engine.evaluate(ledger, alert_store, now)
         evaluate_drift(
             ledger,
@@ -164,6 +171,7 @@ class PollCycle:
             self.channels,
             self.config.reconciliation.drift_threshold_percent,
             now,
+            rates=self.bills.disagreements_by_day() if self.bills is not None else None,
         )
         evaluate_balances(ledger, alert_store, self.channels, self.config.balances, now)
         return statuses
@@ -185,6 +193,8 @@ class PollCycle:
             discounts=self.discounts,
             savings=self.savings,
             daily=self.engine.daily,
+            observed=self.bills.observed_prices() if self.bills is not None else (),
+            bill_problems=self.bills.problems(int(now.timestamp())) if self.bills is not None else (),
             attribution=self.config.attribution,
         )
         self.exposition.update(
@@ -209,6 +219,8 @@ class PollCycle:
                 discounts=self.discounts,
                 version=__version__,
                 daily=self.engine.daily,
+                rates_off=self.bills.disagreements() if self.bills is not None else (),
+                bill_problems=self.bills.problems(int(now.timestamp())) if self.bills is not None else (),
                 attribution=self.config.attribution,
             )
         )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.attribution import Attributor
 from monitor.budgets import BudgetStatus
+from monitor.budgets.payload import blind_text
 from monitor.directory import Names, no_project
 from monitor.pricing import PriceTable
 from monitor.reconciliation.attributed import attributed_spend
@@ -178,6 +179,7 @@ def _budgets(statuses: Sequence[BudgetStatus]) -> list[str]:
             lines.append(
                 f"{s.name}: {usd_text(s.spend_pico)} of {usd_text(s.limit_pico)} ({percent}%) this {s.period}, "
                 f"forecast {usd_text(s.forecast_pico)}"
+                + blind_text(s.billed_excess_pico, s.unpriced_tokens, s.unpriced_models)
             )
     return lines
 

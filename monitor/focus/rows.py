@@ -2,7 +2,8 @@
 
 - EffectiveCost and ContractedCost are the ledger's stored cost (discounts applied), so the file's
   totals per day and account are the ledger's to the picodollar. ListCost is the same tokens at the
-  price table's list price in force that day (no discount); ListUnitPrice and ContractedUnitPrice
+  price table's list price in force that day (no discount), or for what only the bill priced, the
+  rate of its day's bill (docs/pricing.md); ListUnitPrice and ContractedUnitPrice
   are per token (or per unit), PricingQuantity and ConsumedQuantity the tokens.
 - BilledCost is the provider's bill where the day's bill was fetched: each bill line goes to the rows
   it names (Anthropic's model and token type, OpenAI's parsed line item), split by their effective
@@ -36,6 +37,7 @@ from monitor.focus.columns import (
     UNIT_NAMES,
 )
 from monitor.pricing import Pricer, PriceTable
+from monitor.pricing.bill_rates import BillRates
 from monitor.pricing.tiers import normalise_tier
 from monitor.reconciliation.lines import OTHER, attribute
 from monitor.records import TOKEN_TYPES
@@ -66,6 +68,9 @@ class FocusInputs:
     table: PriceTable
     names: Names
     attributor: Attributor
+    bill: BillRates | None = None
+    """The rates of the month's bills, where `bill` is a price source: a row priced from its day's bill
+    lists at that rate (a bill's rate takes no discount), not at $0 for want of a table price."""
 
 
 def _iso(t: int) -> str:
@@ -87,6 +92,7 @@ def _per_unit(pico: int, quantity: int) -> str:
 
 def _group_rows(ledger: Ledger, start: int, end: int, inputs: FocusInputs) -> dict[Key, _Group]:
     lister = Pricer(inputs.table)  # list prices: no account discount
+    lister.use_bill(inputs.bill)
     groups: dict[Key, _Group] = {}
     for stored in ledger.iter_stored(start, end):
         _add(groups, stored, lister, inputs.attributor)

@@ -18,6 +18,7 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import Collector
 
+from monitor.metrics.account_metrics import PICO, balance_metrics, usd
 from monitor.metrics.names import info_metrics
 from monitor.metrics.self_metrics import family as _family
 from monitor.metrics.self_metrics import self_metrics
@@ -26,12 +27,6 @@ from monitor.metrics.snapshot import BudgetRow, LedgerView, Snapshot
 from monitor.records import TOKEN_TYPES
 
 USAGE = ("provider", "account", "project", "model", "service_tier")
-PICO = 12
-
-
-def usd(pico: int) -> float:
-    """Picodollars to a float USD value for the exposition, rounded once from the exact value."""
-    return float(Decimal(pico).scaleb(-PICO))
 
 
 def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: bool = False) -> list[Family]:
@@ -62,6 +57,14 @@ def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: boo
         usage,
         PICO,
     )
+    repriced = Family(
+        "llm_cost_repriced_usd_total",
+        "counter",
+        "Computed cost that re-pricing took back (a lower price found later), USD; the cost counters "
+        "keep it, so the net computed cost is their sum minus this.",
+        usage,
+        PICO,
+    )
     for row in ledger.totals:
         base: tuple[str, ...] = (row.provider, row.account, row.project, row.model, row.service_tier)
         if include_api_key:
@@ -69,13 +72,18 @@ def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: boo
         if include_user:
             base = (*base, row.user)
         requests.add(base, row.requests)
-        if row.unit_cost:
-            non_token.add(base, row.unit_cost)
+        if row.unit_cost or row.repriced_unit_cost:
+            non_token.add(base, row.unit_cost + row.repriced_unit_cost)
+        taken = sum(row.repriced_costs) + row.repriced_unit_cost
+        if taken:
+            repriced.add(base, taken)
         for index, token_type in enumerate(TOKEN_TYPES):
-            if row.tokens[index] or row.costs[index]:
+            # A counter never goes down when rows are priced again: what re-pricing took back is added.
+            counted = row.costs[index] + row.repriced_costs[index]
+            if row.tokens[index] or counted:
                 tokens.add((*base, token_type), row.tokens[index])
-                if row.costs[index] or not row.unpriced_tokens:
-                    cost.add((*base, token_type), row.costs[index])
+                if counted or not row.unpriced_tokens:
+                    cost.add((*base, token_type), counted)
                 # else: tokens with no cost in a row with unpriced tokens have an unknown cost, not $0;
                 # llm_unpriced_tokens_total counts them. A priced part keeps its (exact) series.
     spend = Family(
@@ -109,10 +117,18 @@ def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: boo
         claude_code.add(key, code.cost_pico)
     model_labels = ("provider", "account", "model")
     unpriced = Family(
-        "llm_unpriced_tokens_total", "counter", "Tokens that could not be priced.", model_labels
+        "llm_unpriced_tokens_total",
+        "counter",
+        "Tokens that could not be priced when they were stored (priced later or not).",
+        model_labels,
+    )
+    unpriced_now = Family(
+        "llm_unpriced_tokens_now", "gauge", "Tokens that no price source prices now.", model_labels
     )
     for u in ledger.unpriced:
-        unpriced.add((u.provider, u.account, u.model), u.tokens)
+        unpriced.add((u.provider, u.account, u.model), u.tokens + u.priced_later)
+        if u.tokens:
+            unpriced_now.add((u.provider, u.account, u.model), u.tokens)
     savings = Family(
         "llm_cache_savings_usd_total",
         "counter",
@@ -130,7 +146,19 @@ def ledger_families(ledger: LedgerView, include_api_key: bool, include_user: boo
     )
     for p in ledger.prices:
         prices.values[(p.provider, p.model, p.service_tier, p.token_type)] = p.usd_per_million
-    return [tokens, requests, cost, non_token, spend, billed, claude_code, unpriced, savings, prices]
+    observed = Family(
+        "llm_price_observed_usd_per_million_tokens",
+        "gauge",
+        "The rate the account's latest bill shows, USD per 1M tokens (beside the list price).",
+        ("provider", "account", "model", "service_tier", "token_type"),
+        foldable=False,
+    )
+    for o in ledger.observed_prices:
+        observed.values[(o.provider, o.account, o.model, o.service_tier, o.token_type)] = o.usd_per_million
+    return [
+        tokens, requests, cost, non_token, repriced, spend, billed, claude_code,
+        unpriced, unpriced_now, savings, prices, observed,
+    ]  # fmt: skip
 
 
 def sample_value(family: Family, value: Number) -> float:
@@ -174,6 +202,11 @@ BUDGET_GAUGES: tuple[tuple[str, str, Callable[[BudgetRow], float]], ...] = (
         "When spend reaches the limit at the current run rate (+Inf: never).",
         lambda r: r.runout,
     ),
+    (
+        "llm_budget_unpriced_tokens",
+        "Tokens of the budget's period and scope that no price source priced (cost unknown, not zero).",
+        lambda r: r.unpriced_tokens,
+    ),
 )
 
 
@@ -197,31 +230,12 @@ def budget_metrics(ledger: LedgerView) -> list[Metric]:
     states = [((r.budget, t, k), float(s)) for r in budgets for t, k, s in sorted(r.alert_states)]
     doc = "1 while the budget alert is in ALARM, 0 in OK."
     metrics.append(_family("gauge", "llm_budget_alert_state", doc, ("budget", "threshold", "kind"), states))
+    unused = sorted(((r.provider, r.account, r.reason), float(r.lines)) for r in ledger.bill_lines)
+    doc = "Billed lines of the last 31 days that gave no rate (docs/reconciliation.md), by reason."
+    metrics.append(
+        _family("gauge", "spend_monitor_bill_lines_unused", doc, ("provider", "account", "reason"), unused)
+    )
     return metrics + balance_metrics(ledger)
-
-
-def balance_metrics(ledger: LedgerView) -> list[Metric]:
-    """Channels' prepaid balances and credit limits: few, never dropped by the series limit."""
-    labels = ("provider", "account", "key")
-    rows = sorted(ledger.balances, key=lambda b: (b.provider, b.account, b.key))
-    balance = [((b.provider, b.account, b.key), usd(b.balance_pico)) for b in rows]
-    limits = [((b.provider, b.account, b.key), usd(b.limit_pico)) for b in rows if b.limit_pico is not None]
-    return [
-        _family(
-            "gauge",
-            "llm_account_balance_usd",
-            'Prepaid balance left, USD (key "": the account\'s).',
-            labels,
-            balance,
-        ),
-        _family(
-            "gauge",
-            "llm_account_credit_limit_usd",
-            "Credit granted in all (the balance's limit), USD.",
-            labels,
-            limits,
-        ),
-    ]
 
 
 @dataclass

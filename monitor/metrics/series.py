@@ -23,9 +23,12 @@ OTHER = "__other__"
 FOLD_ORDER: tuple[str, ...] = ("user", "api_key", "project", "model")
 
 TRUNCATE_ORDER: tuple[str, ...] = (
+    "llm_price_observed_usd_per_million_tokens",
     "llm_price_usd_per_million_tokens",
     "llm_cache_savings_usd_total",
     "llm_unpriced_tokens_total",
+    "llm_unpriced_tokens_now",
+    "llm_cost_repriced_usd_total",
     "llm_tokens_total",
     "llm_requests_total",
     "llm_billed_cost_usd",
@@ -52,6 +55,8 @@ class Family:
     scale: int = 0
     weight: str = ""
     values: dict[Key, Number] = field(default_factory=dict)
+    foldable: bool = True
+    """False for values that cannot be added together (rates): folding never touches the family."""
 
     def add(self, key: Key, value: Number) -> None:
         self.values[key] = self.values.get(key, 0) + value
@@ -93,7 +98,7 @@ def _fold(families: Sequence[Family], dim: str, budget: int) -> str:
     weight: dict[Key, list[Number]] = defaultdict(lambda: [0, 0])
     positions: dict[int, tuple[int, int, int]] = {}
     for index, family in enumerate(families):
-        if dim not in family.labels or "account" not in family.labels:
+        if not family.foldable or dim not in family.labels or "account" not in family.labels:
             continue  # prices are per model but not per account: only truncation touches them
         p, a, d = (family.labels.index(n) for n in ("provider", "account", dim))
         positions[index] = (p, a, d)

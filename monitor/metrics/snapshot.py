@@ -18,6 +18,7 @@ from monitor.records import TOKEN_TYPES, ZERO_TOKENS
 __all__ = [
     "AccountRef",
     "BalanceRow",
+    "BillLinesRow",
     "BilledRow",
     "BudgetRow",
     "BuildInfo",
@@ -26,6 +27,7 @@ __all__ = [
     "LedgerView",
     "MetricsOptions",
     "NameRow",
+    "ObservedPriceRow",
     "PollStats",
     "PollView",
     "PriceRow",
@@ -59,6 +61,10 @@ class TotalRow:
     """Picodollars of billable non-token units (web search requests, tool calls)."""
     user: str = ""
     """The user (OpenAI's user_id, a Claude Code developer); exported with `include_user`."""
+    repriced_costs: tuple[int, ...] = ZERO_TOKENS
+    repriced_unit_cost: int = 0
+    """What re-pricing took back from `costs` and `unit_cost` (store/repriced.py): the counters add it,
+    so they never go down when rows are priced again; `llm_cost_repriced_usd_total` exports it."""
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(TOKEN_TYPES) or len(self.costs) != len(TOKEN_TYPES):
@@ -107,6 +113,19 @@ class UnpricedRow:
     account: str
     model: str
     tokens: int
+    priced_later: int = 0
+    """Tokens that had no price when stored and got one since: `llm_unpriced_tokens_total` counts them
+    too (it counts tokens that arrived unpriced), `llm_unpriced_tokens_now` only `tokens`."""
+
+
+@dataclass(frozen=True, slots=True)
+class BillLinesRow:
+    """Billed lines of the last 31 days that gave no rate, per account and reason (pricing/bill.py)."""
+
+    provider: str
+    account: str
+    reason: str
+    lines: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +133,18 @@ class PriceRow:
     """A price in force now, USD per 1M tokens, so dashboards can re-price usage."""
 
     provider: str
+    model: str
+    service_tier: str
+    token_type: str
+    usd_per_million: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedPriceRow:
+    """The rate an account's latest bill shows for a model, tier and token type, USD per 1M tokens."""
+
+    provider: str
+    account: str
     model: str
     service_tier: str
     token_type: str
@@ -132,6 +163,8 @@ class BudgetRow:
     period_end: int
     runout: float = float("inf")
     alert_states: Sequence[tuple[str, str, int]] = ()
+    unpriced_tokens: int = 0
+    """Tokens of the period and scope no price source priced (their cost is unknown, not zero)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +217,8 @@ class LedgerView:
     unpriced: Sequence[UnpricedRow] = ()
     cache_savings: Sequence[SavingsRow] = ()
     prices: Sequence[PriceRow] = ()
+    observed_prices: Sequence[ObservedPriceRow] = ()
+    bill_lines: Sequence[BillLinesRow] = ()
     budgets: Sequence[BudgetRow] = ()
     balances: Sequence[BalanceRow] = ()
     outbox_pending: int = 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from monitor.store.bill_usage import BillPriced
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetLine:
@@ -16,6 +18,8 @@ class BudgetLine:
     spend_pico: int
     forecast_pico: int
     period_end: int
+    note: str = ""
+    """What the spend does not show: "plus 12.4M unpriced tokens of gpt-7-preview" (budgets/payload.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,30 @@ class PollLine:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLine:
+    """A rate of a bill that disagrees with the table: USD per 1M tokens as text, the gap in percent."""
+
+    account: str
+    model: str
+    token_type: str
+    tier: str
+    day: str
+    billed_per_million: str
+    table_per_million: str
+    drift_percent: str
+
+
+@dataclass(frozen=True, slots=True)
+class BillLineProblem:
+    """A billed line that gave no rate, as one line for people (pricing.bill.BillProblem.text)."""
+
+    account: str
+    day: str
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatusData:
     """Everything the status page shows; filled by the daemon (see monitor.status.build_status_data)."""
 
@@ -101,3 +129,7 @@ class StatusData:
     """Month-to-date spend per team (`ident` the team, `detail` its cost centres), when rules exist."""
     developers: Sequence[NamedLine] = field(default_factory=tuple)
     """Claude Code's estimated cost this month per developer (not part of the spend above)."""
+    bill_priced: Sequence[BillPriced] = field(default_factory=tuple)
+    rates_off: Sequence[RateLine] = field(default_factory=tuple)
+    bill_lines: Sequence[BillLineProblem] = field(default_factory=tuple)
+    """The bills: models priced from them, table prices they disagree with, lines that gave no rate."""

@@ -10,11 +10,14 @@ amount in a `data-usd` attribute next to the rounded text, for tests and scraper
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from monitor.metrics.html_cells import escaped as _e
+from monitor.metrics.html_cells import table as _table
+from monitor.metrics.html_cells import usd_cell as _usd_cell
+from monitor.metrics.status_bills import bill_sections
 from monitor.metrics.status_data import (
     BalanceLine,
     BudgetLine,
@@ -53,16 +56,6 @@ td.usd,th.usd{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _usd_cell(pico: int) -> str:
-    exact = pico_to_usd(pico)
-    shown = exact.quantize(_CENT, rounding=ROUND_HALF_EVEN)
-    return f'<td class="usd" data-usd="{_e(format(exact.normalize(), "f"))}">${shown:,}</td>'
-
-
 def _when(ts: int) -> str:
     if ts <= 0:
         return "never"
@@ -85,28 +78,23 @@ def _bar(part: int, whole: int, extra: str = "") -> str:
     )
 
 
-def _table(headers: Sequence[str], rows: Sequence[str], empty: str) -> str:
-    if not rows:
-        return f'<p class="muted">{_e(empty)}</p>'
-    head = "".join(
-        f'<th class="usd">{_e(h[1:])}</th>' if h.startswith("$") else f"<th>{_e(h)}</th>" for h in headers
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
 def _budgets(data: StatusData) -> str:
     rows = []
     for b in data.budgets:
         pct = _percent(b.spend_pico, b.limit_pico)
         fpct = _percent(b.forecast_pico, b.limit_pico)
         rows.append(
-            f'<tr class="budget"><td>{_e(b.name)}</td>{_usd_cell(b.spend_pico)}{_usd_cell(b.limit_pico)}'
+            f'<tr class="budget"><td>{_e(b.name)}{_note(b.note)}</td>{_usd_cell(b.spend_pico)}{_usd_cell(b.limit_pico)}'
             f"<td>{_bar(b.spend_pico, b.limit_pico)} {'' if pct is None else f'{pct}%'}</td>"
             f"{_usd_cell(b.forecast_pico)}<td>{_bar(b.forecast_pico, b.limit_pico, ' fc')} "
             f"{'' if fpct is None else f'{fpct}%'}</td><td>{_e(_when(b.period_end))}</td></tr>"
         )
     headers = ("budget", "$spend", "$limit", "used", "$forecast", "forecast of limit", "period ends")
     return _table(headers, rows, "No budgets configured.")
+
+
+def _note(note: str) -> str:
+    return f'<br><span class="muted note">{_e(note)}</span>' if note else ""
 
 
 def _spend(lines: Sequence[SpendLine], with_model: bool) -> str:
@@ -212,6 +200,7 @@ def render_status_page(data: StatusData) -> bytes:
         _spend(data.providers, with_model=False),
         "<h2>Top models</h2>",
         _spend(data.models, with_model=True),
+        *bill_sections(data.bill_priced, data.rates_off, data.bill_lines),
         *(("<h2>Spend by team</h2>", _named(data.teams, "team", "cost centre")) if data.teams else ()),
         "<h2>Top projects</h2>",
         _named(data.projects, "project"),

@@ -20,7 +20,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from monitor.pricing.schema import ModelSpec, parse_models, with_origin
+from monitor.pricing.schema import parse_models
+from monitor.pricing.specs import ModelSpec, with_origin
 
 GENAI_PRICES = "genai-prices"
 """The source's name in config `pricing.sources` and in the ledger's `price_source` column."""

@@ -24,6 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from monitor.errors import PricingError
+from monitor.pricing.bill_rates import BillEntry, BillRates
 from monitor.pricing.entry import PriceEntry
 from monitor.pricing.table import PriceTable
 from monitor.pricing.tiers import normalise_tier, parse_context_floor
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 _DAY = 86_400
 _PLAN_CACHE_LIMIT = 65_536
 _FIX = "add a price in config pricing.overrides (or map the name with pricing.aliases)"
+_UNTIL_BILLED = " until the provider's bill of its day gives its rates (price source 'bill')"
 
 
 def discount_factor(percent: Decimal | int | str) -> Fraction:
@@ -60,6 +62,7 @@ class _Plan:
     missing: tuple[int, ...] | None  # None when every token type has a price
     factor: Fraction | None  # on token costs: the account's discount times the inference geo's multiplier
     unit_factor: Fraction | None = None  # on units: the discount only (geo multipliers are token prices)
+    bill: BillEntry | None = None  # no table entry, but the day's bill has rates (pricing/bill.py)
 
 
 class Pricer:
@@ -82,6 +85,8 @@ class Pricer:
         self._swap = threading.Lock()
         self._warned: set[tuple[str, ...]] = set()
         self.unknown_models: set[tuple[str, str]] = set()
+        self.bill: BillRates | None = None
+        """Rates from the providers' bills, for rows no price source prices (None: not used)."""
 
     def use(self, table: PriceTable) -> None:
         """Price with `table` from now on (the daemon's community data was updated). Thread-safe: rows
@@ -90,6 +95,13 @@ class Pricer:
             self.table = table
             self._plans = {}
             self.unknown_models = set()
+
+    def use_bill(self, rates: BillRates | None) -> None:
+        """Price the rows no price source prices with `rates` from now on (the daemon derived the
+        rates of new bills); None stops pricing from bills. Thread-safe, like `use`."""
+        with self._swap:
+            self.bill = rates
+            self._plans = {}
 
     def price(self, row: UsageRow) -> PricedRow:
         """The exact cost of one row, priced at the entry in force at the row's bucket start."""
@@ -110,6 +122,8 @@ class Pricer:
         tokens = row.tokens
         entry = plan.entry
         if entry is None:
+            if plan.bill is not None:
+                return _price_from_bill(row, plan.bill)
             return PricedRow(row, ZERO_TOKENS, 0, None, sum(tokens), row.units)
         costs = tuple(map(operator.mul, tokens, plan.rates))
         unpriced = 0
@@ -157,11 +171,14 @@ class Pricer:
                 row.provider, row.context_window[:40], model[:80],
             )  # fmt: skip
         entry = table.price_for(row.provider, model, tier, row.context_window, row.bucket_start)
-        if entry is None:
+        plan = _Plan(None, ZERO_TOKENS, None, None) if entry is None else self._entry_plan(entry, row)
+        bill = self.bill
+        if plan.entry is None and bill is not None:
+            found = bill.entry(row.account, model, tier, row.context_window, row.bucket_start)
+            if found is not None:
+                plan = _Plan(None, ZERO_TOKENS, None, None, bill=found)
+        if entry is None and plan.bill is None:
             self._warn_unpriced(table, row, tier)
-            plan = _Plan(None, ZERO_TOKENS, None, None)
-        else:
-            plan = self._entry_plan(entry, row)
         key = (
             row.account,
             row.provider,
@@ -172,8 +189,8 @@ class Pricer:
             row.inference_geo,
             row.bucket_start // _DAY,
         )
-        with self._swap:  # a plan of a table swapped out meanwhile is used once, never kept
-            if table is self.table:
+        with self._swap:  # a plan of a table (or bill rates) swapped out meanwhile is used once, never kept
+            if table is self.table and bill is self.bill:
                 if len(self._plans) >= _PLAN_CACHE_LIMIT:
                     self._plans.clear()
                 self._plans[key] = plan
@@ -232,8 +249,8 @@ class Pricer:
                 return
             self._warn_once(
                 ("model", row.provider, model),
-                "unknown %s model %r: its usage is counted as unpriced tokens; %s",
-                row.provider, model, _FIX,
+                "unknown %s model %r: its usage is counted as unpriced tokens%s; %s",
+                row.provider, model, _UNTIL_BILLED if self.bill is not None else "", _FIX,
             )  # fmt: skip
             return
         day = datetime.fromtimestamp(row.bucket_start, UTC).date()
@@ -258,3 +275,24 @@ class Pricer:
         if key not in self._warned:
             self._warned.add(key)
             log.warning(message, *args)
+
+
+def _price_from_bill(row: UsageRow, bill: BillEntry) -> PricedRow:
+    """A row priced at its day's rates from the bill: exact Fractions per token, each token kind's cost
+    rounded half-even to a picodollar. No discount or share applies: the bill is what was paid."""
+    costs = tuple(
+        apply_discount(count, rate) if count and rate is not None else 0
+        for count, rate in zip(row.tokens, bill.rates, strict=True)
+    )
+    unpriced = sum(count for count, rate in zip(row.tokens, bill.rates, strict=True) if rate is None)
+    unit_cost = Fraction(0)
+    unpriced_units: list[tuple[str, int]] = []
+    for name, count in row.units:
+        rate = bill.unit_rates.get(name)
+        if rate is None:
+            if count:
+                unpriced_units.append((name, count))
+        else:
+            unit_cost += count * rate
+    units = apply_discount(unit_cost.numerator, Fraction(1, unit_cost.denominator))
+    return PricedRow(row, costs, units, bill.id, unpriced, tuple(unpriced_units), bill.origin)

@@ -14,7 +14,9 @@ from pathlib import Path
 import yaml
 
 from monitor.errors import PricingError
-from monitor.pricing.schema import ModelSpec, parse_models, unknown_key
+from monitor.pricing.fields import unknown_key
+from monitor.pricing.schema import parse_models
+from monitor.pricing.specs import ModelSpec
 from monitor.yamlfile import YamlFileError, one_line, read_nodes
 
 _FILE_KEYS = ("version", "models")

@@ -18,7 +18,7 @@ from monitor.errors import PricingError
 from monitor.pricing.entry import PriceEntry
 from monitor.pricing.resolve import FINE_TUNED_PREFIX, ResolvedModel, resolve_name, resolve_upstream
 from monitor.pricing.rules import Rates, complete_tiers
-from monitor.pricing.schema import BlockSpec, ModelSpec
+from monitor.pricing.specs import BlockSpec, ModelSpec
 from monitor.pricing.tiers import context_floor, context_label
 from monitor.records import SERVICE_TIERS, TOKEN_INDEX
 

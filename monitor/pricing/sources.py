@@ -5,8 +5,10 @@ overrides). Consecutive table sources (`bundled`, `files`) merge into one layer,
 model and effective date the later one wins (so a price file or override replaces a bundled block).
 Every other source is a layer of its own. A row is priced by the first layer that lists its model:
 a tier, token type, date or geo that layer lacks stays unpriced, never taken from a later layer or
-from a neighbouring price. `bill` is reserved for rates derived from the providers' bills (issue 12):
-such a source implements `PriceSource` and is added as a layer like the community source.
+from a neighbouring price. `bill`, the last source, is the rates derived from the providers' own bills
+(pricing/bill.py): it prices a row only when no earlier source has a price for it, with the rates of
+the row's account and UTC day; since those rates change with every bill, the daemon hands them to the
+`Pricer` (`Pricer.use_bill`) rather than to the static `PriceTable`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from monitor.pricing.resolve import ResolvedModel
 BUNDLED, FILES, GENAI_PRICES, BILL = "bundled", "files", "genai-prices", "bill"
 TABLE_SOURCES = (BUNDLED, FILES)
 """Sources that form the price table itself, merged by model and date."""
-SOURCE_NAMES = (BUNDLED, FILES, GENAI_PRICES)
-DEFAULT_SOURCES = (BUNDLED, FILES)
-RESERVED = {BILL: "rates from the providers' bills, which this version does not derive yet"}
+SOURCE_NAMES = (BUNDLED, FILES, GENAI_PRICES, BILL)
+DEFAULT_SOURCES = (BUNDLED, FILES, BILL)
+RESERVED: dict[str, str] = {}
 """Source names kept for sources to come; naming one is refused with this reason."""
 
 
@@ -67,6 +69,8 @@ def source_problem(name: object, earlier: Sequence[object] = ()) -> str | None:
         return f"unknown price source {name!r}; {hint}"
     if name in earlier:
         return f"{name!r} is listed twice; keep one"
+    if BILL in earlier:
+        return f"{name!r} comes after {BILL!r}: rates from the bill price only what no other source prices; list {BILL!r} last"
     return None
 
 
@@ -79,10 +83,13 @@ def source_problems(sources: Sequence[object], where: str = "pricing.sources") -
 
 
 def layer_groups(sources: Iterable[str]) -> list[tuple[str, ...]]:
-    """The layers of a source list: consecutive table sources grouped, e.g.
-    [bundled, files, genai-prices] -> [(bundled, files), (genai-prices,)]."""
+    """The layers of the price table of a source list: consecutive table sources grouped, e.g.
+    [bundled, files, genai-prices, bill] -> [(bundled, files), (genai-prices,)]; `bill` is no layer
+    of the table (its rates are the pricer's, per account and day)."""
     groups: list[tuple[str, ...]] = []
     for name in sources:
+        if name == BILL:
+            continue
         if name in TABLE_SOURCES and groups and groups[-1][-1] in TABLE_SOURCES:
             groups[-1] = (*groups[-1], name)
         else:

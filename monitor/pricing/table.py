@@ -22,16 +22,19 @@ from monitor.pricing.entry import PriceEntry
 from monitor.pricing.files import read_price_file
 from monitor.pricing.layer import PriceLayer
 from monitor.pricing.resolve import ResolvedModel
-from monitor.pricing.schema import ModelSpec, parse_models, with_origin
+from monitor.pricing.schema import parse_models
 from monitor.pricing.sources import (
+    BILL,
     BUNDLED,
     DEFAULT_SOURCES,
     FILES,
     GENAI_PRICES,
+    TABLE_SOURCES,
     PriceSource,
     layer_groups,
     source_problems,
 )
+from monitor.pricing.specs import ModelSpec, with_origin
 from monitor.records import SERVICE_TIERS
 
 BUNDLED_PATH = Path(__file__).with_name("prices.yaml")
@@ -82,7 +85,7 @@ class PriceTable:
         problems = source_problems(list(sources))
         if problems:
             raise PricingError("\n".join(problems))
-        plain = tuple(sources) == DEFAULT_SOURCES and community is None
+        plain = tuple(s for s in sources if s != BILL) == TABLE_SOURCES and community is None
         if plain and not extra_files and not overrides and not aliases:
             return cls.bundled()
         version, bundled_specs = _bundled_specs()

@@ -30,11 +30,10 @@ from monitor.providers.base import (
     build_page,
     check_endpoint,
     read_buckets,
-    read_instant,
     select_endpoints,
 )
 from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
-from monitor.providers.payload import Fields
+from monitor.providers.payload import Fields, read_instant
 from monitor.providers.schema import Build, Option, ProviderType, common_settings
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
@@ -68,6 +67,9 @@ COST_TOKEN_TYPES: dict[str, str] = {
     "output_tokens": "output",
 }
 """The cost report's `token_type` in TOKEN_TYPES words; an unknown value is kept as reported."""
+WEB_SEARCH_UNIT = "web_search_requests"
+"""The `token_type` given to the cost report's web search lines (`cost_type` "web_search"): the usage
+report's unit of the same name."""
 
 
 def rfc3339(t: int) -> str:
@@ -212,9 +214,9 @@ class AnthropicProvider(ProviderDefaults):
 
     def _cost(self, f: Fields, day_start: int, item: Any, where: str) -> BilledCost:
         r = f.obj(item, where)
-        currency = f.text(r, "currency", where)
-        if currency.upper() != "USD":
-            raise f.error(f"{where}.currency", f"expected 'USD', got {currency!r:.20}")
+        currency = f.text(r, "currency", where).upper()  # another currency is kept apart, never added to USD
+        if not currency:
+            raise f.error(f"{where}.currency", "expected a currency code such as 'USD', got none")
         cents = r.get("amount")
         if not isinstance(cents, str):
             raise f.error(f"{where}.amount", f"expected a decimal string in cents, got {cents!r:.40}")
@@ -225,6 +227,8 @@ class AnthropicProvider(ProviderDefaults):
                 f"{where}.amount", f"{cents!r:.40} is not a usable decimal number of cents"
             ) from None
         token_type = f.text(r, "token_type", where)
+        if not token_type and f.text(r, "cost_type", where) == "web_search":
+            token_type = WEB_SEARCH_UNIT  # priced per search: its rate is per `web_search_requests` unit
         return BilledCost(
             provider=self.provider,
             account=self.account,
@@ -236,6 +240,7 @@ class AnthropicProvider(ProviderDefaults):
             token_type=COST_TOKEN_TYPES.get(token_type, token_type),
             service_tier=f.text(r, "service_tier", where),
             context_window=f.text(r, "context_window", where),
+            currency=currency,
         )
 
 

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.providers.base import read_dollars
-from monitor.providers.payload import Fields
+from monitor.providers.payload import Fields, read_dollars
 from monitor.records import BilledCost
 
 VERSION = "2023-11-01"

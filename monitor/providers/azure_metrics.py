@@ -8,8 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from monitor.providers.base import read_instant
-from monitor.providers.payload import Fields
+from monitor.providers.payload import Fields, read_instant
 
 VERSION = "2023-10-01"
 HOUR = 3600

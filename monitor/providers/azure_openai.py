@@ -3,16 +3,17 @@ Cost Management. Facts and sources: docs/providers.md, "Azure OpenAI".
 
 Azure's metrics do not split cached prompt tokens, so tokens x list price is only an upper bound of
 what Azure charges; the channel's spend is the bill (billed cost), and drift says how far apart the
-two are. Deployments map to models through the deployments list.
+two are. Deployments map to models through the deployments list. Every request goes through
+`azure_arm.ArmRequests` (the bearer token, link paging kept on the management host).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
+from monitor.providers.azure_arm import ArmRequests
 from monitor.providers.azure_auth import TokenSource
 from monitor.providers.azure_costs import VERSION as COSTS_VERSION
 from monitor.providers.azure_costs import cost_lines, cost_query, iso
@@ -20,18 +21,15 @@ from monitor.providers.azure_metrics import METRICS, metric_counts
 from monitor.providers.azure_metrics import VERSION as METRICS_VERSION
 from monitor.providers.base import (
     DAY,
-    DEFAULT_HTTP,
-    HttpOptions,
     ProviderDefaults,
     aligned_window,
     build_page,
     check_endpoint,
-    link_pages,
     select_endpoints,
     windows,
 )
 from monitor.providers.http import ApiClient, ApiStats
-from monitor.providers.payload import Fields
+from monitor.providers.http_options import DEFAULT_HTTP, HttpOptions
 from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import BilledCost, UsagePage, UsageRow, tokens_of
 
@@ -97,8 +95,7 @@ class AzureOpenAIProvider(ProviderDefaults):
         self._clients = (login, self._arm)
         self.stats: ApiStats = self._arm.stats
         login.stats = self._arm.stats  # one set of counters for the account
-        self._origin = _origin(management_url)
-        self._tokens = TokenSource(
+        tokens = TokenSource(
             login,
             account=account,
             tenant=tenant_id,
@@ -106,6 +103,7 @@ class AzureOpenAIProvider(ProviderDefaults):
             client_secret=client_secret,
             scope=f"{management_url}/.default",
         )
+        self._requests = ArmRequests(self._arm, tokens, management_url)
         self._group = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
         self._resource = f"{self._group}/providers/Microsoft.CognitiveServices/accounts/{resource}"
 
@@ -144,7 +142,9 @@ class AzureOpenAIProvider(ProviderDefaults):
         f = self._arm.fields("deployments")
         models: dict[str, str] = {}
         path = f"{self._resource}/deployments"
-        for page in self._paged("GET", path, [("api-version", DEPLOYMENTS_VERSION)], "deployments", now):
+        for page in self._requests.paged(
+            "GET", path, [("api-version", DEPLOYMENTS_VERSION)], "deployments", now
+        ):
             for i, raw in enumerate(page):
                 where = f"value[{i}]"
                 item = f.obj(raw, where)
@@ -169,9 +169,7 @@ class AzureOpenAIProvider(ProviderDefaults):
             ("metricnamespace", "Microsoft.CognitiveServices/accounts"),
         ]
         path = f"{self._resource}/providers/Microsoft.Insights/metrics"
-        body = self._tokens.call(
-            now, lambda t: self._arm.request_json("GET", path, params, endpoint=ENDPOINT, headers=_bearer(t))
-        )
+        body = self._requests.get_json(path, params, endpoint=ENDPOINT, now=now)
         counts = metric_counts(f, body, a, b)
         return [
             UsageRow(
@@ -199,7 +197,7 @@ class AzureOpenAIProvider(ProviderDefaults):
         path = f"{self._group}/providers/Microsoft.CostManagement/query"
         f = self._arm.fields("costs")
         body = cost_query(first, last)
-        pages = self._paged(
+        pages = self._requests.paged(
             "POST", path, [("api-version", COSTS_VERSION)], "costs", now, body=body, key="properties"
         )
         for number, (page,) in enumerate(pages, start=1):
@@ -207,57 +205,6 @@ class AzureOpenAIProvider(ProviderDefaults):
                 f, page, number, resource=self._resource, provider=self.provider, account=self.account
             )
             yield [line for line in lines if first <= line.day_start < last]
-
-    # ---- ARM requests ----------------------------------------------------------------------------
-
-    def _paged(
-        self,
-        method: str,
-        path: str,
-        params: list[tuple[str, str]],
-        endpoint: str,
-        now: int,
-        *,
-        body: Any = None,
-        key: str = "",
-    ) -> Iterator[list[Any]]:
-        """ARM's link paging: follow `nextLink` (POST the same body again for Cost Management), only to the
-        management host (the token must never go elsewhere). Yields each page's `value` list, or with
-        `key` a list holding the page's `key` object (Cost Management's `properties`)."""
-        f = self._arm.fields(endpoint)
-
-        def fetch(link: str | None) -> tuple[list[Any], str | None]:
-            target, query = (path, params) if link is None else (self._same_origin(f, link), [])
-            answer = self._tokens.call(
-                now,
-                lambda t: self._arm.request_json(
-                    method, target, query, endpoint=endpoint, json_body=body, headers=_bearer(t)
-                ),
-            )
-            holder = f.obj(answer.get(key), key) if key else answer
-            following = holder.get("nextLink") if key else answer.get("nextLink")
-            if following is not None and not isinstance(following, str):
-                raise f.error("nextLink", f"expected a URL or null, got {following!r:.40}")
-            return ([holder] if key else f.items(answer, "value", "")), following or None
-
-        def error(problem: str) -> Exception:
-            return f.error("nextLink", problem)
-
-        yield from link_pages(fetch, max_pages=self._arm.max_pages, error=error)
-
-    def _same_origin(self, f: Fields, link: str) -> str:
-        if _origin(link) != self._origin:
-            raise f.error("nextLink", "points to another host than management_url; not followed")
-        return link
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _build(cfg: ProviderConfig, build: Build) -> AzureOpenAIProvider:

@@ -1,6 +1,6 @@
 """What every provider adapter shares: the `Provider` seam the poller fetches through, and the bucket,
-window and page rules (alignment, `closed_until`, row merging, reading a page of buckets, offset and
-link paging).
+window and page rules (alignment, `closed_until`, row merging, reading a page of buckets). Offset and
+link paging are in `paging.py`, an adapter's HTTP settings in `http_options.py`.
 
 Adapters import this module, never each other nor their package's `__init__`. They return records
 (`UsagePage`, `BilledCost`, `Balance`); they never price or store.
@@ -8,17 +8,12 @@ Adapters import this module, never each other nor their package's `__init__`. Th
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-import httpx
-
-from monitor.providers.http import MAX_PAGES, ApiClient, ApiStats
+from monitor.providers.http import ApiClient, ApiStats
 from monitor.providers.payload import Fields
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow
 
@@ -85,51 +80,6 @@ class ProviderDefaults:
 
     def list_price_shares(self) -> Mapping[str, Decimal]:
         return {}
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    """How an adapter's HTTP client behaves: its limits, and the seams the daemon and tests inject (a
-    sleep that raises when the daemon stops, the backoff jitter, a transport)."""
-
-    timeout: float = 30.0
-    max_attempts: int = 5
-    max_pages: int = MAX_PAGES
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random | None = None
-    transport: httpx.BaseTransport | None = None
-
-    def client(
-        self,
-        *,
-        account: str,
-        base_url: str,
-        headers: Mapping[str, str],
-        secrets: Sequence[str],
-        key_hint: str,
-        credential: str,
-        retry_after_headers: Sequence[str] = ("retry-after",),
-    ) -> ApiClient:
-        """An ApiClient with these settings; `credential` names what a 401/403 refused."""
-        return ApiClient(
-            account=account,
-            base_url=base_url,
-            headers=headers,
-            secrets=secrets,
-            key_hint=key_hint,
-            credential=credential,
-            retry_after_headers=retry_after_headers,
-            timeout=self.timeout,
-            max_attempts=self.max_attempts,
-            max_pages=self.max_pages,
-            sleep=self.sleep,
-            rng=self.rng,
-            transport=self.transport,
-        )
-
-
-DEFAULT_HTTP = HttpOptions()
-"""The settings of an adapter built without a config: 30 s per request, 5 attempts, real sleeps."""
 
 
 def bucket_seconds(width: str) -> int:
@@ -229,25 +179,6 @@ def build_page(
     )
 
 
-def read_dollars(f: Fields, value: Any, where: str) -> Decimal:
-    """A dollar amount: a JSON number, parsed as a Decimal by the client (never a float)."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise f.error(where, f"expected a number of dollars, got {value!r:.40}")
-    return Decimal(value)
-
-
-def read_instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
-    """An RFC 3339 time with a zone (`2026-11-20T00:00:00Z`) as unix seconds."""
-    text = f.text(obj, key, where)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise f.error(f"{where}.{key}", f"expected an RFC 3339 time with a zone, got {text!r:.40}")
-    return int(when.timestamp())
-
-
 def read_buckets(
     client: ApiClient,
     path: str,
@@ -284,57 +215,3 @@ def read_buckets(
             # let go of it (a day of costs is tens of thousands of results, tens of MB parsed).
             results.clear()
         yield spans, items
-
-
-def offset_pages(
-    fetch: Callable[[int], tuple[list[Any], int | None]],
-    *,
-    first: int,
-    page_size: int,
-    max_pages: int,
-    error: Callable[[str], Exception],
-) -> Iterator[list[Any]]:
-    """Offset paging: `fetch(page number)` -> (items, total or None), from page `first` on.
-
-    Stops at an empty page, a short page (fewer than `page_size` items; 0 when the server's page size
-    is unknown) or once `total` items were read. A `total` that changes between pages means the list moved under the offsets (rows added or
-    removed inside the window): `error` is raised rather than risking a row read twice or missed,
-    and the caller may start the window again. More than `max_pages` pages is also an error.
-    """
-    seen_total: int | None = None
-    read = 0
-    for number in range(first, first + max_pages):
-        items, total = fetch(number)
-        if total is not None:
-            if seen_total is not None and total != seen_total:
-                raise error(f"the result count changed from {seen_total} to {total} while paging")
-            seen_total = total
-        yield items
-        read += len(items)
-        if not items or len(items) < page_size or (seen_total is not None and read >= seen_total):
-            return
-    raise error(f"still more pages after {max_pages}; stopped")
-
-
-def link_pages(
-    fetch: Callable[[str | None], tuple[list[Any], str | None]],
-    *,
-    max_pages: int,
-    error: Callable[[str], Exception],
-) -> Iterator[list[Any]]:
-    """Link paging: `fetch(link or None)` -> (items, next link or None), following links until none.
-
-    A link that repeats an earlier one, or more than `max_pages` pages, is an error (never a loop).
-    """
-    seen: set[str] = set()
-    link: str | None = None
-    for _ in range(max_pages):
-        items, following = fetch(link)
-        yield items
-        if not following:
-            return
-        if following in seen:
-            raise error("the next link repeats an earlier one; stopped a loop")
-        seen.add(following)
-        link = following
-    raise error(f"still more pages after {max_pages}; stopped")

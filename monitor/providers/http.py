@@ -9,7 +9,8 @@ secret may leak through either of them: every log line and exception message her
 Pages are parsed as they arrive (`monitor.net.jsonstream`): a 48-hour revision window is one page of
 tens of MB, and holding it whole (bytes, then a tree of dicts) cost hundreds of MB per poll.
 `parts()` hands the buckets on in parts of whole buckets, so the poller prices and writes a large
-page part by part; a page below PART_RESULTS results stays one part, checked whole first.
+page part by part; the cursor paging behind `pages()` and `parts()` (`next_page` while `has_more`,
+the page envelope's checks and bounds) is in `paging.py`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from monitor import __version__
 from monitor.errors import ProviderResponseError, ProviderTransientError
 from monitor.net.response import Watchdog
 from monitor.net.retry import RetryPolicy, retry_after_seconds
+from monitor.providers.paging import PART_RESULTS, Element, cursor_elements, parts_of, whole_pages
 from monitor.providers.payload import Fields
 from monitor.providers.request import Envelope, Failure, PageRequest, Retry, Send, parse_json
 from monitor.redaction import REDACTED, redact
@@ -57,8 +59,6 @@ MAX_RESPONSE_BYTES = 512 * 2**20
 """Decompressed bytes of one response at most; larger is a bad_response naming the endpoint."""
 MAX_BUCKET_BYTES = 32 * 2**20
 """Characters of one bucket at most (a bucket is parsed whole)."""
-PART_RESULTS = 1000
-"""Results per part handed to the poller; a larger page is priced and written in parts of whole buckets."""
 
 
 def encode_query(params: Sequence[tuple[str, str]]) -> str:
@@ -75,10 +75,6 @@ class ApiStats:
     retries: int = 0
     errors: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(REASONS, 0)))
     requests_by_endpoint: Counter[str] = field(default_factory=Counter)
-
-
-Element = tuple[int, int, Any]
-"""(page number, index in the page's data, the element); index -1 marks the end of a checked page."""
 
 
 class ApiClient:
@@ -221,13 +217,7 @@ class ApiClient:
 
     def pages(self, path: str, params: Sequence[tuple[str, str]], *, endpoint: str) -> Iterator[list[Any]]:
         """Follow `next_page` while `has_more`, yielding each page's `data` list (whole, never partial)."""
-        page: list[Any] = []
-        for _, index, element in self._elements(path, params, endpoint):
-            if index < 0:
-                yield page
-                page = []
-            else:
-                page.append(element)
+        return whole_pages(self._elements(path, params, endpoint))
 
     def parts(
         self, path: str, params: Sequence[tuple[str, str]], *, endpoint: str, results: int = PART_RESULTS
@@ -237,66 +227,23 @@ class ApiClient:
         A page with fewer than `results` results in all is one part, handed on after its envelope
         was checked; a larger one is handed on in parts of about `results` results as it arrives.
         """
-        part: list[tuple[str, Any]] = []
-        size = 0
-        for number, index, element in self._elements(path, params, endpoint):
-            if index >= 0:
-                part.append((f"page {number}.data[{index}]", element))
-                found = element.get("results") if isinstance(element, dict) else None
-                size += len(found) if isinstance(found, list) else 1
-            if part and (index < 0 or size >= results):
-                yield part
-                part, size = [], 0
+        return parts_of(self._elements(path, params, endpoint), results)
 
     def fields(self, endpoint: str) -> Fields:
         """A typed reader for payloads of `endpoint` whose errors name the field and count as bad_response."""
         return Fields(self.account, endpoint, redact=self.redact, errors=self.stats.errors)
 
-    # -- paging ------------------------------------------------------------------------------
+    # -- the page stream ---------------------------------------------------------------------
 
     def _elements(self, path: str, params: Sequence[tuple[str, str]], endpoint: str) -> Iterator[Element]:
         """Each element of each page as it arrives, and (n, -1, None) after page n's envelope checked out."""
-        fields = self.fields(endpoint)
-        seen: set[str] = set()
-        cursor: str | None = None
-        number = 1
-        while True:
+
+        def page_at(cursor: str | None) -> Generator[tuple[int, Any], None, Envelope]:
             query = [*params, ("page", cursor)] if cursor else list(params)
             url = f"{path}?{encode_query(query)}" if query else path
-            stream = self._page(Send("GET", url), path, endpoint)
-            while True:
-                try:
-                    index, element = next(stream)
-                except StopIteration as stop:
-                    envelope: Envelope = stop.value
-                    break
-                yield number, index, element
-            body, where = envelope.members, f"page {number}"
-            if body.get("object", "page") != "page":
-                raise fields.error(where, f"expected a page object, got object={body.get('object')!r:.40}")
-            if not envelope.has_array:
-                fields.items(body, "data", where)  # raises, naming the field and what it held
-            has_more = body.get("has_more")
-            if not isinstance(has_more, bool):
-                raise fields.error(f"{where}.has_more", f"expected true or false, got {has_more!r:.40}")
-            next_page = body.get("next_page")
-            if next_page is not None and not isinstance(next_page, str):
-                raise fields.error(f"{where}.next_page", f"expected a string or null, got {next_page!r:.40}")
-            yield number, -1, None
-            if not has_more:
-                return
-            if not next_page:
-                raise fields.error(f"{where}.next_page", "has_more is true but next_page is empty")
-            if next_page in seen:
-                raise fields.error(f"{where}.next_page", "the cursor repeats an earlier one; stopped a loop")
-            if number >= self.max_pages:
-                raise fields.error(
-                    f"{where}.next_page",
-                    f"still more pages after {number}; stopped (at most {self.max_pages} per fetch)",
-                )
-            seen.add(next_page)
-            cursor = next_page
-            number += 1
+            return self._page(Send("GET", url), path, endpoint)
+
+        return cursor_elements(page_at, self.fields(endpoint), max_pages=self.max_pages)
 
     def _page(self, send: Send, path: str, label: str) -> Generator[tuple[int, Any], None, Envelope]:
         """One page: yields (index, element) of `data` as they arrive and returns the other members.

@@ -4,7 +4,8 @@ Facts and sources: docs/providers.md, "OpenRouter".
 
 OpenRouter reports dollars: they are the billed cost. A day's bill is today's spend so far until the
 day completes and `/activity` lists it; then the activity rows replace it whole, so the day is never
-counted twice. A finished day `/activity` does not list yet keeps what was stored.
+counted twice. A finished day `/activity` does not list yet keeps what was stored. The keys (today's
+spend, key limits) are read by `openrouter_keys.KeyList`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.providers.base import (
     DAY,
-    DEFAULT_HTTP,
-    HttpOptions,
     ProviderDefaults,
     align_down,
     build_page,
     check_endpoint,
-    offset_pages,
-    read_dollars,
     select_endpoints,
 )
 from monitor.providers.http import ApiStats
-from monitor.providers.payload import Fields
+from monitor.providers.http_options import DEFAULT_HTTP, HttpOptions
+from monitor.providers.openrouter_keys import KeyList
+from monitor.providers.payload import Fields, read_pico
 from monitor.providers.schema import Build, Option, ProviderType, http_options
 from monitor.records import Balance, BilledCost, UsagePage, UsageRow, tokens_of
 
@@ -40,7 +39,6 @@ DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 ENDPOINT = "activity"
 HISTORY_DAYS = 30
 """`/activity` covers the last 30 completed UTC days (channel-apis.md 2.1)."""
-KEYS_PAGE = 100
 SETTLED_AFTER = 2 * DAY
 """A finished day older than this counts as published even when `/activity` has no row for it
 (when a day appears is unconfirmed; an empty day has no rows at all)."""
@@ -76,7 +74,7 @@ class OpenRouterProvider(ProviderDefaults):
         )
         self.stats: ApiStats = self._client.stats
         self._activity: tuple[int, list[dict[str, Any]]] | None = None
-        self._keys: tuple[int, list[tuple[str, dict[str, Any]]]] | None = None
+        self._key_list = KeyList(self._client)
         self._pending: set[int] = set()
         self._warned_history = False
 
@@ -133,7 +131,7 @@ class OpenRouterProvider(ProviderDefaults):
                 day_start=r["day"],
                 project="",
                 line_item=f.text(r["raw"], "provider_name", where),
-                amount_pico=_pico(f, r["raw"], "usage", where),
+                amount_pico=read_pico(f, r["raw"], "usage", where),
                 model=f.text(r["raw"], "model", where),
             )
             for r in rows
@@ -150,7 +148,7 @@ class OpenRouterProvider(ProviderDefaults):
                     line_item=f"today so far: key {name}",
                     amount_pico=pico,
                 )
-                for name, pico in self._spent_today(now)
+                for name, pico in self._key_list.spent_today(now)
                 if pico
             ]
 
@@ -162,16 +160,16 @@ class OpenRouterProvider(ProviderDefaults):
         """The account's credits left (of all bought), and each key with a spending limit of its own."""
         f = self._client.fields("credits")
         data = f.obj(self._client.get_json("/credits", [], endpoint="credits").get("data"), "data")
-        bought = _pico(f, data, "total_credits", "data")
-        used = _pico(f, data, "total_usage", "data")
+        bought = read_pico(f, data, "total_credits", "data")
+        used = read_pico(f, data, "total_usage", "data")
         balances = [Balance(self.provider, self.account, "", bought - used, bought, now)]
         k = self._client.fields("keys")
-        for i, (name, key) in enumerate(self._keys_list(now)):
+        for i, (name, key) in enumerate(self._key_list.named(now)):
             where = f"keys[{i}]"
             if key.get("limit") is None:
                 continue
-            limit = _pico(k, key, "limit", where)
-            left = _pico(k, key, "limit_remaining", where)
+            limit = read_pico(k, key, "limit", where)
+            left = read_pico(k, key, "limit_remaining", where)
             balances.append(Balance(self.provider, self.account, name, left, limit, now))
         return balances
 
@@ -214,48 +212,6 @@ class OpenRouterProvider(ProviderDefaults):
             requests=f.count(raw, "requests", where, required=True),
         )
 
-    def _keys_list(self, now: int) -> list[tuple[str, dict[str, Any]]]:
-        """Every API key (`/keys`, 100 a page by offset, disabled ones too) with a name unique in the
-        account (its name, else label, else hash; a repeated one gets its hash's start), once per `now`."""
-        if self._keys is None or self._keys[0] != now:
-            f = self._client.fields("keys")
-
-            def fetch(page: int) -> tuple[list[Any], int | None]:
-                params = [("include_disabled", "true"), ("offset", str(page * KEYS_PAGE))]
-                body = self._client.get_json("/keys", params, endpoint="keys")
-                return [
-                    f.obj(k, f"page {page + 1}.data[{i}]") for i, k in enumerate(f.items(body, "data", ""))
-                ], None
-
-            def moved(problem: str) -> Exception:
-                return f.error("keys", problem)
-
-            pages = offset_pages(
-                fetch, first=0, page_size=KEYS_PAGE, max_pages=self._client.max_pages, error=moved
-            )
-            keys = [key for page in pages for key in page]
-            names = [
-                f.text(k, "name", f"keys[{i}]")
-                or f.text(k, "label", f"keys[{i}]")
-                or f.text(k, "hash", "")[:12]
-                for i, k in enumerate(keys)
-            ]
-            repeated = {n for n in names if names.count(n) > 1}
-            unique = [
-                f"{n} ({f.text(k, 'hash', f'keys[{i}]')[:8]})" if n in repeated else n
-                for i, (n, k) in enumerate(zip(names, keys, strict=True))
-            ]
-            self._keys = (now, list(zip(unique, keys, strict=True)))
-        return self._keys[1]
-
-    def _spent_today(self, now: int) -> list[tuple[str, int]]:
-        f = self._client.fields("keys")
-        spent = []
-        for i, (name, key) in enumerate(self._keys_list(now)):
-            where = f"keys[{i}]"
-            spent.append((name, _pico(f, key, "usage_daily", where)))
-        return spent
-
 
 def _day(f: Fields, row: dict[str, Any], where: str) -> int:
     text = f.text(row, "date", where)
@@ -268,11 +224,6 @@ def _day(f: Fields, row: dict[str, Any], where: str) -> int:
 
 def _date(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).date().isoformat()
-
-
-def _pico(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
-    """A dollar amount of `obj` (a JSON number, read as a Decimal) in picodollars."""
-    return f.pico(read_dollars(f, obj.get(key), f"{where}.{key}"), f"{where}.{key}")
 
 
 def _build(cfg: ProviderConfig, build: Build) -> OpenRouterProvider:

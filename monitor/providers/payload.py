@@ -1,12 +1,13 @@
-"""Typed reads from provider JSON payloads: counts, strings, flags, timestamps and money, each failing
-with a ProviderResponseError that names the account, endpoint and field path, so a hostile or changed
-payload rejects the page instead of writing wrong numbers.
+"""Typed reads from provider JSON payloads: counts, strings, flags, timestamps, RFC 3339 times and
+money, each failing with a ProviderResponseError that names the account, endpoint and field path, so a
+hostile or changed payload rejects the page instead of writing wrong numbers.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -114,3 +115,27 @@ class Fields:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_dollars(f: Fields, value: Any, where: str) -> Decimal:
+    """A dollar amount: a JSON number, parsed as a Decimal by the client (never a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise f.error(where, f"expected a number of dollars, got {value!r:.40}")
+    return Decimal(value)
+
+
+def read_instant(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
+    """An RFC 3339 time with a zone (`2026-11-20T00:00:00Z`) as unix seconds."""
+    text = f.text(obj, key, where)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise f.error(f"{where}.{key}", f"expected an RFC 3339 time with a zone, got {text!r:.40}")
+    return int(when.timestamp())
+
+
+def read_pico(f: Fields, obj: dict[str, Any], key: str, where: str) -> int:
+    """A dollar amount of `obj` (a JSON number, read as a Decimal) in picodollars."""
+    return f.pico(read_dollars(f, obj.get(key), f"{where}.{key}"), f"{where}.{key}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from monitor.providers.base import HttpOptions
+from monitor.providers.http_options import HttpOptions
 
 if TYPE_CHECKING:
     from monitor.config.model import ProviderConfig

@@ -10,14 +10,16 @@ providers report late and the last hour of usage may still be arriving just afte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from monitor.periods import to_unix
+from monitor.pricing.bill import ObservedRate
 from monitor.reconciliation.drift import DayDrift, ModelDrift, drift_rows, exceeds, model_drift, off_models
+from monitor.reconciliation.rates import rate_payload, rate_text
 from monitor.records import usd_exact, usd_text
 from monitor.store import Ledger
 from monitor.store.alerts import ALARM, OK, AlertKey, AlertStore
@@ -51,7 +53,9 @@ def _percent(ratio: Decimal | None) -> str:
     return "n/a" if ratio is None else f"{ratio * 100:+.2f}"
 
 
-def _payload(row: DayDrift, models: Sequence[ModelDrift], threshold: str) -> dict[str, Any]:
+def _payload(
+    row: DayDrift, models: Sequence[ModelDrift], threshold: str, rates: Sequence[ObservedRate] = ()
+) -> dict[str, Any]:
     day = utc_day(row.day_start)
     named = ", ".join(f"{m.model} ({_percent(m.ratio)}%)" for m in models[:MODELS_IN_PAYLOAD])
     summary = (
@@ -60,7 +64,10 @@ def _payload(row: DayDrift, models: Sequence[ModelDrift], threshold: str) -> dic
     )
     if named:
         summary += f"; models: {named}"
+    if rates:  # the prices that are off, from the rates the day's bill shows
+        summary += "; prices off: " + "; ".join(rate_text(r) for r in rates[:MODELS_IN_PAYLOAD])
     return {
+        "prices": [rate_payload(r) for r in rates[:MODELS_IN_PAYLOAD]],
         "summary": summary,
         "severity": "warning",
         "labels": {"provider": row.provider, "account": row.account, "day": day},
@@ -93,12 +100,15 @@ def evaluate_drift(  # noqa: PLR0917 - the positional order the daemon calls it 
     *,
     window_days: int = WINDOW_DAYS,
     settle_seconds: int = SETTLE_SECONDS,
+    rates: Mapping[tuple[str, int], Sequence[ObservedRate]] | None = None,
 ) -> list[DriftStatus]:
     """Evaluate the settled days of the last `window_days` and move each (account, day) alert.
 
     Transitions and their outbox rows are written in one transaction. A day whose drift is
     undefined (nothing billed) is left as it is. Alarms of an older threshold setting for the
-    same days are resolved, so changing the threshold never leaves an alarm behind.
+    same days are resolved, so changing the threshold never leaves an alarm behind. `rates`, per
+    (account, day), are the bill's rates that disagree with the table's (reconciliation.rates): the
+    alert names those prices.
     """
     names = list(channels)
     now_s = to_unix(now)
@@ -123,7 +133,7 @@ def evaluate_drift(  # noqa: PLR0917 - the positional order the daemon calls it 
                 state,
                 period_end=row.day_start + DAY + window_days * DAY,
                 now=now_s,
-                payload=_payload(row, off, label),
+                payload=_payload(row, off, label, (rates or {}).get((row.account, row.day_start), ())),
                 channels=names,
             )
             result.append(DriftStatus(row, state, queued, off))

@@ -8,17 +8,19 @@ price sheet. Used by `spend-monitor demo`, the integration and chaos tests and t
         sim.ground_truth("openai", start, end).cost_pico
 """
 
-from monitor.simulator.core import (
+from monitor.simulator.core import Simulator
+from monitor.simulator.prices import PriceKey
+from monitor.simulator.server import FAULTS, RequestRecord
+from monitor.simulator.traffic_models import (
     BENCHMARK_OPENAI_MODELS,
     DEFAULT_ANTHROPIC_MODELS,
     DEFAULT_OPENAI_MODELS,
     EMBEDDING_MODEL,
+    PREVIEW_ANTHROPIC_MODEL,
+    PREVIEW_OPENAI_MODEL,
     SEEDS_ANTHROPIC_MODELS,
     SEEDS_OPENAI_MODELS,
-    Simulator,
 )
-from monitor.simulator.prices import PriceKey
-from monitor.simulator.server import FAULTS, RequestRecord
 from monitor.simulator.truth import Billed, GroundTruth, Totals
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "DEFAULT_OPENAI_MODELS",
     "EMBEDDING_MODEL",
     "FAULTS",
+    "PREVIEW_ANTHROPIC_MODEL",
+    "PREVIEW_OPENAI_MODEL",
     "SEEDS_ANTHROPIC_MODELS",
     "SEEDS_OPENAI_MODELS",
     "Billed",

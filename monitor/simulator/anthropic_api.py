@@ -162,12 +162,12 @@ def _costs(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
     for day in starts:
         totals: dict[tuple[Any, ...], int] = {}
         for hour in range(day, day + DAY, 3600):
-            for (workspace, _, item), (_, pico) in usage.hour_lines("anthropic", hour, now).items():
+            for (workspace, _, item), (_, pico) in usage.costs.hour_lines("anthropic", hour, now).items():
                 group = (workspace if "workspace_id" in grouped else None, item if by_description else None)
                 totals[group] = totals.get(group, 0) + pico
         results = []
         for (workspace, item), pico in totals.items():
-            info = usage.line_info[item] if item is not None else None
+            info = usage.costs.line_info[item] if item is not None else None
             tokens = info is not None and info.token_type != WEB_SEARCH
             results.append(
                 {
@@ -182,5 +182,6 @@ def _costs(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
                     "token_type": info.token_type if tokens and info else None,
                 }
             )
+        results.extend(usage.extra_lines.get(("anthropic", day), ()))
         data.append({"starting_at": rfc3339(day), "ending_at": rfc3339(day + DAY), "results": results})
     return {"data": data, "has_more": following is not None, "next_page": following}

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from monitor.simulator.directory import SimDirectory
-from monitor.simulator.generate import DAY, unit
+from monitor.simulator.generate import DAY
+from monitor.simulator.layout import unit
 from monitor.simulator.wire import ApiRequest, BadRequest, first, limit_of
 
 PATH = "/v1/organizations/usage_report/claude_code"

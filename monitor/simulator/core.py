@@ -10,65 +10,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
-from types import MappingProxyType, TracebackType
-from typing import Any
+from collections.abc import Callable, Sequence
+from types import TracebackType
 
-from monitor.simulator import claude_code
 from monitor.simulator.azure_api import AzureSim
 from monitor.simulator.directory import SimDirectory
-from monitor.simulator.generate import DAY, HOUR, Layout, make_layout, profile
+from monitor.simulator.generate import DAY, HOUR
+from monitor.simulator.layout import Layout, make_layout, profile
 from monitor.simulator.newapi_api import NewApiSim
 from monitor.simulator.openrouter_api import OpenRouterSim
-from monitor.simulator.prices import SHORT_CONTEXT, SLOT_OF, PriceBook, PriceKey, base_model
-from monitor.simulator.server import Gateway, RequestRecord, SimulatorServer
+from monitor.simulator.prices import PriceBook, base_model
+from monitor.simulator.scripting import Scripting
+from monitor.simulator.server import Gateway, SimulatorServer
 from monitor.simulator.sheet import dated_changes, geo_factors, published_sheet, released
-from monitor.simulator.truth import Billed, GroundTruth, billed, ground_truth
+from monitor.simulator.traffic_models import DEFAULT_ANTHROPIC_MODELS, DEFAULT_OPENAI_MODELS, EMBEDDING_MODEL
 from monitor.simulator.usage import SimulatedUsage
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_OPENAI_MODELS = (
-    "gpt-6.1-sol",
-    "gpt-6-luna",
-    "gpt-4.1-2025-04-14",
-    "gpt-4.1-mini-2025-04-14",
-    "ft:gpt-4.1-mini-2025-04-14:acme::sim123",
-)
-"""Today's traffic (December 2026): GPT-6.1 Sol and GPT-6 Luna with cache writes on the default, fast and
-batch tiers, and some GPT-4.1 (with a fine-tune) as in the seeds' examples."""
-DEFAULT_ANTHROPIC_MODELS = (
-    "claude-sonnet-5-5",
-    "claude-opus-5-5",
-    "claude-haiku-4-5-20251001",
-)
-"""Claude Sonnet and Opus 5.5 (5-minute and 1-hour cache writes, Opus in fast mode, some US inference)
-and Claude Haiku 4.5."""
-SEEDS_OPENAI_MODELS = (
-    "gpt-4.1-2025-04-14",
-    "gpt-4.1-mini-2025-04-14",
-    "gpt-4.1-nano-2025-04-14",
-    "ft:gpt-4.1-mini-2025-04-14:acme::sim123",
-)
-SEEDS_ANTHROPIC_MODELS = (
-    "claude-sonnet-4-5-20250929",
-    "claude-haiku-4-5-20251001",
-    "claude-opus-4-1-20250805",
-)
-"""The default traffic before December 2026, for tests and benchmarks that compare with older figures."""
-BENCHMARK_OPENAI_MODELS = (
-    *SEEDS_OPENAI_MODELS[:3],
-    "gpt-4o-2024-08-06",
-    "gpt-4o-mini-2024-07-18",
-    "o3-2025-04-16",
-    "o4-mini-2025-04-16",
-    "gpt-5-2025-08-07",
-    "gpt-5-mini-2025-08-07",
-    "gpt-5-nano-2025-08-07",
-)
-"""Ten priced OpenAI model names, for `openai_models=` in benchmarks."""
-EMBEDDING_MODEL = "text-embedding-3-small"
 NEWAPI_ACCESS_TOKEN = "simRelayAccessToken0123456789abc"  # noqa: S105 - made up, the simulator's own
 """The relay user's system access token (32 characters, like new-api's)."""
 NEWAPI_USER_ID = 42
@@ -78,11 +37,10 @@ OPENROUTER_INFERENCE_KEY = "sk-or-v1-sim-inference0123456789abcdef0123456789"
 AZURE_CLIENT_SECRET = "simAzure~ClientSecret.0123456789abcdefGHIJ"  # noqa: S105 - made up, the simulator's own
 """The service principal's client secret (tenant, client, subscription: monitor.simulator.azure_api)."""
 HISTORY_DAYS = 30
-PROVIDERS = ("openai", "anthropic")
 _PRICED_BY_INPUT = "input"  # a (tier, context window) exists for a model when it has an input price
 
 
-class Simulator:
+class Simulator(Scripting):
     """Both providers' APIs on one loopback HTTP server, started with `start()` or `with Simulator() as sim`.
 
     `clock` is the provider's "now" (unix seconds): hours that have closed by then are complete, the
@@ -264,118 +222,3 @@ class Simulator:
     def newapi_base_url(self) -> str:
         """The relay console's base (config `base_url` for type newapi: no /v1)."""
         return f"{self.url}{self.newapi.prefix}"
-
-    # ---- scripting ----------------------------------------------------------------------------------
-
-    def inject(self, fault: str, *, path: str = "*", count: int = 1, retry_after: int | None = None) -> None:
-        """Apply `fault` to the next `count` requests whose path matches `path` (fnmatch, e.g.
-        "*/usage/completions"). Faults: see server.FAULTS and docs/simulator.md."""
-        self._gateway.inject(fault, path, count, retry_after)
-
-    def clear_faults(self) -> None:
-        self._gateway.clear_faults()
-
-    @property
-    def requests_log(self) -> list[RequestRecord]:
-        """A copy of every request served so far, credentials redacted."""
-        return self._gateway.log()
-
-    def reset_log(self) -> None:
-        self._gateway.reset_log()
-
-    @property
-    def prices(self) -> Mapping[PriceKey, Decimal]:
-        """The simulator's price sheet, USD per 1M tokens (per 1M requests for web search)."""
-        return MappingProxyType(self._book.sheet)
-
-    def price_at(
-        self,
-        model: str,
-        token_type: str,
-        at: int,
-        *,
-        service_tier: str = "standard",
-        context_window: str | None = None,
-        inference_geo: str = "",
-    ) -> Decimal | None:
-        """The price (USD per 1M) the bill applies at unix second `at`: dated changes and the inference
-        geo's multiplier included; None where the sheet has no price."""
-        rates = self._book.rates(model, service_tier, _window(model, context_window), at, inference_geo)
-        rate = rates[SLOT_OF[token_type]]
-        return None if rate is None else Decimal(rate).scaleb(-6)
-
-    def set_price(
-        self,
-        model: str,
-        token_type: str,
-        usd_per_1m: Decimal,
-        *,
-        service_tier: str = "standard",
-        context_window: str | None = None,
-        effective_from: int | None = None,
-    ) -> None:
-        """Change a price of the sheet: for all usage, or for buckets starting at/after `effective_from`.
-
-        Bills (and ground-truth costs) follow; the monitor's own table does not, which is how drift is
-        produced. `context_window` defaults to "" for OpenAI models and "0-200k" for Anthropic ones.
-        """
-        key = PriceKey(model, service_tier, _window(model, context_window), token_type)
-        self._book.set(key, Decimal(usd_per_1m), effective_from)
-
-    # ---- the directories ----------------------------------------------------------------------------
-
-    def rename(self, provider: str, kind: str, ident: str, name: str) -> None:
-        """Rename a project (workspace), API key or user: the next directory read shows the new name."""
-        self.directories[_checked(provider)].rename(kind, ident, name)
-
-    def archive_project(self, provider: str, project: str) -> None:
-        """Archive a project (workspace) now: listed with `include_archived` only."""
-        self.directories[_checked(provider)].archive_project(project, int(self.clock()))
-
-    def revoke_key(self, provider: str, key: str) -> None:
-        """Revoke an API key: OpenAI drops it from the list, Anthropic lists it as archived."""
-        self.directories[_checked(provider)].revoke_key(key)
-
-    # ---- expectations -------------------------------------------------------------------------------
-
-    def project_ids(self, provider: str) -> list[str | None]:
-        """The organisation's project ids (OpenAI) or workspace ids (Anthropic; None = default workspace)."""
-        return list(self._usage.layouts[_checked(provider)].projects)
-
-    def ground_truth(
-        self, provider: str, start: int, end: int, *, endpoint: str | None = None
-    ) -> GroundTruth:
-        """Exact usage totals of buckets starting in [start, end) as the API reports them now.
-
-        OpenAI covers completions and embeddings (pick one with endpoint="completions"/"embeddings").
-        """
-        return ground_truth(
-            self._usage, _checked(provider), start, end, now=int(self.clock()), endpoint=endpoint
-        )
-
-    def claude_code(self, day_start: int) -> list[dict[str, Any]]:
-        """The Claude Code report's records of one UTC day, as the API answers them now."""
-        return claude_code.day_records(
-            self._usage.seed,
-            self.directories["anthropic"],
-            self._usage.layouts["anthropic"].models,
-            day_start,
-            int(self.clock()),
-        )
-
-    def billed(self, provider: str, start: int, end: int) -> Billed:
-        """What the cost endpoint reports for the days starting in [start, end), in picodollars."""
-        return billed(self._usage, _checked(provider), start, end, now=int(self.clock()))
-
-
-def _window(model: str, context_window: str | None) -> str:
-    """The sheet's context window of a price: as given, else "0-200k" for Claude and "" for OpenAI."""
-    if context_window is not None:
-        return context_window
-    return SHORT_CONTEXT if model.startswith("claude") else ""
-
-
-def _checked(provider: str) -> str:
-    if provider not in PROVIDERS:
-        raise ValueError(f"provider must be one of {PROVIDERS}, got {provider!r}")
-    return provider

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monitor.simulator.generate import Layout, ident
+from monitor.simulator.layout import Layout, ident
 
 _PROJECT_NAMES = (
     "search-backend",

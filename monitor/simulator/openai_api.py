@@ -214,7 +214,8 @@ def _costs(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
     for day in starts:
         totals: dict[tuple[Any, ...], list[int]] = {}
         for hour in range(day, day + DAY, 3600):
-            for (project, api_key, item), (quantity, pico) in usage.hour_lines("openai", hour, now).items():
+            lines = usage.costs.hour_lines("openai", hour, now)
+            for (project, api_key, item), (quantity, pico) in lines.items():
                 if (projects and project not in projects) or (keys and api_key not in keys):
                     continue
                 group = (
@@ -237,5 +238,6 @@ def _costs(usage: SimulatedUsage, request: ApiRequest) -> dict[str, Any]:
             }
             for (project, api_key, item), (quantity, pico) in totals.items()
         ]
+        results.extend(usage.extra_lines.get(("openai", day), ()))
         data.append({"object": "bucket", "start_time": day, "end_time": day + DAY, "results": results})
     return {"object": "page", "data": data, "has_more": following is not None, "next_page": following}

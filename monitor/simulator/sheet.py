@@ -39,6 +39,8 @@ _OPENAI: dict[str, tuple[_Prices, _Prices | None]] = {
     # December 2026: 30-minute cache writes at 1.25x input; fast is 2x standard.
     "gpt-6.1-sol": (("2", "0.1", "10", "2.5"), ("4", "0.2", "20", "5")),
     "gpt-6-luna": (("0.1", "0.01", "0.5", "0.125"), ("0.2", "0.02", "1", "0.25")),
+    # A preview no price source lists (made up): only the bill says what it costs.
+    "gpt-7-preview": (("3", "0.3", "18", "3.75"), ("6", "0.6", "36", "7.5")),
 }
 _OPENAI_LONG_FACTORS = (Decimal(2), Decimal(2), Decimal("1.5"), Decimal(2))
 """GPT-5.4 and later above 272K prompt tokens: 2x input and cache prices, 1.5x output (whole request)."""
@@ -68,6 +70,8 @@ _ANTHROPIC: dict[str, tuple[_Claude, _Claude | None]] = {
     # Claude 3 Sonnet (retired; genai-prices 0.2.3: 3 / 15, no batch price): not in the bundled table,
     # so tests use it as a model only the community source prices.
     "claude-3-sonnet": (("3", "15", "0.3", "3.75", "6"), None),
+    # A preview no price source lists (made up): only the cost report says what it costs.
+    "claude-sonnet-6-preview": (("2.5", "12.5", "0.125", "3.125", "5"), ("5", "18.75", "0.25", "6.25", "10")),
 }
 _NO_BATCH = frozenset({"claude-3-sonnet"})
 """Models the simulated provider serves without the Batch API (no batch traffic, no batch price)."""

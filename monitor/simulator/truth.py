@@ -120,8 +120,8 @@ def ground_truth(
     # Costs are linear in counts: sum counts per (project, price, day, endpoint), then price each sum once.
     counted: dict[tuple[str, tuple[str, str, str], Rates, int, str], list[int]] = {}
     for name, hour, (dims, counts) in usage.cells_between(provider, start, end, now, endpoint):
-        price = usage.price_key(provider, dims)
-        key = (dims[0] or "", price, usage.rates(provider, dims, hour), hour - hour % DAY, name)
+        price = usage.costs.price_key(provider, dims)
+        key = (dims[0] or "", price, usage.costs.rates(provider, dims, hour), hour - hour % DAY, name)
         old = counted.get(key)
         counted[key] = list(counts) if old is None else list(map(operator.add, old, counts))
     finest: dict[tuple[str, str, int, str], _Sum] = {}
@@ -182,8 +182,8 @@ def billed(usage: SimulatedUsage, provider: str, start: int, end: int, *, now: i
     first_day = -(-start // DAY) * DAY
     for day in range(first_day, min(end, now), DAY):
         for hour in range(day, day + DAY, HOUR):
-            for (project, _, item), (_, pico) in usage.hour_lines(provider, hour, now).items():
-                model = usage.line_info[item].model
+            for (project, _, item), (_, pico) in usage.costs.hour_lines(provider, hour, now).items():
+                model = usage.costs.line_info[item].model
                 by_day[day] += pico
                 by_model[model] += pico
                 by_project[project or ""] += pico

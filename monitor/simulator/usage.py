@@ -1,94 +1,39 @@
-"""What the simulated providers report at a given moment: hour states, bucket widths, grouping, cost lines.
+"""What the simulated providers report at a given moment: hour states, bucket widths, grouping.
 
 The truth of an hour is generated once (generate.py); what the API shows of it depends on `now`:
 nothing before history starts or after `now`; a proportional share while the hour is open; nothing
 for a "late" hour until 3 h after it closes; slightly more for a "revised" hour from 1-2 h after it
 closes. Minute buckets split an hour evenly (remainder in the first minutes); day buckets add 24 hours.
-Everything whose answer can no longer change is cached (bounded).
+Everything whose answer can no longer change is cached (bounded). The cost lines of the hours are
+cost_lines.py's.
 """
 
 from __future__ import annotations
 
 import operator
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from monitor.simulator.cost_lines import CostLines
 from monitor.simulator.generate import (
     DAY,
+    ENDPOINTS,
     HOUR,
     Cell,
     Counts,
-    Layout,
     anthropic_messages,
     openai_completions,
     openai_embeddings,
-    unit,
 )
-from monitor.simulator.prices import (
-    ANTHROPIC_TOKEN_FIELDS,
-    REQUESTS_SLOT,
-    SLOT_NAMES,
-    WEB_SEARCH,
-    WEB_SEARCH_SLOT,
-    PriceBook,
-    Rates,
-    anthropic_description,
-    cost_slots,
-    openai_line_item,
-)
+from monitor.simulator.layout import Layout, unit
+from monitor.simulator.lru import Lru
+from monitor.simulator.prices import PriceBook
 
-ENDPOINTS: dict[str, tuple[str, ...]] = {
-    "openai": ("openai:completions", "openai:embeddings"),
-    "anthropic": ("anthropic:messages",),
-}
 LATE_DELAY = 3 * HOUR
 """A late hour appears this long after it closes."""
 
 Filter = tuple[tuple[int, frozenset[Any]], ...]
 """(dims index, allowed values) pairs; a cell passes when every listed dim is allowed."""
-LineKey = tuple[str | None, str | None, str]
-"""(project or workspace, api key (OpenAI only), line item or description) of a cost line."""
-
-
-@dataclass(frozen=True, slots=True)
-class LineInfo:
-    """What a cost line item stands for (the cost endpoints' descriptive fields)."""
-
-    model: str
-    token_type: str
-    service_tier: str
-    context_window: str
-
-
-class _Lru:
-    """A small thread-safe LRU map; `weigh` bounds the total size (entries count 1 each by default)."""
-
-    def __init__(self, budget: int, weigh: Callable[[Any], int] = lambda _: 1) -> None:
-        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
-        self._budget, self._weigh, self._used = budget, weigh, 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
-
-    def put(self, key: Any, value: Any) -> Any:
-        weight = self._weigh(value)
-        with self._lock:
-            old = self._items.pop(key, None)
-            self._used += weight - (old[1] if old else 0)
-            self._items[key] = (value, weight)
-            while self._used > self._budget and len(self._items) > 1:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._used -= dropped
-        return value
 
 
 def _partial(n: int, elapsed: int) -> int:
@@ -113,7 +58,7 @@ def _nonzero(cells: list[Cell]) -> list[Cell]:
 
 
 class SimulatedUsage:
-    """The simulated providers' books: hour truth, its visibility over time, aggregation and costs."""
+    """The simulated providers' books: hour truth, its visibility over time, aggregation; costs in `costs`."""
 
     def __init__(
         self,
@@ -130,18 +75,19 @@ class SimulatedUsage:
         openai_long_prompts: bool = False,
     ) -> None:
         self.seed, self.history_start, self.scale = seed, history_start, scale
-        self.layouts, self.embedding_model, self.book = layouts, embedding_model, book
+        self.layouts, self.embedding_model = layouts, embedding_model
         self.late_buckets, self.revisions, self.extra = late_buckets, revisions, extra_token_types
         self.long_prompts = openai_long_prompts
-        self._truth = _Lru(8192)
-        self._groups = _Lru(4096)
-        self._lines = _Lru(8192)
-        self.rendered = _Lru(256 * 2**20, len)
+        self._truth = Lru(8192)
+        self._groups = Lru(4096)
+        self.rendered = Lru(256 * 2**20, len)
         """Rendered JSON of stable buckets, for the API modules (bounded to 256 MiB)."""
-        self.line_info: dict[str, LineInfo] = {}
         self.directories: dict[str, Any] = {}
         """provider -> its SimDirectory (set by Simulator), served by directory_api.py."""
-        self._line_names: dict[tuple[str, str, int, str, str, str], str] = {}
+        self.extra_lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        """(provider, day start) -> cost results served as they are, after the day's own (tests)."""
+        self.costs = CostLines(book, self)
+        """The hours' cost lines, priced from `book` (cost_lines.py)."""
 
     # ---- the hour's truth and its visibility ----------------------------------------------------------
 
@@ -243,71 +189,6 @@ class SimulatedUsage:
         if signature is not None:
             self._groups.put(cache_key, rows)
         return rows
-
-    # ---- costs ------------------------------------------------------------------------------------------
-
-    def price_key(self, provider: str, dims: tuple[Any, ...]) -> tuple[str, str, str]:
-        """(model, pricing tier, context window) of a cell."""
-        if provider == "openai":
-            tier = "batch" if dims[4] else ("fast" if dims[5] in ("priority", "fast") else "standard")
-            return dims[3], tier, dims[6]
-        return dims[2], "fast" if dims[6] == "fast" else dims[3], dims[4]
-
-    def rates(self, provider: str, dims: tuple[Any, ...], hour: int) -> Rates:
-        """The rates of a cell's counts in force at `hour`, with its inference geo's multiplier."""
-        geo = dims[5] if provider == "anthropic" else ""
-        return self.book.rates(*self.price_key(provider, dims), hour, geo)
-
-    def cell_costs(self, provider: str, hour: int, cell: Cell) -> list[int]:
-        """Exact picodollars per count slot of one cell, at the prices in force at the hour's start."""
-        model, tier, _ = self.price_key(provider, cell[0])
-        return cost_slots(cell[1], self.rates(provider, cell[0], hour), f"{model} ({tier})")
-
-    def _line(self, provider: str, model: str, slot: int, price: tuple[str, str, str], geo: str) -> str:
-        """The line item (OpenAI) or description (Anthropic) of one count slot of a cell (its model, tier
-        and window in `price`); registers its info."""
-        tier, window = price[1], price[2]
-        memo = (provider, model, slot, tier, window, geo)
-        known = self._line_names.get(memo)
-        if known is not None:
-            return known
-        name = SLOT_NAMES[slot]
-        if provider == "openai":
-            item = openai_line_item(model, name, tier, window)
-            info = LineInfo(model, name, tier, window)
-        elif slot == WEB_SEARCH_SLOT:
-            item, info = (
-                anthropic_description(model, WEB_SEARCH, tier, window),
-                LineInfo(model, WEB_SEARCH, "", ""),
-            )
-        else:
-            item = anthropic_description(model, name, tier, window, geo)
-            info = LineInfo(model, ANTHROPIC_TOKEN_FIELDS[name][0], tier, window)
-        self.line_info.setdefault(item, info)
-        self._line_names[memo] = item
-        return item
-
-    def hour_lines(self, provider: str, hour: int, now: int) -> dict[LineKey, tuple[int, int]]:
-        """The hour's cost lines: (project, api key, line item) -> (quantity, picodollars)."""
-        state = self.state(provider, hour, now)
-        cache_key = (provider, hour, state, self.book.version)
-        cached = self._lines.get(cache_key)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        lines: dict[LineKey, tuple[int, int]] = {}
-        for endpoint in ENDPOINTS[provider]:
-            for cell in self.hour_cells(endpoint, hour, now):
-                dims, counts = cell
-                model, tier, window = self.price_key(provider, dims)
-                geo = dims[5] if provider == "anthropic" else ""
-                costs = self.cell_costs(provider, hour, cell)
-                owner = (dims[0], dims[2]) if provider == "openai" else (dims[0], None)
-                for slot, count in enumerate(counts):
-                    if count and slot != REQUESTS_SLOT:
-                        key = (*owner, self._line(provider, model, slot, (model, tier, window), geo))
-                        quantity, pico = lines.get(key, (0, 0))
-                        lines[key] = (quantity + count, pico + costs[slot])
-        return self._lines.put(cache_key, lines)  # type: ignore[no-any-return]
 
     def cells_between(
         self, provider: str, start: int, end: int, now: int, endpoint: str | None = None

@@ -1,6 +1,6 @@
 """The providers' billed costs (OpenAI costs, Anthropic cost report) per account and UTC day.
 
-Own `billed` migration set in the ledger file. Writes follow the usage ledger's observation rule,
+Own `billed` migration set in the ledger file (monitor.store.billed_schema). Writes follow the usage ledger's observation rule,
 per (account, day): a newer observation of a day replaces all of its lines (a revised line replaces
 the old one, a vanished line is removed), an equal one merges (pages of one fetch), an older one
 is ignored. Amounts are integer picodollars; providers' units (OpenAI dollars, Anthropic cents) are
@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
@@ -20,11 +21,11 @@ import sqlite_utils
 from monitor.errors import StoreError
 from monitor.records import BilledCost, pico_to_usd
 from monitor.store.base import LedgerLike
+from monitor.store.billed_lines import MergedLine
 from monitor.store.money import ROW_LIMIT_TEXT, join_split, out_of_range, split_sum
 
-MIGRATIONS = sqlite_utils.Migrations("billed")
-
 DAY = 86_400
+USD = "USD"
 
 LINE_KEY: tuple[str, ...] = (
     "project",
@@ -41,66 +42,17 @@ BILLED_DIMENSIONS: tuple[str, ...] = ("provider", "account", "day", "day_start",
 """Dimensions `billed_by` groups by; `day` is the UTC date (YYYY-MM-DD), `day_start` its unix start."""
 
 
-@MIGRATIONS()
-def m001_billed(db: sqlite_utils.Database) -> None:
-    """billed (the cost lines) and billed_days (the newest observation of each account's day)."""
-    db.execute("""
-CREATE TABLE billed (
-    provider TEXT NOT NULL,
-    account TEXT NOT NULL,
-    day_start INTEGER NOT NULL,
-    project TEXT NOT NULL,
-    line_item TEXT NOT NULL,
-    model TEXT NOT NULL,
-    token_type TEXT NOT NULL,
-    service_tier TEXT NOT NULL,
-    context_window TEXT NOT NULL,
-    amount_pico INTEGER NOT NULL,
-    observed_at INTEGER NOT NULL,
-    PRIMARY KEY (day_start, account, project, line_item, model, token_type, service_tier, context_window)
-) STRICT, WITHOUT ROWID""")
-    db.execute("""
-CREATE TABLE billed_days (
-    account TEXT NOT NULL,
-    day_start INTEGER NOT NULL,
-    observed_at INTEGER NOT NULL,
-    PRIMARY KEY (account, day_start)
-) STRICT, WITHOUT ROWID""")
-
-
-@MIGRATIONS()
-def m002_billed_api_key(db: sqlite_utils.Database) -> None:
-    """Rebuild `billed` with an `api_key` column in its key ("" for the lines stored before)."""
-    db.execute("""
-CREATE TABLE billed_by_key (
-    provider TEXT NOT NULL,
-    account TEXT NOT NULL,
-    day_start INTEGER NOT NULL,
-    project TEXT NOT NULL,
-    line_item TEXT NOT NULL,
-    model TEXT NOT NULL,
-    token_type TEXT NOT NULL,
-    service_tier TEXT NOT NULL,
-    context_window TEXT NOT NULL,
-    api_key TEXT NOT NULL DEFAULT '',
-    amount_pico INTEGER NOT NULL,
-    observed_at INTEGER NOT NULL,
-    PRIMARY KEY (day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key)
-) STRICT, WITHOUT ROWID""")
-    db.execute(
-        "INSERT INTO billed_by_key SELECT provider, account, day_start, project, line_item, model, token_type, "
-        "service_tier, context_window, '', amount_pico, observed_at FROM billed"
-    )
-    db.execute("DROP TABLE billed")
-    db.execute("ALTER TABLE billed_by_key RENAME TO billed")
-
-
+_INSERT_OTHER = (
+    "INSERT INTO billed_other_currency VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day_start, account, project, line_item, currency) DO UPDATE SET "
+    "amount_units = excluded.amount_units, observed_at = excluded.observed_at"
+)
 _INSERT = (
     "INSERT INTO billed (provider, account, day_start, project, line_item, model, token_type, service_tier, "
-    "context_window, api_key, amount_pico, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key) "
-    "DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
-    "observed_at = excluded.observed_at"
+    "context_window, api_key, amount_pico, observed_at, quantity, quantity_unit) VALUES (?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day_start, account, project, line_item, model, token_type, service_tier, "
+    "context_window, api_key) DO UPDATE SET provider = excluded.provider, amount_pico = excluded.amount_pico, "
+    "observed_at = excluded.observed_at, quantity = excluded.quantity, quantity_unit = excluded.quantity_unit"
 )
 
 
@@ -110,15 +62,32 @@ def days_between(start: int, end: int) -> list[int]:
     return list(range(first, max(end, first + 1), DAY))
 
 
+def day_ranges(days: Iterable[int]) -> list[tuple[int, int]]:
+    """Day starts as contiguous [start, end) ranges, in order: [D, D+1, D+3] -> [(D, D+2), (D+3, D+4)]."""
+    ranges: list[tuple[int, int]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] == day:
+            ranges[-1] = (ranges[-1][0], day + DAY)
+        else:
+            ranges.append((day, day + DAY))
+    return ranges
+
+
 def claim_days(
-    conn: sqlite3.Connection, tables: tuple[str, str], account: str, covered: set[int], observed_at: int
+    conn: sqlite3.Connection,
+    tables: tuple[str, str],
+    account: str,
+    covered: set[int],
+    observed_at: int,
+    *,
+    also: tuple[str, ...] = (),
 ) -> set[int]:
     """Inside a transaction: the days of `covered` an observation at `observed_at` may write.
 
     The per-(account, day) observation rule shared by the stores kept per day: a day observed
-    before at an older time is replaced (its rows in `table` deleted, its time in `days_table`
-    advanced), one observed at this very time merges (pages of one fetch), a newer one is left.
-    `tables` is (the rows' table, the days' table), both module constants.
+    before at an older time is replaced (its rows in `table` and in each table of `also` deleted,
+    its time in `days_table` advanced), one observed at this very time merges (pages of one fetch),
+    a newer one is left. `tables` is (the rows' table, the days' table), all module constants.
     """
     table, days_table = tables
     stored = dict(
@@ -129,10 +98,11 @@ def claim_days(
         ).fetchall()
     )
     replace = sorted(d for d in covered if stored.get(d, -1) < observed_at)
-    conn.execute(
-        f"DELETE FROM {table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
-        (account, json.dumps(replace)),
-    )
+    for rows_table in (table, *also):
+        conn.execute(
+            f"DELETE FROM {rows_table} WHERE account = ? AND day_start IN (SELECT value FROM json_each(?))",
+            (account, json.dumps(replace)),
+        )
     conn.executemany(
         f"INSERT INTO {days_table} VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
         "observed_at = max(observed_at, excluded.observed_at)",
@@ -161,14 +131,21 @@ class BilledStore:
         `days` lists every day the fetch covered, including days with no cost lines (so a day whose
         lines all vanished is emptied); days of the lines themselves are added. `observed_at`
         orders observations (unix ms, like UsagePage.observed_at). Lines of one call sharing a key
-        are summed. Returns the number of lines written (lines of stale days are skipped).
+        are summed (their quantities too, when every one has one in the same unit). Lines in another
+        currency than USD go to `billed_other_currency`. Returns the number of lines written (lines
+        of stale days are skipped).
         """
-        merged: dict[tuple[int, str, str, str, str, str, str, str], tuple[str, int]] = {}
+        merged: dict[tuple[int, str, str, str, str, str, str, str], MergedLine] = {}
+        other: dict[tuple[int, str, str, str], tuple[str, int]] = {}
         for c in costs:
             if c.account != account:
                 raise StoreError(f"write_billed for account {account!r} got a cost line of {c.account!r}")
             if c.day_start % DAY:
                 raise StoreError(f"billed cost of {account!r} starts at {c.day_start}, not a UTC midnight")
+            if c.currency != USD:
+                key4 = (c.day_start, c.project, c.line_item, c.currency)
+                other[key4] = (c.provider, other.get(key4, ("", 0))[1] + c.amount_pico)
+                continue
             key = (
                 c.day_start,
                 c.project,
@@ -179,29 +156,39 @@ class BilledStore:
                 c.context_window,
                 c.api_key,
             )
-            _, amount = merged.get(key, (c.provider, 0))
-            merged[key] = (c.provider, amount + c.amount_pico)
-        for key, (_, amount) in merged.items():
+            merged[key] = merged[key].add(c) if key in merged else MergedLine.of(c)
+        amounts = [(k[0], k[1], k[2], m.amount) for k, m in merged.items()]
+        amounts += [(k[0], k[1], k[2], amount) for k, (_, amount) in other.items()]
+        for day, project, item, amount in amounts:
             if out_of_range([("amount", amount)]):
                 raise StoreError(
-                    f"{account}: a billed cost line of {utc_day(key[0])} ({key[2] or key[1] or 'no line item'}) "
+                    f"{account}: a billed cost line of {utc_day(day)} ({item or project or 'no line item'}) "
                     f"of ${pico_to_usd(amount):,.2f} is beyond what one line can hold ({ROW_LIMIT_TEXT}); "
                     "the costs of this fetch are refused, none is stored"
                 )
-        covered = set(days) | {key[0] for key in merged}
+        covered = set(days) | {key[0] for key in merged} | {key[0] for key in other}
         bad = sorted(d for d in covered if d % DAY)
         if bad:
             raise StoreError(f"write_billed for {account!r}: day {bad[0]} is not a UTC midnight")
         conn = self.db.conn
         with self.ledger.transaction():
-            writable = claim_days(conn, ("billed", "billed_days"), account, covered, observed_at)
+            tables = ("billed", "billed_days")
+            writable = claim_days(
+                conn, tables, account, covered, observed_at, also=("billed_other_currency",)
+            )
             rows = [
-                (provider, account, key[0], *key[1:], amount, observed_at)
-                for key, (provider, amount) in merged.items()
+                (line.provider, account, key[0], *key[1:], line.amount, observed_at, *line.quantity_text())
+                for key, line in merged.items()
                 if key[0] in writable
             ]
             conn.executemany(_INSERT, rows)
-        return len(rows)
+            others = [
+                (provider, account, *key, amount, observed_at)
+                for key, (provider, amount) in other.items()
+                if key[0] in writable
+            ]
+            conn.executemany(_INSERT_OTHER, others)
+        return len(rows) + len(others)
 
     def observed_days(self, start: int, end: int) -> dict[tuple[str, int], int]:
         """(account, day_start) -> observed_at for every day with day_start in [start, end) that was fetched."""
@@ -219,11 +206,33 @@ class BilledStore:
         """Every stored cost line of the days starting in [start, end), ordered by day and account."""
         rows = self.db.execute(
             "SELECT provider, account, day_start, project, line_item, amount_pico, model, token_type, "
-            "service_tier, context_window, api_key FROM billed WHERE day_start >= ? AND day_start < ? "
-            "ORDER BY day_start, account, project, line_item, model, token_type, service_tier, context_window, api_key",
+            "service_tier, context_window, api_key, quantity, quantity_unit FROM billed WHERE day_start >= ? "
+            "AND day_start < ? ORDER BY day_start, account, project, line_item, model, token_type, "
+            "service_tier, context_window, api_key",
             [start, end],
         ).fetchall()
-        return [BilledCost(*row) for row in rows]
+        return [
+            BilledCost(
+                provider, account, day, project, item, amount, model, kind, tier, window, key,
+                quantity=None if quantity is None else Decimal(quantity),
+                quantity_unit=unit,
+            )
+            for provider, account, day, project, item, amount, model, kind, tier, window, key, quantity, unit in rows
+        ]  # fmt: skip
+
+    def other_currency_lines(self, start: int, end: int) -> list[BilledCost]:
+        """The lines in another currency than USD of the days starting in [start, end): kept to be
+        reported, never added to dollars (`amount_pico` is 10**-12 of the line's `currency`)."""
+        rows = self.db.execute(
+            "SELECT provider, account, day_start, project, line_item, amount_units, currency "
+            "FROM billed_other_currency WHERE day_start >= ? AND day_start < ? "
+            "ORDER BY day_start, account, project, line_item, currency",
+            [start, end],
+        ).fetchall()
+        return [
+            BilledCost(provider, account, day, project, item, amount, currency=currency)
+            for provider, account, day, project, item, amount, currency in rows
+        ]
 
     def billed_by(
         self, dims: Sequence[str], start: int, end: int, *, accounts: Sequence[str] | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.store import alerts_schema, billed, channels, claude_code, directory, schema
+from monitor.store import alerts_schema, billed_schema, channels, claude_code, directory, schema
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _MIGRATIONS_TABLE = sqlite_utils.Migrations.migrations_table
 
 MIGRATION_SETS: tuple[sqlite_utils.Migrations, ...] = (
     schema.MIGRATIONS,
-    billed.MIGRATIONS,
+    billed_schema.MIGRATIONS,
     alerts_schema.MIGRATIONS,
     channels.MIGRATIONS,
     directory.MIGRATIONS,

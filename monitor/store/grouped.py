@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.periods import offset_segments
+from monitor.store.ledger_columns import TOK_COLUMNS, quote
 from monitor.store.money import join_split, split_sum
 from monitor.store.queries import DIMENSIONS
-from monitor.store.schema import TOK_COLUMNS, quote
 
 DAY = 86_400
 HOUR = 3_600

@@ -27,8 +27,8 @@ from monitor.store.connection import Transactions, connect
 from monitor.store.money import ROW_LIMIT_TEXT, out_of_range
 from monitor.store.reads import LedgerReads
 from monitor.store.reprice import RepriceResult
-from monitor.store.schema import upsert_sql, usage_params
 from monitor.store.totals import BucketGroup
+from monitor.store.usage_rows import upsert_sql, usage_params
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,15 +191,26 @@ class Ledger(LedgerReads):
         dry_run: bool,
         *,
         only_unpriced: bool = False,
+        bill_priced: bool = False,
+        until: int | None = None,
     ) -> RepriceResult:
-        """Price every row again (bucket_start >= since; with `only_unpriced`, only rows no price
-        matched); per model old vs new cost.
+        """Price every row again (since <= bucket_start < until; with `only_unpriced`, only rows no
+        price matched; with `bill_priced`, only or also the rows priced from a bill); per model old
+        vs new cost.
 
-        Writes changed rows in transactions of a few thousand rows, totals included; a failure
-        leaves the finished chunks repriced, so running it again completes the job.
+        Writes changed rows in transactions of a few thousand rows, totals included (and what it
+        lowers in `totals_repriced`, so the counters stay monotonic); a failure leaves the finished
+        chunks repriced, so running it again completes the job.
         """
         return reprice.reprice(
-            self._conn, self.transaction, pricer, since, dry_run, only_unpriced=only_unpriced
+            self._conn,
+            self.transaction,
+            pricer,
+            since,
+            dry_run,
+            only_unpriced=only_unpriced,
+            bill_priced=bill_priced,
+            until=until,
         )
 
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from monitor.periods import to_unix
 from monitor.records import TOKEN_TYPES
+from monitor.store.ledger_columns import COST_COLUMNS, TOK_COLUMNS, quote
 from monitor.store.money import join_pairs, split_sum, split_sums
-from monitor.store.schema import COST_COLUMNS, TOK_COLUMNS, quote
 
 DIMENSIONS: tuple[str, ...] = (
     "provider",

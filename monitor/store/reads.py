@@ -16,22 +16,20 @@ from zoneinfo import ZoneInfo
 
 from monitor import periods
 from monitor.records import UsageRow
-from monitor.store import grouped, queries, totals
+from monitor.store import bill_usage, grouped, queries, repriced, totals
 from monitor.store.connection import Transactions
+from monitor.store.ledger_columns import COST_COLUMNS, PK_COLUMNS, TOK_COLUMNS
 from monitor.store.queries import Scope
-from monitor.store.schema import (
-    COST_COLUMNS,
+from monitor.store.totals import KeyTotals
+from monitor.store.usage_rows import (
     FIRST_BUCKET,
     PK_AFTER,
-    PK_COLUMNS,
     ROW_COLUMNS,
     ROW_SELECT,
-    TOK_COLUMNS,
     key_before,
     pk_of,
     usage_row,
 )
-from monitor.store.totals import KeyTotals
 
 _ITER_CHUNK = 5000
 _ORDER = f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
@@ -225,6 +223,33 @@ class LedgerReads:
         `grouped.usage_per_utc_day`."""
         with self._tx.reading():
             yield from grouped.usage_per_utc_day(self._conn, dims, start, end, with_tokens=with_tokens)
+
+    def repriced_totals(self) -> dict[repriced.Key, repriced.Repriced]:
+        """What re-pricing took back, per totals key (added to the exported counters)."""
+        with self._tx.reading():
+            return dict(repriced.iter_repriced(self._conn))
+
+    def usage_for_bills(self, start: int, end: int) -> list[bill_usage.BillUsage]:
+        """Usage per (account, UTC day, model, tier, context) and pricing, buckets in [start, end)."""
+        with self._tx.reading():
+            return list(bill_usage.usage_for_bills(self._conn, start, end))
+
+    def days_to_price(self, start: int, end: int) -> list[int]:
+        """UTC days in [start, end) with rows that have unpriced tokens or a rate from a bill."""
+        with self._tx.reading():
+            return bill_usage.days_to_price(self._conn, start, end)
+
+    def bill_priced(self, start: int, end: int) -> list[bill_usage.BillPriced]:
+        """Usage priced from bills in [start, end), per (provider, account, model)."""
+        with self._tx.reading():
+            return bill_usage.bill_priced(self._conn, start, end)
+
+    def unpriced_per_local_day(
+        self, dims: Sequence[str], *, since: int, until: int, tz: ZoneInfo
+    ) -> Iterator[tuple[tuple[str, ...], int, int]]:
+        """(dims values, local epoch day, unpriced tokens) per group with some, streamed."""
+        with self._tx.reading():
+            yield from bill_usage.unpriced_per_local_day(self._conn, dims, since=since, until=until, tz=tz)
 
     def iter_usage(self, since: int | None = None) -> Iterator[tuple[UsageRow, str | None]]:
         """Every usage row (bucket_start >= since) with its price_id, in key (time) order.

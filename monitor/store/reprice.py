@@ -12,12 +12,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from monitor.records import TOKEN_TYPES, PricedRow, UsageRow
-from monitor.store import totals
-from monitor.store.schema import (
-    COST_COLUMNS,
+from monitor.store import repriced, totals
+from monitor.store.ledger_columns import BILL_PRICED_ROWS, COST_COLUMNS, PK_COLUMNS
+from monitor.store.usage_rows import (
     FIRST_BUCKET,
     PK_AFTER,
-    PK_COLUMNS,
     ROW_COLUMNS,
     ROW_SELECT,
     key_before,
@@ -29,11 +28,18 @@ CHUNK_ROWS = 5000
 
 _SELECT = ", ".join([ROW_SELECT, *COST_COLUMNS, "unit_cost", "unpriced_tokens", "cost_total", "price_source"])
 _CHUNK = (
-    f"SELECT {_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? "
+    f"SELECT {_SELECT} FROM usage WHERE {PK_AFTER} AND bucket_start >= ? AND bucket_start < ?{{only}} "
     f"ORDER BY {', '.join(PK_COLUMNS)} LIMIT ?"
 )
-_UNPRICED_CHUNK = _CHUNK.replace(" ORDER BY", " AND price_id IS NULL ORDER BY")
-"""Only the rows no price matched: what a new price source can fill, without re-reading the rest."""
+_ONLY = {
+    (False, False): "",
+    (True, False): " AND price_id IS NULL",
+    (True, True): f" AND (price_id IS NULL OR {BILL_PRICED_ROWS})",
+    (False, True): f" AND {BILL_PRICED_ROWS}",
+}
+"""(only_unpriced, bill_priced) -> the rows to read: the rows no price matched are what a new price
+source can fill, the rows priced from a bill what a table price or a revised bill replaces."""
+_END = 2**62
 _UPDATE = (
     "UPDATE usage SET "
     + ", ".join(
@@ -88,19 +94,24 @@ def reprice(
     dry_run: bool,
     *,
     only_unpriced: bool = False,
+    bill_priced: bool = False,
+    until: int | None = None,
 ) -> RepriceResult:
-    """Price every usage row with bucket_start >= since again (with `only_unpriced`, only the rows
-    with no price id); write the changed ones unless dry_run."""
+    """Price every usage row with since <= bucket_start < until again (with `only_unpriced`, only the
+    rows with no price id; with `bill_priced`, only (or also) the rows priced from a bill); write the
+    changed ones unless dry_run, with every decrease it makes kept in `totals_repriced`."""
     acc: dict[tuple[str, str], list[int]] = {}
     floor = since if since is not None else FIRST_BUCKET
+    end = until if until is not None else _END
     after = key_before(floor)
-    sql = _UNPRICED_CHUNK if only_unpriced else _CHUNK
+    sql = _CHUNK.format(only=_ONLY[(only_unpriced, bill_priced)])
     while True:
         with transaction():
-            chunk = conn.execute(sql, (*after, floor, CHUNK_ROWS)).fetchall()
+            chunk = conn.execute(sql, (*after, floor, end, CHUNK_ROWS)).fetchall()
             if not chunk:
                 break
             updates = []
+            deltas: dict[repriced.Key, list[int]] = {}
             for values in chunk:
                 usage, old_price_id = usage_row(values[:_N_ROW])
                 old_costs = values[_N_ROW : _N_ROW + _N_TOK]
@@ -120,6 +131,15 @@ def reprice(
                 ):
                     line[i] += value
                 if changed:
+                    change = deltas.setdefault(_totals_key(usage), [0] * (_N_TOK + 2))
+                    for i, (old, value) in enumerate(
+                        zip(
+                            (*old_costs, old_unit, old_unpriced),
+                            (*new.costs, new.unit_cost, new.unpriced_tokens),
+                            strict=True,
+                        )
+                    ):
+                        change[i] += value - old
                     updates.append(
                         (
                             *new.costs,
@@ -135,6 +155,11 @@ def reprice(
                 totals.apply_range(conn, -1, after, last, floor)
                 conn.executemany(_UPDATE, updates)
                 totals.apply_range(conn, 1, after, last, floor)
+                repriced.add_decreases(conn, deltas)
             after = last
     lines = tuple(RepriceLine(p, m, *values) for (p, m), values in sorted(acc.items()))
     return RepriceResult(lines=lines, dry_run=dry_run)
+
+
+def _totals_key(row: UsageRow) -> repriced.Key:
+    return (row.provider, row.account, row.project, row.api_key, row.model, row.service_tier, row.user)

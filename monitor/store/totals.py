@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.records import TOKEN_TYPES
-from monitor.store.money import SPLIT, join_pairs
-from monitor.store.schema import (
-    PK_AFTER,
+from monitor.store.ledger_columns import (
     PK_COLUMNS,
     TOK_COLUMNS,
     TOTALS_COLUMNS,
@@ -27,6 +25,8 @@ from monitor.store.schema import (
     money_pair,
     quote,
 )
+from monitor.store.money import SPLIT, join_pairs
+from monitor.store.usage_rows import PK_AFTER
 
 BucketGroup = tuple[str, str, int]
 """(account, endpoint, bucket_width): the buckets of one group are selected together by BUCKETS_WHERE."""
