@@ -15,6 +15,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The daemon as the Docker image runs it: the runtime dependencies only, no dev or plot extras (so
+# no numpy, which sqlite-utils imports whenever it is installed). `make soak` runs the daemon here,
+# from the source tree (the harness itself runs in .venv).
+RUN_VENV := .venv-run
+RUN_STAMP := $(RUN_VENV)/.installed-stamp
+$(RUN_STAMP): pyproject.toml
+	rm -rf $(RUN_VENV)
+	$(PYTHON) -m venv $(RUN_VENV)
+	$(RUN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+		> $(RUN_VENV)/requirements.txt
+	$(RUN_VENV)/bin/python -m pip install --quiet -r $(RUN_VENV)/requirements.txt
+	touch $(RUN_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/spend-monitor demo
 
@@ -63,8 +77,8 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(PY) benchmarks/chaos.py
 
-soak: $(STAMP)
-	$(PY) benchmarks/soak.py
+soak: $(STAMP) $(RUN_STAMP)
+	$(PY) benchmarks/soak.py --python $(RUN_VENV)/bin/python
 
 clean:
-	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOORS_VENV) $(RUN_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -87,13 +87,16 @@ def budgets_yaml(openai_monthly_usd: int = 100_000) -> str:
 """
 
 
-def spawn_daemon(config: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A real `spend-monitor run --config CONFIG` subprocess (this interpreter, run from the repo),
-    its stdout and stderr in `log`, with `env` added to this process' environment."""
+def spawn_daemon(
+    config: Path, env: dict[str, str], log: Path, *, python: Path | None = None, tree: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """A real `spend-monitor run --config CONFIG` subprocess, its stdout and stderr in `log`, with
+    `env` added to this process' environment: `python` (default: this interpreter) runs the code of
+    `tree` (default: this repository; `python -m` puts the working directory first on the path)."""
     with log.open("wb") as out:  # the child keeps its own descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-            cwd=ROOT,
+            [str(python or sys.executable), "-m", "monitor.cli", "run", "--config", str(config)],
+            cwd=tree,
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -30,7 +30,7 @@ from monitor.pricing import Pricer
 from monitor.providers import Provider
 from monitor.records import UsagePage
 from monitor.store import Ledger
-from monitor.store.billed import BilledStore, days_between
+from monitor.store.billed import DAY, BilledStore, days_between
 from monitor.store.channels import ChannelStore
 
 log = logging.getLogger(__name__)
@@ -257,21 +257,39 @@ class AccountPoller:
         return outcome
 
     def poll_costs(self, ledger: Ledger, now: int, start: int) -> EndpointResult:
-        """Fetch the provider's billed cost per day from `start` (a day) and replace those days."""
+        """Fetch the provider's billed cost per day from `start` (a day) and replace those days.
+
+        Each page (or part of whole days of a large one) is written as it arrives, in a transaction
+        of its own, so a fetch never holds all of its lines (a large organisation is billed in tens
+        of thousands a day). A day is replaced whole in one transaction (its lines come in one
+        bucket), so a refresh sees each day as one observation; the covered days no line came for
+        are emptied once the fetch has ended. A fetch that fails keeps the days written before it.
+        """
         outcome = EndpointResult(COSTS_ENDPOINT)
-        day = 86400
-        start -= start % day
-        try:
-            costs = [line for page in self.provider.fetch_costs(start, now, now=now) for line in page]
-        except SpendMonitorError as exc:
-            outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
-            log.warning("%s/costs: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
-            return outcome
-        days = self.provider.replaced_days(days_between(start, now))
-        costs = [line for line in costs if line.day_start in days]
-        BilledStore(ledger).write_billed(self.provider.account, costs, observed_at=now * 1000, days=days)
-        outcome.rows = len(costs)
-        outcome.cost_pico = sum(c.amount_pico for c in costs)
+        start -= start % DAY
+        covered = days_between(start, now)
+        store = BilledStore(ledger)
+        observed_at = now * 1000
+        written: set[int] = set()
+        pages = self.provider.fetch_costs(start, now, now=now)
+        while True:
+            try:
+                page = next(pages, None)
+            except SpendMonitorError as exc:
+                outcome.ok, outcome.reason, outcome.error = False, error_reason(exc), str(exc)
+                log.warning("%s/costs: fetch failed (%s): %s", self.provider.account, outcome.reason, exc)
+                return outcome
+            if page is None:
+                break
+            days = set(self.provider.replaced_days(covered))  # known once the fetch has begun
+            costs = [line for line in page if line.day_start in days]
+            page_days = {line.day_start for line in costs}
+            store.write_billed(self.provider.account, costs, observed_at=observed_at, days=page_days)
+            written |= page_days
+            outcome.rows += len(costs)
+            outcome.cost_pico += sum(c.amount_pico for c in costs)
+        empty = [d for d in self.provider.replaced_days(covered) if d not in written]
+        store.write_billed(self.provider.account, [], observed_at=observed_at, days=empty)
         return outcome
 
     def _pages(self, endpoint: str, start: int, end: int, observed_at: int, now: int) -> Iterator[UsagePage]:

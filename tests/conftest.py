@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,3 +33,24 @@ def world_readable_dir() -> Iterator[Path]:
     path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files), made by the openssl CLI."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("the openssl CLI is missing: apt-get install openssl")
+    where = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2"),
+            *("-keyout", str(key_file), "-out", str(cert_file)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert_file, key_file

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -14,13 +16,13 @@ from test_alerts_support import Receiver, free_port
 
 from monitor.alerts import (
     AlertmanagerNotifier,
-    AppriseNotifier,
     Notification,
     PermanentDeliveryError,
     WebhookNotifier,
     build_channels,
     verify,
 )
+from monitor.alerts.apprise_channel import AppriseNotifier
 from monitor.config import AlertChannelConfig, Secret
 from monitor.errors import AlertDeliveryError, ConfigError
 
@@ -236,3 +238,19 @@ def test_build_channels_reports_every_problem_at_once() -> None:
 
 def test_notification_payload_round_trips_as_json() -> None:
     assert json.loads(json.dumps(dict(note().payload))) == PAYLOAD
+
+
+def test_apprise_is_imported_only_when_a_channel_uses_it() -> None:
+    """apprise costs the daemon ~2 MB: a config without an apprise channel never loads it."""
+    probe = (
+        "import sys\n"
+        "import monitor.cli, monitor.daemon.app\n"
+        "from monitor.alerts import build_channels\n"
+        "from monitor.config import AlertChannelConfig, Secret\n"
+        "build_channels([AlertChannelConfig('webhook', Secret('http://127.0.0.1:1/x'), name='ops')])\n"
+        "before = 'apprise' in sys.modules\n"
+        "build_channels([AlertChannelConfig('apprise', Secret('json://127.0.0.1:2/n'), name='chat')])\n"
+        "print(before, 'apprise' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]

@@ -13,10 +13,8 @@ import base64
 import contextlib
 import logging
 import re
-import shutil
 import sqlite3
 import ssl
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -515,26 +513,6 @@ def test_yaml_tags_in_a_price_file_never_run_code(tmp_path: Path) -> None:
 # -- the metrics endpoint: loopback by default, TLS and basic auth from the config ----------------
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("the openssl CLI is missing: apt-get install openssl")
-    where = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = where / "tls.crt", where / "tls.key"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
-            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1"),
-            *("-keyout", str(key_file), "-out", str(cert_file)),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert_file, key_file
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 
 from monitor.errors import ConfigError, SpendMonitorError
 from monitor.metrics import AccountRef, Exposition, LedgerView, MetricsServer, PollStats, TotalRow
-from monitor.metrics.server import parse_listen
 from monitor.records import tokens_of
+from monitor.web.listen import parse_listen
 
 OPENMETRICS_ACCEPT = "application/openmetrics-text; version=1.0.0"
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from monitor.metrics import Exposition, MetricsServer
-from monitor.metrics.auth import BasicAuth
+from monitor.web.auth import BasicAuth
 
 HASH = bcrypt.hashpw(b"right", bcrypt.gensalt(rounds=10)).decode()
 

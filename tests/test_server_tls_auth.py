@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,31 +16,11 @@ import pytest
 
 from monitor.errors import ConfigError
 from monitor.metrics import AccountRef, Exposition, LedgerView, MetricsServer, PollStats
-from monitor.metrics.auth import BasicAuth
-from monitor.metrics.server import tls_context
+from monitor.web.auth import BasicAuth
+from monitor.web.listen import tls_context
 
 PASSWORD = "correct horse:battery"  # a colon in the password is allowed
 USERS = {"prom": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()}
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("the openssl CLI is missing: apt-get install openssl")
-    where = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = where / "cert.pem", where / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
-            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2"),
-            *("-keyout", str(key_file), "-out", str(cert_file)),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert_file, key_file
 
 
 def exposition() -> Exposition:

@@ -7,8 +7,8 @@ providers fetch -> pricing prices -> store keeps -> budgets judge -> metrics/ale
     scheduler.py  interval jobs on daemon threads, the coalesced refresh, shutdown deadlines
     delivery.py   the outbox drained on a thread of its own
     probes.py     /healthz, /readyz and the status page's problems
-    web.py        the HTTP server wiring
-    heap.py       the heap policy after each refresh
+    web.py        the HTTP server wiring (the server runs in a process of its own: monitor.web)
+    heap.py       the heap policy: one malloc arena, a trim after each poll and refresh
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from monitor.config import Config, ProviderConfig
 from monitor.config.model import WEEKDAYS
 from monitor.daemon.cycle import PollCycle
 from monitor.daemon.delivery import Delivery
+from monitor.daemon.heap import one_arena
 from monitor.daemon.probes import Probes
 from monitor.daemon.scheduler import Coalescer, Scheduler, join_until, set_switch_interval
 from monitor.daemon.slow_jobs import DIGEST_INTERVAL_S, DIRECTORY_INTERVAL_S, DigestJob, DirectoryJob
@@ -148,6 +149,7 @@ class Daemon:
         A ledger that cannot be opened stops the start (StoreError); one whose first refresh fails
         starts not ready, the problem shown on /readyz and /.
         """
+        one_arena()  # before the daemon's threads start (monitor.daemon.heap)
         self._ledger_lock = hold_ledger(self.config.storage.path)  # one daemon per ledger
         self.cycle.open_ledger().close()
         first_run = datetime.fromtimestamp(self.clock(), UTC)
@@ -155,6 +157,7 @@ class Daemon:
         self.cycle.refresh()
         self.server.start()
         self._register_jobs()
+        self.probes.changed()  # alive now: the scheduler runs
         log.info("polling %d account(s); metrics on %s/metrics", len(self.providers), self.server.url)
 
     def _register_jobs(self) -> None:
@@ -183,6 +186,7 @@ class Daemon:
         threads still running then (a hung network call) are left behind (daemon threads)."""
         deadline = time.monotonic() + timeout
         self.stopping.set()
+        self.probes.changed()  # /healthz says "shutting down" until the server stops
         for provider in self.providers.values():
             provider.close()  # cuts a request in flight first, so the poll jobs end now
         for channel in self.channels.values():

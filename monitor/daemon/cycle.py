@@ -119,6 +119,7 @@ class PollCycle:
                     EndpointResult(e, ok=False, reason=STORE, error=str(exc)) for e in provider.endpoints
                 ]
         result.finished = result.finished or self.clock()
+        trim_heap()  # the pages' memory goes back now, not after the refresh that follows the polls
         self.stats.record_poll(
             provider.provider,
             account,

@@ -46,6 +46,17 @@ class Probes:
         self._refresh_failure = ""
         self._page_data: StatusData | None = None
         self._page = render_status_page(StatusData(generated_at=0, month_start=0, month_spend_pico=0))
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after each change of what the probes answer (on the changing thread,
+        outside the lock): a poll or a refresh recorded, a page published."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        """Tell the listeners; also for changes made elsewhere (the daemon starting or stopping)."""
+        for listener in self._listeners:
+            listener()
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -68,6 +79,7 @@ class Probes:
                 store_failure="; ".join([*stored, *([store_failure] if store_failure else [])]),
             )
             self._rerender()
+        self.changed()
 
     def refresh_started(self) -> int:
         """Call as a refresh begins; pass the result to `record_refresh`: the polls it publishes."""
@@ -84,12 +96,14 @@ class Probes:
             self._refresh_failure = failure
             if changed:
                 self._rerender()
+        self.changed()
 
     def publish_page(self, data: StatusData) -> None:
         """The status page data of a refresh that succeeded; problems and fresher polls are added."""
         with self._lock:
             self._page_data = data
             self._rerender()
+        self.changed()
 
     # -- answering ---------------------------------------------------------------------------
 

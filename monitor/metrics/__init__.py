@@ -1,13 +1,12 @@
 """Prometheus metrics: snapshots of the ledger, rendered once per poll and served over HTTP.
 
 The daemon fills a `LedgerView` and a `PollStats`, calls `Exposition.update()` after each poll,
-and runs a `MetricsServer` that serves the cached bytes. Only this package imports
-prometheus_client (and bcrypt, for basic auth). The catalog is in docs/metrics.md.
+and runs a `MetricsServer` (monitor.web, in a process of its own) that serves the cached bytes.
+Only this package imports prometheus_client. The catalog is in docs/metrics.md.
 """
 
 from monitor.metrics.collector import SnapshotCollector
 from monitor.metrics.exposition import Exposition
-from monitor.metrics.server import MetricsServer
 from monitor.metrics.snapshot import (
     AccountRef,
     BalanceRow,
@@ -30,6 +29,7 @@ from monitor.metrics.snapshot import (
     TotalRow,
     UnpricedRow,
 )
+from monitor.web.server import MetricsServer
 
 __all__ = [
     "AccountRef",

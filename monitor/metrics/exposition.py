@@ -5,6 +5,8 @@ gzips each, and swaps them in with one reference assignment; `render()` only pic
 scrape never queries SQLite or formats a number. Only the gzipped bytes are kept (a client that
 does not accept gzip gets them decompressed). Formats are negotiated as prometheus_client's
 `choose_encoder` does; rare variants (another name escaping) are derived on first demand.
+The daemon's web process (monitor.web.process) is handed each new rendering (`on_publish`,
+`published`) and asks here for what it cannot decide itself (`negotiate`, `variant`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gzip
 import logging
 import threading
 import zlib
+from collections.abc import Callable, Mapping
 
 from prometheus_client import exposition as text_format
 from prometheus_client.openmetrics import exposition as openmetrics
@@ -21,14 +24,13 @@ from monitor.metrics.collector import prepare
 from monitor.metrics.escaping import escape_names
 from monitor.metrics.snapshot import BuildInfo, LedgerView, MetricsOptions, PollStats, PollView, Snapshot
 from monitor.metrics.text import encode
+from monitor.web.encoding import Variant, gzip_accepted
 
 log = logging.getLogger(__name__)
 
 TEXT = "text"
 OPENMETRICS = "openmetrics"
 GZIP_LEVEL = 6
-
-Variant = tuple[str, str]  # (format, name escaping)
 
 
 def negotiate(accept_header: str | None) -> tuple[Variant, str]:
@@ -49,23 +51,6 @@ def negotiate(accept_header: str | None) -> tuple[Variant, str]:
         if name == "escaping" and value != openmetrics.ALLOWUTF8:
             escaping = value
     return (fmt, escaping), content_type
-
-
-def gzip_accepted(accept_encoding: str | None) -> bool:
-    """True when the Accept-Encoding header allows gzip ("gzip" or "*" without q=0)."""
-    for item in (accept_encoding or "").split(","):
-        coding, *params = (part.strip() for part in item.split(";"))
-        if coding.lower() not in ("gzip", "*"):
-            continue
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    return float(value) > 0
-                except ValueError:
-                    return False
-        return True
-    return False
 
 
 class _Rendered:
@@ -120,9 +105,30 @@ class Exposition:
 
     def __init__(self) -> None:
         self._current: _Rendered | None = None
+        self._generation = 0
         self._update_lock = threading.Lock()
         self._dropped_total = 0
         self._warned = False
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_publish(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after each publish (on the publishing thread)."""
+        self._listeners.append(listener)
+
+    def published(self) -> tuple[int, Mapping[Variant, bytes]] | None:
+        """(generation, the gzipped bodies rendered so far by variant) of the current snapshot, or
+        None before the first; the generation counts publishes."""
+        with self._update_lock:
+            current, generation = self._current, self._generation
+        return None if current is None else (generation, dict(current.gzipped))
+
+    def variant(self, variant: Variant) -> tuple[int, bytes]:
+        """(generation, gzipped body) of `variant` of the current snapshot; LookupError before any."""
+        with self._update_lock:
+            current, generation = self._current, self._generation
+        if current is None:
+            raise LookupError("no metrics snapshot has been published yet")
+        return generation, current.get(variant, gzipped=True)
 
     @property
     def has_snapshot(self) -> bool:
@@ -164,6 +170,7 @@ class Exposition:
             rendered = _Rendered(snapshot, self._dropped_total)
             self._dropped_total += rendered.dropped
             self._current = rendered
+            self._generation += 1
         if rendered.dropped:
             level = logging.DEBUG if self._warned else logging.WARNING
             self._warned = True
@@ -174,6 +181,8 @@ class Exposition:
                 ", ".join(rendered.steps),
                 rendered.dropped,
             )
+        for listener in self._listeners:
+            listener()
 
     def render(
         self, accept_header: str | None = None, accept_encoding: str | None = None

@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+KEEP_READ_TEXT = 1 << 16
+"""Characters of text already parsed kept in the buffer at most (dropping them copies what follows,
+which is at most what one read brought in beyond the element)."""
 
 
 class JSONStreamError(ValueError):
@@ -148,6 +151,8 @@ class PageStream:
                 if end < len(self._buf) or self._eof:
                     self._hint = min(self._max, end - self._pos)
                     self._pos = end
+                    if end > KEEP_READ_TEXT:  # a large element's text goes before it is handed on
+                        self._buf, self._pos = self._buf[end:], 0
                     return value
             self._grow()
 

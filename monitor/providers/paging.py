@@ -15,7 +15,7 @@ from typing import Any
 from monitor.providers.payload import Fields
 from monitor.providers.request import Envelope
 
-PART_RESULTS = 5000
+PART_RESULTS = 1000
 """Results per part handed to the poller; a larger page is priced and written in parts of whole buckets."""
 
 Element = tuple[int, int, Any]

@@ -17,11 +17,13 @@ from decimal import Decimal, localcontext
 
 from monitor.periods import to_unix
 from monitor.reconciliation.lines import OTHER, attribute
-from monitor.records import TOKEN_TYPES
+from monitor.records import TOKEN_TYPES, BilledCost
 from monitor.store import Ledger
 from monitor.store.billed import DAY, BilledStore
 
 _RATIO_DIGITS = 34
+ATTRIBUTED_BY = ("provider", "account", "day_start", "line_item", "model", "token_type")
+"""The fields of a billed line that `attribute` reads: what `model_drift` groups the lines by."""
 
 
 def drift_ratio(computed_pico: int, billed_pico: int) -> Decimal | None:
@@ -158,8 +160,20 @@ def model_drift(
     observed = _comparable_days(ledger, billed, first, end)
     providers = _providers(ledger, billed)
     lines_by_day: dict[int, list[tuple[str, str, str, int]]] = defaultdict(list)
-    for line in billed.lines(first, end):
-        if (line.account, line.day_start) in observed:
+    # The lines summed per what names their model (tens a day, not the tens of thousands of lines
+    # per project and key a large organisation is billed in): only those fields attribute a line.
+    for r in billed.billed_by(ATTRIBUTED_BY, first, end):
+        if (r["account"], r["day_start"]) in observed:
+            line = BilledCost(
+                provider=r["provider"],
+                account=r["account"],
+                day_start=r["day_start"],
+                project="",
+                line_item=r["line_item"],
+                amount_pico=r["amount_pico"],
+                model=r["model"],
+                token_type=r["token_type"],
+            )
             who = attribute(line)
             if who.model:
                 lines_by_day[line.day_start].append((line.account, who.model, who.kind, line.amount_pico))

@@ -1,6 +1,8 @@
 """The metrics HTTP server: `/metrics`, `/healthz`, `/readyz` and a landing page on a background thread.
 
-`/metrics` returns the exposition's cached bytes (gzip when accepted). One thread per connection
+`/metrics` returns the cached bytes of a `Source` (the exposition, gzip when accepted). The daemon
+runs this server in a process of its own (monitor.web.process); tests and benchmarks run it in
+theirs. One thread per connection
 with a socket timeout, and the TLS handshake done in that thread, so a slow or broken client never
 holds up another scrape. Optional TLS (1.2+) and bcrypt basic auth follow Prometheus'
 exporter-toolkit web config; `/healthz` and `/readyz` stay open so probes need no credentials.
@@ -11,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import os
 import socket
 import socketserver
 import ssl
@@ -19,68 +20,39 @@ import threading
 from collections.abc import Callable, Mapping
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from monitor.config.values import Invalid
-from monitor.config.values import parse_listen as parse_listen_text
-from monitor.errors import ConfigError, SpendMonitorError
-from monitor.metrics.auth import REALM, BasicAuth
-from monitor.metrics.exposition import Exposition
+from monitor.errors import SpendMonitorError
+from monitor.web.auth import REALM, BasicAuth
+from monitor.web.listen import WILDCARD_HOSTS, StrPath, parse_listen, tls_context
 
 log = logging.getLogger(__name__)
 
 Check = Callable[[], tuple[bool, str]]
 Response = tuple[int, dict[str, str], bytes]
-StrPath = str | os.PathLike[str]
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 PLAIN = "text/plain; charset=utf-8"
-WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (detected to warn, not used to bind)
 
 
-def parse_listen(listen: str) -> tuple[str, int]:
-    """Split "HOST:PORT" or "[V6]:PORT" into (host, port) with the config's parser; port 0 picks a free port."""
-    try:
-        return parse_listen_text(listen)
-    except Invalid:
-        raise ConfigError(
-            [f"listen: {listen!r} is not HOST:PORT; write e.g. 127.0.0.1:9877 or [::1]:9877"]
-        ) from None
+class Source(Protocol):
+    """What `/metrics` serves: `monitor.metrics.Exposition`, or its mirror in the web child."""
 
-
-def tls_context(
-    cert_file: StrPath | None, key_file: StrPath | None, key_path: str = "web"
-) -> ssl.SSLContext | None:
-    """A server SSLContext (TLS >= 1.2) from PEM files, or None when neither file is set."""
-    if cert_file is None and key_file is None:
-        return None
-    if cert_file is None or key_file is None:
-        raise ConfigError(
-            [f"{key_path}.tls_cert_file and {key_path}.tls_key_file: set both, or neither for plain HTTP"]
-        )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:  # an empty password: an encrypted key fails here instead of prompting on the terminal
-        context.load_cert_chain(cert_file, key_file, password=lambda: b"")
-    except (OSError, ssl.SSLError) as exc:
-        why = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
-        raise ConfigError(
-            [
-                f"{key_path}.tls_cert_file / {key_path}.tls_key_file: cannot load {os.fspath(cert_file)} "
-                f"with {os.fspath(key_file)} ({why}); give a PEM certificate and its unencrypted PEM key"
-            ]
-        ) from None
-    return context
+    def render(
+        self, accept_header: str | None = None, accept_encoding: str | None = None
+    ) -> tuple[bytes, str, str | None]:
+        """(body, Content-Type, Content-Encoding or None); LookupError before the first snapshot."""
+        ...
 
 
 class MetricsServer:
-    """Serves one `Exposition` plus health, readiness and a landing page until `stop()`."""
+    """Serves one `Source` (the exposition) plus health, readiness and a landing page until `stop()`."""
 
     def __init__(
         self,
         listen: str,
-        exposition: Exposition,
+        exposition: Source,
         *,
         health: Check,
         ready: Check,
@@ -89,9 +61,11 @@ class MetricsServer:
         tls_key_file: StrPath | None = None,
         basic_auth_users: Mapping[str, str] | None = None,
         request_timeout: float = 10.0,
+        address: tuple[str, int] | None = None,
     ) -> None:
+        """`address`: `listen` parsed already (the web child, which does not load the config package)."""
         self.listen = listen
-        self._host, self._port = parse_listen(listen)
+        self._host, self._port = address or parse_listen(listen)
         self._exposition = exposition
         self._health = health
         self._ready = ready
@@ -108,21 +82,36 @@ class MetricsServer:
         return int(self._httpd.server_address[1]) if self._httpd else self._port
 
     @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) to listen on, as configured (port 0: any free port)."""
+        return self._host, self._port
+
+    @property
     def url(self) -> str:
         """Base URL, e.g. http://127.0.0.1:9877 (no trailing slash)."""
+        return self.url_for(self.port)
+
+    def url_for(self, port: int) -> str:
+        """The base URL of this server's host and scheme on `port`."""
         host = self._host or "0.0.0.0"  # noqa: S104
         host = f"[{host}]" if ":" in host else host
-        return f"{'https' if self._ssl else 'http'}://{host}:{self.port}"
+        return f"{'https' if self._ssl else 'http'}://{host}:{port}"
 
-    def start(self) -> None:
-        """Bind and serve on a daemon thread; raises SpendMonitorError if the address is unusable."""
-        if self._httpd is not None:
-            return
+    def warn_if_wildcard(self) -> None:
+        """Log a warning when the server is to listen on all interfaces."""
         if self._host in WILDCARD_HOSTS:
             log.warning(
                 "metrics server listens on all interfaces (%s); anyone who can reach it can read it",
                 self.listen,
             )
+
+    def start(self, *, warn: bool = True) -> None:
+        """Bind and serve on a daemon thread; raises SpendMonitorError if the address is unusable.
+        `warn`: log the all-interfaces warning here (the web child leaves it to the daemon)."""
+        if self._httpd is not None:
+            return
+        if warn:
+            self.warn_if_wildcard()
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         try:
             httpd = _HTTPServer((self._host, self._port), self, family, self._ssl, self._timeout)
@@ -178,7 +167,7 @@ class MetricsServer:
             except Exception:
                 log.warning("the status page failed", exc_info=True)
                 return 500, {"Content-Type": PLAIN}, b"500 status page failed; see the log\n"
-        ok, status = _safe(self._ready)
+        ok, status = safe_check(self._ready)
         page = (
             '<!doctype html>\n<html><head><meta charset="utf-8"><title>llm-spend-monitor</title></head>\n'
             "<body><h1>llm-spend-monitor</h1>\n"
@@ -189,7 +178,8 @@ class MetricsServer:
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
 
 
-def _safe(check: Check) -> tuple[bool, str]:
+def safe_check(check: Check) -> tuple[bool, str]:
+    """`check()`, or (False, "check failed; see the log") when it raises."""
     try:
         return check()
     except Exception:
@@ -198,7 +188,7 @@ def _safe(check: Check) -> tuple[bool, str]:
 
 
 def _check(check: Check, what: str) -> Response:
-    ok, reason = _safe(check)
+    ok, reason = safe_check(check)
     text = reason.replace("\n", " ").strip() or ("ok" if ok else f"{what} check failed")
     return (200 if ok else 503), {"Content-Type": PLAIN}, (text + "\n").encode()
 
