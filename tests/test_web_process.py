@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from threading import Thread
 from typing import TypeVar
 
 import bcrypt
@@ -23,6 +24,8 @@ from test_server import ledger, publish
 from monitor.errors import ConfigError, SpendMonitorError
 from monitor.metrics import Exposition, MetricsServer
 from monitor.metrics.exposition import negotiate
+from monitor.web import frames
+from monitor.web.child import serve
 from monitor.web.process import WebProcess
 
 PASSWORD = "s3cret:pass"
@@ -271,3 +274,39 @@ def _try_get(url: str) -> httpx.Response | None:
         return httpx.get(url, trust_env=False, timeout=5)
     except httpx.TransportError:
         return None
+
+
+def test_the_child_answers_the_probes_it_started_with_before_any_change(tmp_path: Path) -> None:
+    """No 503 "starting" from /healthz between the child's start and the daemon's first PROBES frame."""
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    config = {
+        "listen": "127.0.0.1:0",
+        "tls_cert_file": None,
+        "tls_key_file": None,
+        "basic_auth_users": None,
+        "request_timeout": 5.0,
+        "address": ["127.0.0.1", 0],
+        "log_level": 30,
+        "health": [True, "ok"],
+        "ready": [False, "waiting for the first poll of: prod"],
+    }
+    with (
+        open(to_child_r, "rb") as inp,
+        open(from_child_w, "wb") as out,
+        open(to_child_w, "wb") as daemon_out,
+        open(from_child_r, "rb") as daemon_in,
+    ):
+        child = Thread(target=serve, args=(inp, out), daemon=True)
+        child.start()
+        frames.write_frame(daemon_out, frames.CONFIG, frames.dump(config))
+        daemon_out.flush()
+        started = frames.read_frame(daemon_in)
+        assert started is not None and started[0] == frames.STARTED
+        port = int(frames.load(started[1][0])["port"])
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz")
+        daemon_out.close()  # the daemon's pipe ends: the child stops
+        child.join(10)
+    assert (health.status_code, health.text) == (200, "ok\n")
+    assert (ready.status_code, ready.text) == (503, "waiting for the first poll of: prod\n")

@@ -86,6 +86,9 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
     logging.getLogger().setLevel(int(config["log_level"]))
     questions = Questions(out)
     mirror = Mirror(questions.ask)
+    mirror.set_probes(
+        config
+    )  # the daemon's answers as the child starts: /healthz is right from the first request
     try:
         server = MetricsServer(
             config["listen"],

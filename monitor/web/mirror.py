@@ -49,10 +49,13 @@ class Mirror:
         elif kind == frames.PAGE:
             self._page = fields[0]
         elif kind == frames.PROBES:
-            state = frames.load(fields[0])
-            with self._lock:
-                self._health = (bool(state["health"][0]), str(state["health"][1]))
-                self._ready = (bool(state["ready"][0]), str(state["ready"][1]))
+            self.set_probes(frames.load(fields[0]))
+
+    def set_probes(self, state: Mapping[str, Any]) -> None:
+        """The answers of /healthz and /readyz: `state["health"]` and `state["ready"]` as (ok, text)."""
+        with self._lock:
+            self._health = (bool(state["health"][0]), str(state["health"][1]))
+            self._ready = (bool(state["ready"][0]), str(state["ready"][1]))
 
     def set_bodies(self, generation: int, bodies: Mapping[Variant, bytes]) -> None:
         with self._lock:

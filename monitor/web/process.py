@@ -194,6 +194,8 @@ class WebProcess:
             **self._settings,
             "address": [self._host, self._port],
             "log_level": logging.getLogger().getEffectiveLevel(),
+            "health": list(safe_check(self._health)),
+            "ready": list(safe_check(self._ready)),
         }
         try:
             frames.write_frame(proc.stdin, frames.CONFIG, frames.dump(settings))
